@@ -1,0 +1,39 @@
+"""Settings of the local node, read from ``QC_NODE_*`` environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The repository root (node/quancheng_node/config.py → ../..).
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+HARDHAT_DIR = PROJECT_ROOT / "hardhat-network"
+
+
+class NodeSettings(BaseSettings):
+    """Where and how the local EVM node runs."""
+
+    model_config = SettingsConfigDict(env_prefix="QC_NODE_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8545, ge=1, le=65535)
+    state_dir: Path = PROJECT_ROOT / "var" / "chain"
+    chain_id: int = Field(default=5310, ge=1)
+    block_gas_limit: int = Field(default=60_000_000, ge=1_000_000)
+    hardfork: str = "cancun"
+    start_timeout: float = Field(default=60.0, gt=0)
+    stop_timeout: float = Field(default=10.0, gt=0)
+    #: "always" fsyncs every journal entry; "interval" every 200 ms (an entry is written
+    #: before the request is answered, so a killed node loses nothing either way; only a
+    #: crash of the whole machine can lose the last 200 ms).
+    fsync: Literal["always", "interval", "never"] = "interval"
+    hardhat_dir: Path = HARDHAT_DIR
+    node_binary: str = "node"
+
+    @property
+    def rpc_url(self) -> str:
+        """The JSON-RPC URL clients use."""
+        return f"http://{self.host}:{self.port}"

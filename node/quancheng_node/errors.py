@@ -1,0 +1,63 @@
+"""Errors of the chain-lifecycle tooling (all under :class:`quancheng.errors.ChainError`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from quancheng.errors import ChainError, ConfigError
+
+
+class NodeError(ChainError):
+    """The local node could not be started, stopped or reached."""
+
+    code = "NODE_ERROR"
+
+
+class PortInUse(NodeError):
+    """The port the node should listen on is taken by another process."""
+
+    code = "NODE_PORT_IN_USE"
+
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        super().__init__(
+            f"{host}:{port} is already in use by another process; "
+            f"stop it or choose another port (--port / QC_NODE_PORT)"
+        )
+
+
+class NodeStartTimeout(NodeError):
+    """The node did not answer JSON-RPC within its start timeout."""
+
+    code = "NODE_START_TIMEOUT"
+
+    def __init__(self, seconds: float, log_file: Path, log_tail: str) -> None:
+        self.seconds, self.log_file = seconds, log_file
+        super().__init__(
+            f"the node did not answer within {seconds:.0f} s; last lines of {log_file}:\n{log_tail}"
+        )
+
+
+class NodeExited(NodeError):
+    """The node process exited while starting."""
+
+    code = "NODE_EXITED"
+
+    def __init__(self, returncode: int, log_file: Path, log_tail: str) -> None:
+        self.returncode, self.log_file = returncode, log_file
+        super().__init__(
+            f"the node exited with code {returncode} while starting; "
+            f"last lines of {log_file}:\n{log_tail}"
+        )
+
+
+class NodeNotInstalled(ConfigError):
+    """The Node.js dependencies of hardhat-network/ are not installed."""
+
+    code = "NODE_NOT_INSTALLED"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        super().__init__(
+            f"{directory}/node_modules is missing: run `npm ci` in {directory} (or `make setup`)"
+        )

@@ -1,0 +1,40 @@
+"""Fixtures shared by the whole suite: a real local EVM node, started and stopped here."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from quancheng_node.config import NodeSettings
+from quancheng_node.process import HardhatNode
+from tests.utils.ports import free_port
+
+
+@dataclass
+class RunningNode:
+    """A started node as tests see it."""
+
+    node: HardhatNode
+    rpc_url: str
+    dev_private_keys: list[str]
+
+
+def start_node(state_dir: Path, **overrides: object) -> HardhatNode:
+    """Start a journaled node on a free port with its state in ``state_dir``."""
+    settings = NodeSettings(port=free_port(), state_dir=state_dir, **overrides)  # type: ignore[arg-type]
+    node = HardhatNode(settings)
+    node.start()
+    return node
+
+
+@pytest.fixture(scope="session")
+def chain_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
+    """One node for the whole session (state persists between tests: use fresh ids)."""
+    node = start_node(tmp_path_factory.mktemp("chain"))
+    try:
+        yield RunningNode(node, node.rpc_url, node.dev_private_keys(20))
+    finally:
+        node.stop()
