@@ -1,0 +1,60 @@
+# 泉城链 (Quancheng Chain). Quick start: `make demo`, `make test`. Everything else is optional.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HH := hardhat-network
+PYTEST_ARGS ?=
+
+.PHONY: help setup system-deps test demo bench lint typecheck chain-up chain-down deploy build-contracts clean
+
+help:
+	@echo "make demo    - local chain, contracts, both scenarios end to end"
+	@echo "make test    - install what is missing, then run the whole suite"
+	@echo "make bench   - run the benchmarks and rewrite BENCHMARKS.md"
+	@echo "make lint typecheck build-contracts chain-up chain-down clean"
+
+setup: system-deps $(VENV)/.installed $(HH)/node_modules/.installed
+
+system-deps:
+	@./scripts/ensure-system-deps.sh
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $@
+
+$(HH)/node_modules/.installed: $(HH)/package.json $(HH)/package-lock.json
+	cd $(HH) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test: setup
+	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
+
+demo: setup
+	$(PY) -m quancheng_demo
+
+bench: setup
+	$(PY) -m benchmarks.crypto_bench
+
+lint: setup
+	$(VENV)/bin/ruff check sdk node apps tests benchmarks
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+build-contracts: setup
+	$(VENV)/bin/quancheng build
+
+chain-up: setup
+	$(VENV)/bin/quancheng chain up
+
+chain-down: setup
+	$(VENV)/bin/quancheng chain down
+
+deploy: setup
+	$(VENV)/bin/quancheng deploy
+
+clean:
+	rm -rf $(VENV) $(HH)/node_modules var .pytest_cache .mypy_cache .ruff_cache

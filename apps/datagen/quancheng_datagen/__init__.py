@@ -1,0 +1,1 @@
+"""Deterministic synthetic records of the government departments (demo, tests, benchmarks)."""

@@ -1,0 +1,1 @@
+"""`make demo`: the main job of 泉城链 end to end on the embedded default."""
