@@ -65,7 +65,9 @@ def test_inclusion_proofs_match_the_reference(index: int, size: int, expected: l
 
 
 @pytest.mark.parametrize(("first", "second", "expected"), CT_CONSISTENCY)
-def test_consistency_proofs_match_the_reference(first: int, second: int, expected: list[str]) -> None:
+def test_consistency_proofs_match_the_reference(
+    first: int, second: int, expected: list[str]
+) -> None:
     proof = consistency_proof(CT_LEAVES[:second], first, sha256_hash)
     assert [p.hex() for p in proof] == expected
     assert verify_consistency(first, second, CT_ROOTS[first], CT_ROOTS[second], proof, sha256_hash)
@@ -80,7 +82,9 @@ def test_every_inclusion_proof_verifies_and_any_change_breaks_it() -> None:
         for i in range(n):
             proof = inclusion_proof(SM3_LEAVES[:n], i)
             assert verify_inclusion(SM3_LEAVES[i], i, n, proof, SM3_ROOTS[n])
-            assert not verify_inclusion(SM3_LEAVES[i], i, n, proof, SM3_ROOTS[n - 1] if n > 1 else b"")
+            assert not verify_inclusion(
+                SM3_LEAVES[i], i, n, proof, SM3_ROOTS[n - 1] if n > 1 else b""
+            )
             if proof:
                 flipped = [bytes([proof[0][0] ^ 1]) + proof[0][1:], *proof[1:]]
                 assert not verify_inclusion(SM3_LEAVES[i], i, n, flipped, SM3_ROOTS[n])

@@ -1,0 +1,45 @@
+"""The verified-query protocol: the documents that are signed, hashed and anchored.
+
+Every component (SDK, gateways, portal, auditor) builds and checks these same documents;
+what is signed is always their RFC 8785 canonical JSON (:func:`signing_bytes`).
+"""
+
+from quancheng.protocol.documents import (
+    AnchorDocument,
+    Answer,
+    AttestationDocument,
+    GrantAction,
+    GrantActionDocument,
+    GrantDocument,
+    GrantMode,
+    QueryRequest,
+    Receipt,
+    ScopeItem,
+    SignedAnswer,
+    SignedReceipt,
+    SignedRequest,
+    signing_bytes,
+)
+from quancheng.protocol.ids import bytes32_to_code, code_to_bytes32, hex32
+from quancheng.protocol.purposes import Purpose
+
+__all__ = [
+    "AnchorDocument",
+    "Answer",
+    "AttestationDocument",
+    "GrantAction",
+    "GrantActionDocument",
+    "GrantDocument",
+    "GrantMode",
+    "Purpose",
+    "QueryRequest",
+    "Receipt",
+    "ScopeItem",
+    "SignedAnswer",
+    "SignedReceipt",
+    "SignedRequest",
+    "bytes32_to_code",
+    "code_to_bytes32",
+    "hex32",
+    "signing_bytes",
+]

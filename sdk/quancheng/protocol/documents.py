@@ -1,0 +1,228 @@
+"""The signed documents of the verified-query protocol (design: "Off chain: the verified query").
+
+Field names are snake_case on the wire. Models are frozen and refuse unknown fields, so a
+document that parses is exactly the document that was signed. Integer times ending in
+``_ms`` are Unix milliseconds; grant validity bounds are Unix seconds, as on chain.
+"""
+
+from __future__ import annotations
+
+import base64
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from quancheng.crypto import canonical_digest, canonical_json
+from quancheng.protocol.ids import Code, Hex32, PublicKeyHex
+from quancheng.protocol.purposes import Purpose
+
+#: A DER SM2 signature, base64 on the wire.
+SignatureB64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]+={0,2}$", max_length=200)]
+FieldName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+IsoDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+Uuid = Annotated[
+    str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+]
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    def canonical(self) -> bytes:
+        """The RFC 8785 bytes that are signed and hashed."""
+        return signing_bytes(self)
+
+    def digest_hex(self) -> str:
+        """``0x`` + SM3 of :meth:`canonical`."""
+        return "0x" + canonical_digest(self.model_dump(mode="json")).hex()
+
+
+def signing_bytes(doc: BaseModel) -> bytes:
+    """The canonical JSON of a document: the only bytes ever signed for it."""
+    return canonical_json(doc.model_dump(mode="json"))
+
+
+def b64(signature: bytes) -> str:
+    """A signature as it travels in documents."""
+    return base64.b64encode(signature).decode("ascii")
+
+
+def unb64(signature: str) -> bytes:
+    """The DER bytes of a base64 signature."""
+    return base64.b64decode(signature, validate=True)
+
+
+class GrantMode(StrEnum):
+    """Whether the consumer may read raw fields or only derived indicators."""
+
+    RAW = "RAW"
+    DERIVED = "DERIVED"
+
+
+class ScopeItem(_Doc):
+    """One resource of a grant and the fields (or indicators) granted from it."""
+
+    resource: Code
+    fields: tuple[FieldName, ...] = Field(min_length=1, max_length=64)
+
+    @field_validator("fields")
+    @classmethod
+    def _sorted_unique(cls, v: tuple[str, ...]) -> tuple[str, ...]:
+        if list(v) != sorted(set(v)):
+            raise ValueError("fields must be sorted and unique")
+        return v
+
+
+class GrantDocument(_Doc):
+    """The consent artefact an owner signs; its SM3 digest is recorded on chain."""
+
+    type: Literal["quancheng.grant/1"] = "quancheng.grant/1"
+    grant_id: Hex32
+    owner_pseudonym: Hex32
+    owner_key: PublicKeyHex
+    consumer: Code
+    purpose: Purpose
+    scope: tuple[ScopeItem, ...] = Field(min_length=1, max_length=16)
+    mode: GrantMode
+    data_from: IsoDate
+    data_to: IsoDate
+    not_before: int = Field(ge=0)
+    not_after: int = Field(ge=0)
+    max_uses: int = Field(ge=1, le=2**32 - 1)
+    requested_at: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> GrantDocument:
+        if self.not_after <= self.not_before:
+            raise ValueError("not_after must be later than not_before")
+        if self.data_to < self.data_from:
+            raise ValueError("data_to must not be before data_from")
+        resources = [item.resource for item in self.scope]
+        if len(set(resources)) != len(resources):
+            raise ValueError("a resource appears twice in the scope")
+        return self
+
+    def fields_for(self, resource: str) -> tuple[str, ...] | None:
+        """The fields granted from ``resource``, or None if it is not in the scope."""
+        for item in self.scope:
+            if item.resource == resource:
+                return item.fields
+        return None
+
+
+class GrantAction(StrEnum):
+    """What an owner can do to a grant after it was requested."""
+
+    APPROVE = "approve"
+    REJECT = "reject"
+    PAUSE = "pause"
+    RESUME = "resume"
+    REVOKE = "revoke"
+
+
+class GrantActionDocument(_Doc):
+    """An owner's signed decision about a grant (approval signs the grant document itself)."""
+
+    type: Literal["quancheng.grant-action/1"] = "quancheng.grant-action/1"
+    action: GrantAction
+    grant_id: Hex32
+    document_digest: Hex32
+    at: int = Field(ge=0)
+
+
+class AttestationDocument(_Doc):
+    """The identity authority's statement that an owner key belongs to a pseudonym."""
+
+    type: Literal["quancheng.attestation/1"] = "quancheng.attestation/1"
+    pseudonym: Hex32
+    owner_key: PublicKeyHex
+    attester: Code
+    attested_at: int = Field(ge=0)
+
+
+class QueryRequest(_Doc):
+    """A consumer's request to a gateway, signed by the consumer's SM2 key."""
+
+    type: Literal["quancheng.query/1"] = "quancheng.query/1"
+    request_id: Uuid
+    grant_id: Hex32
+    consumer: Code
+    resource: Code
+    fields: tuple[FieldName, ...] = Field(min_length=1, max_length=64)
+    purpose: Purpose
+    params: dict[str, str | int] = Field(default_factory=dict, max_length=16)
+    issued_at_ms: int = Field(ge=0)
+
+    @field_validator("params")
+    @classmethod
+    def _bounded_params(cls, v: dict[str, Any]) -> dict[str, Any]:
+        for key, value in v.items():
+            if len(key) > 64 or (isinstance(value, str) and len(value) > 256):
+                raise ValueError("parameter names are at most 64 and values 256 characters")
+        return v
+
+
+class SignedRequest(_Doc):
+    """What travels to the gateway."""
+
+    request: QueryRequest
+    signature: SignatureB64
+
+
+class Receipt(_Doc):
+    """Proof that a gateway answered one query; leaf of the provider's receipt log."""
+
+    type: Literal["quancheng.receipt/1"] = "quancheng.receipt/1"
+    receipt_id: Uuid
+    log_index: int = Field(ge=0)
+    grant_id: Hex32
+    consumer: Code
+    provider: Code
+    resource: Code
+    purpose: Purpose
+    request_hash: Hex32
+    response_hash: Hex32
+    served_at_ms: int = Field(ge=0)
+
+
+class SignedReceipt(_Doc):
+    """A receipt with the gateway's SM2 signature; leaf = SM3(0x00 ‖ canonical(this))."""
+
+    receipt: Receipt
+    signature: SignatureB64
+
+
+class Answer(_Doc):
+    """A gateway's answer, bound to the request by its hash and to the data by its digest."""
+
+    type: Literal["quancheng.answer/1"] = "quancheng.answer/1"
+    request_id: Uuid
+    request_hash: Hex32
+    grant_id: Hex32
+    provider: Code
+    resource: Code
+    mode: GrantMode
+    data: dict[str, Any]
+    data_digest: Hex32
+    receipt: SignedReceipt
+    served_at_ms: int = Field(ge=0)
+
+
+class SignedAnswer(_Doc):
+    """What the gateway returns."""
+
+    answer: Answer
+    signature: SignatureB64
+
+
+class AnchorDocument(_Doc):
+    """A receipt batch as the gateway signs it before anchoring its root on chain."""
+
+    type: Literal["quancheng.anchor/1"] = "quancheng.anchor/1"
+    provider: Code
+    seq: int = Field(ge=0)
+    root: Hex32
+    size: int = Field(ge=1)
+    first_index: int = Field(ge=0)
+    prev_root: Hex32

@@ -1,0 +1,270 @@
+"""Every refusal of the verified-query protocol: a stable code, an HTTP status, an exception.
+
+Gateways answer a refusal as ``{"error": {"code": ..., "message": ..., "details": {...}}}``
+with the status below and never with data; the SDK turns the code back into the exception
+class of the same name, so callers can ``except GrantRevoked`` wherever the refusal came
+from. Codes are part of the protocol: never renumber or reuse one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quancheng.errors import GatewayError, GrantError
+
+
+class Refusal(GatewayError):
+    """A gateway refused a query. ``code`` and ``status`` identify the rule that failed."""
+
+    code = "REFUSED"
+    status = 400
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.details = details
+        super().__init__(message or self.__doc__ or self.code)
+
+    def to_body(self) -> dict[str, Any]:
+        """The JSON body a gateway sends for this refusal."""
+        return {"error": {"code": self.code, "message": str(self), "details": self.details}}
+
+
+class GrantRefusal(Refusal, GrantError):
+    """The grant does not allow this query."""
+
+    code = "GRANT_REFUSED"
+    status = 403
+
+
+class MalformedRequest(Refusal):
+    """The request is not a well-formed signed query."""
+
+    code = "MALFORMED_REQUEST"
+    status = 400
+
+
+class RequestTooLarge(Refusal):
+    """The request body exceeds the gateway's limit."""
+
+    code = "REQUEST_TOO_LARGE"
+    status = 413
+
+
+class BadRequestSignature(Refusal):
+    """The consumer's SM2 signature over the request does not verify."""
+
+    code = "BAD_REQUEST_SIGNATURE"
+    status = 401
+
+
+class UnknownConsumer(Refusal):
+    """The consumer is not a member of the consortium."""
+
+    code = "UNKNOWN_CONSUMER"
+    status = 403
+
+
+class ConsumerNotActive(Refusal):
+    """The consumer's membership is suspended or removed, or it is not a CONSUMER."""
+
+    code = "CONSUMER_NOT_ACTIVE"
+    status = 403
+
+
+class ClockSkew(Refusal):
+    """The request's time is too far from the gateway's clock."""
+
+    code = "CLOCK_SKEW"
+    status = 400
+
+
+class ReplayedRequest(Refusal):
+    """This request id was already used."""
+
+    code = "REPLAYED_REQUEST"
+    status = 409
+
+
+class UnknownResource(Refusal):
+    """This gateway serves no such resource."""
+
+    code = "UNKNOWN_RESOURCE"
+    status = 404
+
+
+class UnknownGrant(GrantRefusal):
+    """No grant with this id is known on chain."""
+
+    code = "UNKNOWN_GRANT"
+    status = 404
+
+
+class GrantPending(GrantRefusal):
+    """The owner has not approved the grant yet."""
+
+    code = "GRANT_PENDING"
+    status = 403
+
+
+class GrantRejected(GrantRefusal):
+    """The owner rejected the grant."""
+
+    code = "GRANT_REJECTED"
+    status = 403
+
+
+class GrantPaused(GrantRefusal):
+    """The owner paused the grant."""
+
+    code = "GRANT_PAUSED"
+    status = 403
+
+
+class GrantRevoked(GrantRefusal):
+    """The owner revoked the grant."""
+
+    code = "GRANT_REVOKED"
+    status = 403
+
+
+class GrantNotYetValid(GrantRefusal):
+    """The grant's validity has not started."""
+
+    code = "GRANT_NOT_YET_VALID"
+    status = 403
+
+
+class GrantExpired(GrantRefusal):
+    """The grant's validity has ended."""
+
+    code = "GRANT_EXPIRED"
+    status = 403
+
+
+class GrantExhausted(GrantRefusal):
+    """The grant's maximum number of uses is reached."""
+
+    code = "GRANT_EXHAUSTED"
+    status = 403
+
+
+class GrantConsumerMismatch(GrantRefusal):
+    """The grant names another consumer."""
+
+    code = "GRANT_CONSUMER_MISMATCH"
+    status = 403
+
+
+class ResourceNotGranted(GrantRefusal):
+    """The grant does not cover this resource."""
+
+    code = "RESOURCE_NOT_GRANTED"
+    status = 403
+
+
+class FieldNotGranted(GrantRefusal):
+    """The grant does not cover one of the requested fields."""
+
+    code = "FIELD_NOT_GRANTED"
+    status = 403
+
+
+class PurposeNotGranted(GrantRefusal):
+    """The request's purpose differs from the grant's."""
+
+    code = "PURPOSE_NOT_GRANTED"
+    status = 403
+
+
+class PurposeNotAllowed(GrantRefusal):
+    """The resource does not allow this purpose."""
+
+    code = "PURPOSE_NOT_ALLOWED"
+    status = 403
+
+
+class GrantDocumentInvalid(GrantRefusal):
+    """The grant document does not match its on-chain digest or its owner signature."""
+
+    code = "GRANT_DOCUMENT_INVALID"
+    status = 403
+
+
+class OwnerNotAttested(GrantRefusal):
+    """The grant's owner key is not attested, or its attestation was revoked."""
+
+    code = "OWNER_NOT_ATTESTED"
+    status = 403
+
+
+class SubjectNotFound(Refusal):
+    """The department holds no record for the grant's owner."""
+
+    code = "SUBJECT_NOT_FOUND"
+    status = 404
+
+
+class ChainUnavailable(Refusal):
+    """The gateway cannot confirm state on chain and its backlog is full: failing closed."""
+
+    code = "CHAIN_UNAVAILABLE"
+    status = 503
+
+
+class InternalError(Refusal):
+    """The gateway failed; nothing was answered and no use was counted."""
+
+    code = "INTERNAL_ERROR"
+    status = 500
+
+
+_REGISTRY: dict[str, type[Refusal]] = {
+    cls.code: cls
+    for cls in (
+        MalformedRequest,
+        RequestTooLarge,
+        BadRequestSignature,
+        UnknownConsumer,
+        ConsumerNotActive,
+        ClockSkew,
+        ReplayedRequest,
+        UnknownResource,
+        UnknownGrant,
+        GrantPending,
+        GrantRejected,
+        GrantPaused,
+        GrantRevoked,
+        GrantNotYetValid,
+        GrantExpired,
+        GrantExhausted,
+        GrantConsumerMismatch,
+        ResourceNotGranted,
+        FieldNotGranted,
+        PurposeNotGranted,
+        PurposeNotAllowed,
+        GrantDocumentInvalid,
+        OwnerNotAttested,
+        SubjectNotFound,
+        ChainUnavailable,
+        InternalError,
+    )
+}
+
+#: Every refusal code of the protocol.
+ALL_CODES = tuple(_REGISTRY)
+
+
+def refusal_class(code: str) -> type[Refusal]:
+    """The exception class of a refusal code (``Refusal`` itself for an unknown code)."""
+    return _REGISTRY.get(code, Refusal)
+
+
+def refusal_from_body(status: int, body: Any) -> Refusal:
+    """Rebuild the typed exception from a gateway's error body."""
+    try:
+        err = body["error"]
+        cls = refusal_class(str(err["code"]))
+        exc = cls(str(err.get("message") or cls.__doc__), **dict(err.get("details") or {}))
+    except (KeyError, TypeError, ValueError):
+        exc = Refusal(f"gateway answered HTTP {status} without a protocol error body")
+    exc.status = status
+    return exc
