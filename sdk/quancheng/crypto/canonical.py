@@ -15,7 +15,26 @@ import rfc8785
 from quancheng.crypto.errors import NotCanonicalizable
 from quancheng.crypto.sm3 import SM3Digest, sm3
 
-__all__ = ["canonical_digest", "canonical_json"]
+__all__ = ["MAX_DEPTH", "canonical_digest", "canonical_json"]
+
+#: Deepest nesting accepted. Signed documents are a few levels deep; a bound of our own keeps
+#: the refusal independent of the interpreter's recursion limit, which other libraries raise.
+MAX_DEPTH = 64
+
+
+def _check_depth(obj: Any) -> None:
+    stack: list[tuple[Any, int]] = [(obj, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Any = value.values()
+        elif isinstance(value, list | tuple):
+            children = value
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            raise NotCanonicalizable(f"nested deeper than {MAX_DEPTH} levels")
+        stack.extend((child, depth + 1) for child in children)
 
 
 def canonical_json(obj: Any) -> bytes:
@@ -29,8 +48,10 @@ def canonical_json(obj: Any) -> bytes:
         The canonical bytes.
 
     Raises:
-        NotCanonicalizable: If the value (or anything inside it) has no JSON form.
+        NotCanonicalizable: If the value (or anything inside it) has no JSON form, or is
+            nested deeper than :data:`MAX_DEPTH`.
     """
+    _check_depth(obj)
     try:
         return bytes(rfc8785.dumps(obj))
     except rfc8785.CanonicalizationError as exc:

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.30;
+
+import {IConsortiumRegistry} from "./interfaces/IConsortiumRegistry.sol";
+import {IReceiptLedger} from "./interfaces/IReceiptLedger.sol";
+
+/**
+ * @title ReceiptLedger
+ * @notice Each provider's chain of anchored receipt batches.
+ */
+contract ReceiptLedger is IReceiptLedger {
+    /// @dev Where a provider's chain of batches stands.
+    struct Head {
+        uint64 nextSeq;
+        uint64 totalReceipts;
+        bytes32 lastRoot;
+    }
+
+    IConsortiumRegistry private immutable _registry;
+
+    mapping(bytes32 providerId => mapping(uint64 seq => Anchor anchor)) private _anchors;
+    mapping(bytes32 providerId => Head head) private _heads;
+
+    constructor(IConsortiumRegistry registry_) {
+        _registry = registry_;
+    }
+
+    /// @inheritdoc IReceiptLedger
+    function anchor(
+        bytes32 providerId,
+        uint64 seq,
+        bytes32 root,
+        uint64 size,
+        bytes32 prevRoot,
+        bytes calldata signature
+    ) external {
+        bytes32 callerId = _registry.requireActive(msg.sender, IConsortiumRegistry.Role.PROVIDER);
+        if (callerId != providerId) revert ReceiptLedgerForeignAnchor(providerId, callerId);
+        if (size == 0) revert ReceiptLedgerEmptyBatch(providerId, seq);
+        if (root == bytes32(0)) revert ReceiptLedgerZeroRoot(providerId, seq);
+        if (signature.length == 0) revert ReceiptLedgerMissingSignature(providerId, seq);
+        Head storage head = _heads[providerId];
+        if (seq != head.nextSeq) revert ReceiptLedgerOutOfSequence(providerId, seq, head.nextSeq);
+        if (prevRoot != head.lastRoot) revert ReceiptLedgerPrevRootMismatch(providerId, prevRoot, head.lastRoot);
+
+        uint64 firstIndex = head.totalReceipts;
+        _anchors[providerId][seq] = Anchor({
+            providerId: providerId,
+            seq: seq,
+            firstIndex: firstIndex,
+            size: size,
+            anchoredAt: uint64(block.timestamp),
+            root: root,
+            prevRoot: prevRoot,
+            blockNumber: uint64(block.number),
+            gatewaySignature: signature
+        });
+        head.nextSeq = seq + 1;
+        head.totalReceipts = firstIndex + size;
+        head.lastRoot = root;
+        emit BatchAnchored(providerId, seq, root, size, firstIndex, prevRoot, signature);
+    }
+
+    /// @inheritdoc IReceiptLedger
+    function getAnchor(bytes32 providerId, uint64 seq) external view returns (Anchor memory) {
+        Anchor storage a = _anchors[providerId][seq];
+        if (a.root == bytes32(0)) revert ReceiptLedgerUnknownAnchor(providerId, seq);
+        return a;
+    }
+
+    /// @inheritdoc IReceiptLedger
+    function nextSeq(bytes32 providerId) external view returns (uint64) {
+        return _heads[providerId].nextSeq;
+    }
+
+    /// @inheritdoc IReceiptLedger
+    function lastRoot(bytes32 providerId) external view returns (bytes32) {
+        return _heads[providerId].lastRoot;
+    }
+
+    /// @inheritdoc IReceiptLedger
+    function totalReceipts(bytes32 providerId) external view returns (uint64) {
+        return _heads[providerId].totalReceipts;
+    }
+
+    /// @inheritdoc IReceiptLedger
+    function registry() external view returns (IConsortiumRegistry) {
+        return _registry;
+    }
+
+    /// @inheritdoc IReceiptLedger
+    function version() external pure returns (string memory) {
+        return "0.1.0";
+    }
+}

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IConsortiumRegistry} from "./IConsortiumRegistry.sol";
+
+/**
+ * @title IOwnerRegistry
+ * @notice Binds a data owner's SM2 public key to a keyed pseudonym of their identity.
+ *
+ * The identity authority (an ACTIVE COMMITTEE member, e.g. 大数据局, which runs the real-name
+ * check of the government app) computes the pseudonym off chain as an HMAC-SM3 of the owner's
+ * identity under a key that never leaves it, so the chain never sees an ID number and nobody
+ * can brute-force one from the pseudonym. It signs a canonical attestation document (pseudonym,
+ * owner key, time) with its own SM2 key and records the signature here.
+ *
+ * Trust model: the EVM cannot verify SM2, so this contract only checks who relays the
+ * attestation (an ACTIVE COMMITTEE account). Gateways and auditors verify the attestation
+ * signature off chain against the attester's key in the consortium registry.
+ */
+interface IOwnerRegistry {
+    /// @notice An owner's current attested key.
+    struct Owner {
+        /// @dev Keyed pseudonym of the owner's identity (HMAC-SM3, computed off chain).
+        bytes32 pseudonym;
+        /// @dev Uncompressed SM2 public key of the owner, 65 bytes starting 0x04.
+        bytes sm2PublicKey;
+        /// @dev Institution id of the committee member that attested the binding.
+        bytes32 attesterId;
+        /// @dev Attester's DER SM2 signature over the canonical attestation document.
+        bytes attestation;
+        /// @dev Block time of the current attestation.
+        uint64 attestedAt;
+        /// @dev Number of attestations so far (1 for the first key; +1 per rotation).
+        uint32 keyVersion;
+        /// @dev True once revoked, until a new attestation.
+        bool revoked;
+    }
+
+    // ----------------------------------------------------------------------------- events
+
+    /// @notice A key was attested for a pseudonym: a first binding, a rotation or a re-attestation
+    /// after revocation. `previousSm2PublicKey` is empty for a first binding.
+    event OwnerAttested(
+        bytes32 indexed pseudonym,
+        bytes32 indexed attesterId,
+        uint32 indexed keyVersion,
+        bytes sm2PublicKey,
+        bytes previousSm2PublicKey,
+        bytes attestation
+    );
+
+    /// @notice The attestation of a pseudonym was revoked (`reason`: short ASCII code).
+    event OwnerAttestationRevoked(bytes32 indexed pseudonym, bytes32 indexed attesterId, bytes32 reason);
+
+    // ----------------------------------------------------------------------------- errors
+
+    /// @notice The pseudonym is zero.
+    error OwnerRegistryInvalidPseudonym(bytes32 pseudonym);
+    /// @notice The key is not 65 bytes starting 0x04.
+    error OwnerRegistryInvalidSm2PublicKey(bytes sm2PublicKey);
+    /// @notice The attestation signature is empty.
+    error OwnerRegistryEmptyAttestation(bytes32 pseudonym);
+    /// @notice The key is bound to another pseudonym.
+    error OwnerRegistrySm2KeyBound(bytes sm2PublicKey, bytes32 pseudonym);
+    /// @notice A re-attestation of the key the pseudonym already has, while not revoked.
+    error OwnerRegistryKeyUnchanged(bytes32 pseudonym);
+    /// @notice No owner has this pseudonym.
+    error OwnerRegistryUnknownOwner(bytes32 pseudonym);
+    /// @notice The attestation is already revoked.
+    error OwnerRegistryAlreadyRevoked(bytes32 pseudonym);
+
+    // ----------------------------------------------------------------------------- writes
+
+    /**
+     * @notice Attest that `sm2PublicKey` belongs to the owner behind `pseudonym` (ACTIVE
+     * COMMITTEE members only). A first binding, a key rotation or a re-attestation after
+     * revocation; history is in the OwnerAttested events.
+     * @param attestation The attester's DER SM2 signature over the canonical attestation document.
+     */
+    function attest(bytes32 pseudonym, bytes calldata sm2PublicKey, bytes calldata attestation) external;
+
+    /// @notice Revoke the attestation of `pseudonym` (ACTIVE COMMITTEE members only).
+    function revokeAttestation(bytes32 pseudonym, bytes32 reason) external;
+
+    // ----------------------------------------------------------------------------- views
+
+    /// @notice The owner record (all fields zero if unknown).
+    function getOwner(bytes32 pseudonym) external view returns (Owner memory);
+
+    /// @notice True when the pseudonym has an attested key that is not revoked.
+    function isAttested(bytes32 pseudonym) external view returns (bool);
+
+    /// @notice The pseudonym whose current key is `sm2PublicKey` (zero if none).
+    function pseudonymOf(bytes calldata sm2PublicKey) external view returns (bytes32);
+
+    /// @notice The consortium registry this contract asks.
+    function registry() external view returns (IConsortiumRegistry);
+
+    /// @notice The interface version of this contract.
+    function version() external pure returns (string memory);
+}
