@@ -20,7 +20,7 @@ from quancheng.protocol.documents import (
     SignedRequest,
     signing_bytes,
 )
-from quancheng.protocol.ids import bytes32_to_code, code_to_bytes32, hex32
+from quancheng.protocol.ids import from_hex, hex32
 from quancheng.protocol.purposes import Purpose
 
 __all__ = [
@@ -38,8 +38,7 @@ __all__ = [
     "SignedAnswer",
     "SignedReceipt",
     "SignedRequest",
-    "bytes32_to_code",
-    "code_to_bytes32",
+    "from_hex",
     "hex32",
     "signing_bytes",
 ]

@@ -37,10 +37,3 @@ _LABELS = {
     Purpose.POST_LOAN: "贷后管理",
 }
 
-
-def purpose_mask(purposes: list[Purpose] | tuple[Purpose, ...]) -> int:
-    """The bitmask of a resource that allows ``purposes``."""
-    mask = 0
-    for p in purposes:
-        mask |= p.bit
-    return mask
