@@ -8,6 +8,7 @@ document that parses is exactly the document that was signed. Integer times endi
 from __future__ import annotations
 
 import base64
+from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -103,12 +104,30 @@ class GrantDocument(_Doc):
             raise ValueError("a resource appears twice in the scope")
         return self
 
+    def data_period_seconds(self) -> tuple[int, int]:
+        """The data period as the chain stores it: Unix seconds, both ends inclusive."""
+        return data_period_seconds(self.data_from, self.data_to)
+
     def fields_for(self, resource: str) -> tuple[str, ...] | None:
         """The fields granted from ``resource``, or None if it is not in the scope."""
         for item in self.scope:
             if item.resource == resource:
                 return item.fields
         return None
+
+
+#: Government records are dated in China Standard Time.
+CST = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+
+def data_period_seconds(data_from: str, data_to: str) -> tuple[int, int]:
+    """``(start, end)`` Unix seconds of a data period given as ISO dates, in CST.
+
+    The period runs from 00:00:00 of ``data_from`` to 23:59:59 of ``data_to``, both inclusive.
+    """
+    start = datetime.combine(date.fromisoformat(data_from), time(0, 0, 0), CST)
+    end = datetime.combine(date.fromisoformat(data_to), time(23, 59, 59), CST)
+    return int(start.timestamp()), int(end.timestamp())
 
 
 class GrantAction(StrEnum):

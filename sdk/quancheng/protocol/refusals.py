@@ -203,6 +203,20 @@ class SubjectNotFound(Refusal):
     status = 404
 
 
+class UnknownReceipt(Refusal):
+    """This gateway issued no receipt with this id."""
+
+    code = "UNKNOWN_RECEIPT"
+    status = 404
+
+
+class ReceiptNotAnchored(Refusal):
+    """The receipt exists but its batch is not anchored on chain yet; ask again later."""
+
+    code = "RECEIPT_NOT_ANCHORED"
+    status = 409
+
+
 class ChainUnavailable(Refusal):
     """The gateway cannot confirm state on chain and its backlog is full: failing closed."""
 
@@ -244,6 +258,8 @@ _REGISTRY: dict[str, type[Refusal]] = {
         GrantDocumentInvalid,
         OwnerNotAttested,
         SubjectNotFound,
+        UnknownReceipt,
+        ReceiptNotAnchored,
         ChainUnavailable,
         InternalError,
     )
