@@ -37,6 +37,7 @@ demo: setup
 
 bench: setup
 	$(PY) -m benchmarks.crypto_bench
+	$(PY) -m benchmarks.datagen_bench
 
 lint: setup
 	$(VENV)/bin/ruff check sdk node apps tests benchmarks
