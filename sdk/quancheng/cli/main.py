@@ -39,7 +39,10 @@ _register_all()
 def main() -> None:
     """Run the CLI, turning project errors into ``error: <code>: <message>`` and exit code 1."""
     try:
-        app(standalone_mode=False)
+        # Outside standalone mode click returns an Exit's code instead of exiting.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
     except QuanchengError as exc:
         typer.echo(f"error: {exc.code}: {exc}", err=True)
         sys.exit(1)
