@@ -16,9 +16,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from quancheng.crypto import SM2PrivateKey, SM3Hasher, SM4Key, open_sealed, seal, sm4_gcm_encrypt
-
 from benchmarks.report import machine_line, update_section
+from quancheng.crypto import SM2PrivateKey, SM3Hasher, SM4Key, open_sealed, seal, sm4_gcm_encrypt
 
 MIB = 1 << 20
 MB = 1_000_000  # OpenSSL's "1000s of bytes" are decimal; so are ours

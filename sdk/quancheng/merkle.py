@@ -80,7 +80,9 @@ def _path(m: int, d: list[bytes], hash_fn: HashFn) -> list[bytes]:
     return [*_path(m - k, d[k:], hash_fn), root(d[:k], hash_fn)]
 
 
-def consistency_proof(leaves: Sequence[bytes], first: int, hash_fn: HashFn = sm3_hash) -> list[bytes]:
+def consistency_proof(
+    leaves: Sequence[bytes], first: int, hash_fn: HashFn = sm3_hash
+) -> list[bytes]:
     """Proof that the tree of the first ``first`` leaves is a prefix of the whole tree."""
     if not 0 <= first <= len(leaves):
         raise MerkleProofError(f"size {first} is outside a tree of {len(leaves)} leaves")

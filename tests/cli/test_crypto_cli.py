@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from quancheng.cli.main import main
 from quancheng.crypto import SM2PrivateKey, SM2PublicKey, sm3
-
 from tests.utils.openssl import OpenSSL, find_openssl
 
 QUANCHENG = str(Path(sys.executable).with_name("quancheng"))

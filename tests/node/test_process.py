@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,12 +28,14 @@ def _snapshot(w3: Web3, address: str) -> dict[str, object]:
         "state_root": head["stateRoot"],
         "counter": w3.eth.get_storage_at(address, 0),
         "code": w3.eth.get_code(address),
-        "logs": [(log["blockNumber"], log["topics"], log["data"], log["transactionHash"]) for log in logs],
+        "logs": [
+            (log["blockNumber"], log["topics"], log["data"], log["transactionHash"]) for log in logs
+        ],
     }
 
 
 @pytest.fixture
-def node(tmp_path: Path) -> HardhatNode:
+def node(tmp_path: Path) -> Iterator[HardhatNode]:
     node = start_node(tmp_path / "chain")
     yield node
     node.stop()

@@ -155,7 +155,7 @@ def deploy_cmd(
             for i in local.committee
         ]
         threshold, voting_period = THRESHOLD, VOTING_PERIOD
-        deployer_key = local.deployer.key.to_0x_hex()
+        deployer_key = "0x" + bytes(local.deployer.key).hex()
     result = deploy(
         url,
         deployer_key,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from quancheng.crypto import SM2PrivateKey
 
+from quancheng.crypto import SM2PrivateKey
 from tests.sdk.crypto._support import KeyFiles
 from tests.utils.openssl import OpenSSL, find_openssl
 

@@ -7,6 +7,7 @@ import struct
 from typing import Any
 
 import pytest
+
 from quancheng.crypto import NotCanonicalizable, canonical_digest, canonical_json, sm3
 
 # RFC 8785 section 3.2.2, the combined sample, as JSON text and its canonical bytes.

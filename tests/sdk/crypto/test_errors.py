@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from quancheng.crypto import errors
 from quancheng.errors import CryptoError, QuanchengError
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from quancheng.crypto import (
     DEFAULT_USER_ID,
     InvalidKey,
@@ -16,7 +17,6 @@ from quancheng.crypto import (
     SM2PrivateKey,
     SM2PublicKey,
 )
-
 from tests.sdk.crypto._support import KeyFiles, write
 from tests.utils.openssl import OpenSSL
 

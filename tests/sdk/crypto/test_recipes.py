@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from quancheng.crypto import (
     InvalidKey,
     InvalidParameter,
@@ -21,7 +22,6 @@ from quancheng.crypto import (
     sm3_hmac,
     verify_document,
 )
-
 from tests.sdk.crypto._support import write
 from tests.utils.openssl import OpenSSL
 

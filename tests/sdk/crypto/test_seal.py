@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from quancheng.crypto import (
     ENVELOPE_VERSION,
     DecryptionFailed,

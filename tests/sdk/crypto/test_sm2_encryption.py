@@ -6,6 +6,7 @@ import os
 
 import pytest
 from gmssl import sm2 as gm_sm2
+
 from quancheng.crypto import (
     DecryptionFailed,
     InvalidParameter,

@@ -11,6 +11,7 @@ import random
 
 import pytest
 from gmssl import sm2 as gm_sm2
+
 from quancheng.crypto import (
     DEFAULT_USER_ID,
     MAX_USER_ID_LENGTH,

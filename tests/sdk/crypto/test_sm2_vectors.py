@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from quancheng.crypto import (
     DEFAULT_USER_ID,
     InvalidKey,
@@ -26,7 +27,6 @@ from quancheng.crypto import (
 )
 from quancheng.crypto._curve import SM2P256, CurveParams
 from quancheng.crypto._der import decode_signature, encode_signature
-
 from tests.sdk.crypto._support import write
 from tests.utils.openssl import OpenSSL
 

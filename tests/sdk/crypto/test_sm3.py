@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from gmssl import func as gm_func
 from gmssl import sm3 as gm_sm3
+
 from quancheng.crypto import (
     InvalidParameter,
     SM3Hasher,
@@ -16,7 +17,6 @@ from quancheng.crypto import (
     sm3_hmac_verify,
     sm3_kdf,
 )
-
 from tests.utils.openssl import OpenSSL
 
 # GB/T 32905-2016 Annex A (examples 1 and 2) and the digest of the empty message.
