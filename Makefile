@@ -18,7 +18,7 @@ help:
 setup: system-deps $(VENV)/.installed $(HH)/node_modules/.installed
 
 system-deps:
-	@./scripts/ensure-system-deps.sh
+	@./scripts/ensure-system-deps.sh postgresql
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
