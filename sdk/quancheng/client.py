@@ -1,0 +1,296 @@
+"""The consumer client banks and insurers use: request grants, query gateways, verify.
+
+Example:
+    >>> me = Institution.load("bank.jinan", sm2_key="sm2.pem", chain_key_file="chain.key")
+    >>> with ConsumerClient(me, "manifest.json", "http://127.0.0.1:8545") as client:
+    ...     handle = client.request_grant(
+    ...         pseudonym, None, {"tax.payments": ["amount", "period"]},
+    ...         Purpose.SME_CREDIT, GrantMode.RAW, "2024-01-01", "2024-12-31",
+    ...         valid_for=timedelta(days=30), max_uses=3,
+    ...     )
+    ...     client.wait_for_grant(handle.grant_id, timeout=600)
+    ...     answer = client.query(handle.grant_id, "tax.payments", ["amount", "period"])
+    ...     answer.data["amount"], answer.receipt_id
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from quancheng._util import as_bytes32, connect
+from quancheng.chain import ContractSet, GrantStatus, Manifest
+from quancheng.chain.records import GrantRecord, InstitutionRecord
+from quancheng.client_errors import AnchorWaitTimeout, GrantWaitTimeout
+from quancheng.consumer import ConsumerCore, ProofTarget, decide_wait
+from quancheng.crypto import SM2PublicKey
+from quancheng.gateway_client import GatewayClient
+from quancheng.grants import GrantRequestHandle, RequestedGrant
+from quancheng.identity import Institution
+from quancheng.protocol import GrantMode, Purpose, ScopeItem
+from quancheng.protocol.refusals import ReceiptNotAnchored
+from quancheng.verified import ReceiptInclusion, VerifiedAnswer
+
+__all__ = ["ConsumerClient"]
+
+_ACTIVE = frozenset({GrantStatus.ACTIVE})
+
+
+class ConsumerClient:
+    """A consumer institution's client: grants on chain, verified queries to gateways.
+
+    Every answer it returns has been verified against the chain (see :meth:`query`); anything
+    else raises. One client can be shared by threads; close it (or use ``with``) to release
+    its HTTP connections.
+
+    Args:
+        institution: The consumer's identity (code, SM2 key, chain account).
+        manifest: The deployment manifest, or its path.
+        rpc_url: The chain node's JSON-RPC URL.
+        gateway: The HTTP client for gateways (one is made if omitted).
+        catalogue_ttl: Seconds a catalogue entry (endpoint, provider) is cached.
+        clock: Wall-clock seconds, for document times and waits (injectable for tests).
+        sleep: How to wait between polls (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        institution: Institution,
+        manifest: Manifest | Path | str,
+        rpc_url: str,
+        *,
+        gateway: GatewayClient | None = None,
+        catalogue_ttl: float = 60.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self._core = ConsumerCore(
+            institution, connect(rpc_url, manifest), catalogue_ttl=catalogue_ttl, clock=clock
+        )
+        self._owns_gateway = gateway is None
+        self._gateway = gateway or GatewayClient()
+        self._clock, self._sleep = clock, sleep
+
+    @property
+    def institution(self) -> Institution:
+        """The consumer's identity."""
+        return self._core.institution
+
+    @property
+    def contracts(self) -> ContractSet:
+        """The deployment this client talks to."""
+        return self._core.contracts
+
+    def check_membership(self) -> InstitutionRecord:
+        """Check the chain knows this institution as an ACTIVE CONSUMER with these keys.
+
+        Raises:
+            MembershipError: It does not.
+        """
+        return self._core.check_membership()
+
+    # --------------------------------------------------------------------------- grants
+
+    def request_grant(
+        self,
+        owner_pseudonym: bytes | str,
+        owner_key: SM2PublicKey | bytes | str | None,
+        scope: Mapping[str, Iterable[str]] | Iterable[ScopeItem],
+        purpose: Purpose | int,
+        mode: GrantMode | str,
+        data_from: date | str,
+        data_to: date | str,
+        *,
+        valid_for: timedelta | float | None = None,
+        not_before: datetime | int | None = None,
+        not_after: datetime | int | None = None,
+        max_uses: int = 1,
+    ) -> GrantRequestHandle:
+        """Ask an owner for a grant: build the grant document, sign it, record it on chain.
+
+        The terms sent to the contract are derived from the document itself (resources
+        packed with ``code32``, the data period in CST seconds, the SM3 digest of the
+        canonical bytes), so the two cannot disagree.
+
+        Args:
+            owner_pseudonym: The owner's pseudonym (32 bytes or ``0x`` hex).
+            owner_key: The owner's SM2 key as the owner gave it; checked against the key
+                attested on chain (``None``: use the attested key).
+            scope: ``{resource: [fields]}`` or scope items.
+            purpose: Why the data is needed.
+            mode: RAW fields or DERIVED indicators.
+            data_from: First day of the data period (ISO date, CST).
+            data_to: Last day of the data period.
+            valid_for: How long the grant is valid from ``not_before``.
+            not_before: Start of validity (default: now).
+            not_after: End of validity (instead of ``valid_for``).
+            max_uses: How many queries the grant allows.
+
+        Returns:
+            The handle of the PENDING grant.
+
+        Raises:
+            ArgumentError: A malformed argument.
+            OwnerKeyMismatch: The pseudonym has no attested key, or another one.
+            RevertError: The contract refused (e.g. ``GrantRegistryPurposeNotAllowed``).
+        """
+        return self._core.request_grant(
+            owner_pseudonym,
+            owner_key,
+            scope,
+            purpose,
+            mode,
+            data_from,
+            data_to,
+            valid_for=valid_for,
+            not_before=not_before,
+            not_after=not_after,
+            max_uses=max_uses,
+        )
+
+    def grant_status(self, grant_id: bytes | str) -> GrantStatus:
+        """The grant's status now."""
+        return self._core.grant_status(grant_id)
+
+    def grant(self, grant_id: bytes | str) -> GrantRecord:
+        """The grant as recorded on chain."""
+        return self._core.grant(grant_id)
+
+    def grant_document(self, grant_id: bytes | str) -> RequestedGrant:
+        """The grant's signed document, read back from its ``GrantRequested`` event."""
+        return self._core.grant_document(grant_id)
+
+    def wait_for_grant(
+        self,
+        grant_id: bytes | str,
+        *,
+        until: Iterable[GrantStatus] = _ACTIVE,
+        timeout: float = 300.0,
+        poll_interval: float = 1.0,
+    ) -> GrantStatus:
+        """Poll the chain until the grant reaches one of ``until``.
+
+        Returns:
+            The status reached.
+
+        Raises:
+            GrantEndedWhileWaiting: It reached a final status not in ``until`` (REJECTED, ...).
+            GrantWaitTimeout: ``timeout`` seconds passed first.
+        """
+        gid, awaited = as_bytes32(grant_id, "grant id"), frozenset(until)
+        deadline = self._clock() + timeout
+        while True:
+            status = self._core.grant_status(gid)
+            if decide_wait(gid, status, awaited):
+                return status
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                raise GrantWaitTimeout(gid, status, timeout)
+            self._sleep(min(poll_interval, remaining))
+
+    # -------------------------------------------------------------------------- queries
+
+    def query(
+        self,
+        grant_id: bytes | str,
+        resource: str,
+        fields: Sequence[str],
+        *,
+        params: Mapping[str, str | int] | None = None,
+        purpose: Purpose | int | None = None,
+    ) -> VerifiedAnswer:
+        """Query a resource's gateway under a grant and verify the answer.
+
+        The request is signed once; connection failures are retried with the same bytes. The
+        answer is returned only if the gateway's signature verifies with the provider's key
+        from the chain and it is bound to this request, its data and a matching receipt.
+
+        Args:
+            grant_id: The grant.
+            resource: The catalogue resource, e.g. ``"vehicle.registration"``.
+            fields: The fields (or, in DERIVED mode, indicators) wanted.
+            params: Query parameters the resource defines.
+            purpose: The purpose (default: the grant's).
+
+        Raises:
+            Refusal: The gateway refused; the subclass is named by the code (``GrantRevoked``...).
+            AnswerVerificationError: The answer does not verify (the subclass names the check).
+            GatewayUnavailable: The gateway could not be reached.
+        """
+        prepared = self._core.prepare_query(
+            grant_id, resource, fields, params=params, purpose=purpose
+        )
+        body = self._gateway.post_query(prepared.entry.endpoint, prepared.body)
+        return self._core.verify_answer_body(prepared, body)
+
+    def receipt_proof(
+        self,
+        answer_or_receipt_id: VerifiedAnswer | str,
+        resource: str | None = None,
+        *,
+        endpoint: str | None = None,
+        provider: str | None = None,
+    ) -> ReceiptInclusion:
+        """Fetch a receipt's inclusion proof and verify it against the chain's anchor.
+
+        Args:
+            answer_or_receipt_id: A verified answer, or a receipt id.
+            resource: With a receipt id: the resource it was served from.
+            endpoint: With a receipt id: the gateway (instead of ``resource``).
+            provider: With ``endpoint``: the provider's code.
+
+        Raises:
+            ReceiptNotAnchored: Its batch is not anchored yet (see :meth:`wait_for_anchor`).
+            ProofVerificationError: The proof does not verify (the subclass names the check).
+        """
+        target = self._core.proof_target(
+            answer_or_receipt_id, resource, endpoint=endpoint, provider=provider
+        )
+        return self._fetch_proof(target)
+
+    def wait_for_anchor(
+        self,
+        answer_or_receipt_id: VerifiedAnswer | str,
+        resource: str | None = None,
+        *,
+        endpoint: str | None = None,
+        provider: str | None = None,
+        timeout: float = 120.0,
+        poll_interval: float = 2.0,
+    ) -> ReceiptInclusion:
+        """:meth:`receipt_proof`, asking again while the batch is not anchored.
+
+        Raises:
+            AnchorWaitTimeout: Still not anchored after ``timeout`` seconds.
+        """
+        target = self._core.proof_target(
+            answer_or_receipt_id, resource, endpoint=endpoint, provider=provider
+        )
+        deadline = self._clock() + timeout
+        while True:
+            try:
+                return self._fetch_proof(target)
+            except ReceiptNotAnchored:
+                remaining = deadline - self._clock()
+                if remaining <= 0:
+                    raise AnchorWaitTimeout(target.receipt_id, timeout) from None
+            self._sleep(min(poll_interval, remaining))
+
+    def _fetch_proof(self, target: ProofTarget) -> ReceiptInclusion:
+        body = self._gateway.get_receipt_proof(target.endpoint, target.receipt_id)
+        return self._core.verify_proof_body(target, body)
+
+    # ------------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Release the HTTP connections (of a gateway client this client made)."""
+        if self._owns_gateway:
+            self._gateway.close()
+
+    def __enter__(self) -> ConsumerClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

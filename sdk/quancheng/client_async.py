@@ -1,0 +1,232 @@
+"""The asyncio twin of :class:`~quancheng.client.ConsumerClient`.
+
+Gateway HTTP runs on ``httpx.AsyncClient``; chain reads and writes (web3 is synchronous) and
+verification run in worker threads, so the event loop never blocks on the node.
+
+Example:
+    >>> async with AsyncConsumerClient(me, "manifest.json", rpc_url) as client:
+    ...     answer = await client.query(grant_id, "tax.payments", ["amount"])
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from datetime import date, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any, TypeVar
+
+from quancheng._util import as_bytes32, connect
+from quancheng.chain import ContractSet, GrantStatus, Manifest
+from quancheng.chain.records import GrantRecord, InstitutionRecord
+from quancheng.client_errors import AnchorWaitTimeout, GrantWaitTimeout
+from quancheng.consumer import ConsumerCore, ProofTarget, decide_wait
+from quancheng.crypto import SM2PublicKey
+from quancheng.gateway_client import AsyncGatewayClient
+from quancheng.grants import GrantRequestHandle, RequestedGrant
+from quancheng.identity import Institution
+from quancheng.protocol import GrantMode, Purpose, ScopeItem
+from quancheng.protocol.refusals import ReceiptNotAnchored
+from quancheng.verified import ReceiptInclusion, VerifiedAnswer
+
+__all__ = ["AsyncConsumerClient"]
+
+_T = TypeVar("_T")
+_ACTIVE = frozenset({GrantStatus.ACTIVE})
+
+
+class AsyncConsumerClient:
+    """:class:`~quancheng.client.ConsumerClient` with coroutine methods; use ``async with``.
+
+    Args:
+        institution: The consumer's identity.
+        manifest: The deployment manifest, or its path.
+        rpc_url: The chain node's JSON-RPC URL.
+        gateway: The async HTTP client for gateways (one is made if omitted).
+        catalogue_ttl: Seconds a catalogue entry is cached.
+        clock: Wall-clock seconds (injectable for tests).
+        sleep: How to wait between polls (injectable for tests).
+    """
+
+    def __init__(
+        self,
+        institution: Institution,
+        manifest: Manifest | Path | str,
+        rpc_url: str,
+        *,
+        gateway: AsyncGatewayClient | None = None,
+        catalogue_ttl: float = 60.0,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._core = ConsumerCore(
+            institution, connect(rpc_url, manifest), catalogue_ttl=catalogue_ttl, clock=clock
+        )
+        self._owns_gateway = gateway is None
+        self._gateway = gateway or AsyncGatewayClient()
+        self._clock, self._sleep = clock, sleep
+
+    @property
+    def institution(self) -> Institution:
+        """The consumer's identity."""
+        return self._core.institution
+
+    @property
+    def contracts(self) -> ContractSet:
+        """The deployment this client talks to."""
+        return self._core.contracts
+
+    async def _run(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        return await asyncio.to_thread(partial(fn, *args, **kwargs))
+
+    async def check_membership(self) -> InstitutionRecord:
+        """See :meth:`ConsumerClient.check_membership`."""
+        return await self._run(self._core.check_membership)
+
+    # --------------------------------------------------------------------------- grants
+
+    async def request_grant(
+        self,
+        owner_pseudonym: bytes | str,
+        owner_key: SM2PublicKey | bytes | str | None,
+        scope: Mapping[str, Iterable[str]] | Iterable[ScopeItem],
+        purpose: Purpose | int,
+        mode: GrantMode | str,
+        data_from: date | str,
+        data_to: date | str,
+        *,
+        valid_for: timedelta | float | None = None,
+        not_before: datetime | int | None = None,
+        not_after: datetime | int | None = None,
+        max_uses: int = 1,
+    ) -> GrantRequestHandle:
+        """See :meth:`ConsumerClient.request_grant`."""
+        return await self._run(
+            self._core.request_grant,
+            owner_pseudonym,
+            owner_key,
+            scope,
+            purpose,
+            mode,
+            data_from,
+            data_to,
+            valid_for=valid_for,
+            not_before=not_before,
+            not_after=not_after,
+            max_uses=max_uses,
+        )
+
+    async def grant_status(self, grant_id: bytes | str) -> GrantStatus:
+        """The grant's status now."""
+        return await self._run(self._core.grant_status, grant_id)
+
+    async def grant(self, grant_id: bytes | str) -> GrantRecord:
+        """The grant as recorded on chain."""
+        return await self._run(self._core.grant, grant_id)
+
+    async def grant_document(self, grant_id: bytes | str) -> RequestedGrant:
+        """The grant's signed document, read back from its ``GrantRequested`` event."""
+        return await self._run(self._core.grant_document, grant_id)
+
+    async def wait_for_grant(
+        self,
+        grant_id: bytes | str,
+        *,
+        until: Iterable[GrantStatus] = _ACTIVE,
+        timeout: float = 300.0,
+        poll_interval: float = 1.0,
+    ) -> GrantStatus:
+        """See :meth:`ConsumerClient.wait_for_grant`."""
+        gid, awaited = as_bytes32(grant_id, "grant id"), frozenset(until)
+        deadline = self._clock() + timeout
+        while True:
+            status = await self._run(self._core.grant_status, gid)
+            if decide_wait(gid, status, awaited):
+                return status
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                raise GrantWaitTimeout(gid, status, timeout)
+            await self._sleep(min(poll_interval, remaining))
+
+    # -------------------------------------------------------------------------- queries
+
+    async def query(
+        self,
+        grant_id: bytes | str,
+        resource: str,
+        fields: Sequence[str],
+        *,
+        params: Mapping[str, str | int] | None = None,
+        purpose: Purpose | int | None = None,
+    ) -> VerifiedAnswer:
+        """See :meth:`ConsumerClient.query`."""
+        prepared = await self._run(
+            self._core.prepare_query, grant_id, resource, fields, params=params, purpose=purpose
+        )
+        body = await self._gateway.post_query(prepared.entry.endpoint, prepared.body)
+        return await self._run(self._core.verify_answer_body, prepared, body)
+
+    async def receipt_proof(
+        self,
+        answer_or_receipt_id: VerifiedAnswer | str,
+        resource: str | None = None,
+        *,
+        endpoint: str | None = None,
+        provider: str | None = None,
+    ) -> ReceiptInclusion:
+        """See :meth:`ConsumerClient.receipt_proof`."""
+        target = await self._run(
+            self._core.proof_target,
+            answer_or_receipt_id,
+            resource,
+            endpoint=endpoint,
+            provider=provider,
+        )
+        return await self._fetch_proof(target)
+
+    async def wait_for_anchor(
+        self,
+        answer_or_receipt_id: VerifiedAnswer | str,
+        resource: str | None = None,
+        *,
+        endpoint: str | None = None,
+        provider: str | None = None,
+        timeout: float = 120.0,
+        poll_interval: float = 2.0,
+    ) -> ReceiptInclusion:
+        """See :meth:`ConsumerClient.wait_for_anchor`."""
+        target = await self._run(
+            self._core.proof_target,
+            answer_or_receipt_id,
+            resource,
+            endpoint=endpoint,
+            provider=provider,
+        )
+        deadline = self._clock() + timeout
+        while True:
+            try:
+                return await self._fetch_proof(target)
+            except ReceiptNotAnchored:
+                remaining = deadline - self._clock()
+                if remaining <= 0:
+                    raise AnchorWaitTimeout(target.receipt_id, timeout) from None
+            await self._sleep(min(poll_interval, remaining))
+
+    async def _fetch_proof(self, target: ProofTarget) -> ReceiptInclusion:
+        body = await self._gateway.get_receipt_proof(target.endpoint, target.receipt_id)
+        return await self._run(self._core.verify_proof_body, target, body)
+
+    # ------------------------------------------------------------------------ lifecycle
+
+    async def aclose(self) -> None:
+        """Release the HTTP connections (of a gateway client this client made)."""
+        if self._owns_gateway:
+            await self._gateway.aclose()
+
+    async def __aenter__(self) -> AsyncConsumerClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
