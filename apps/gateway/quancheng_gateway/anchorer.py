@@ -1,0 +1,317 @@
+"""Closing receipt batches and anchoring their roots on chain, crash-safely.
+
+A background thread closes a batch when ``batch_size`` receipts wait or the oldest has
+waited ``batch_max_age``; it computes the Merkle root (leaf = SM3(0x00 ‖ canonical signed
+receipt)), signs the anchor document and stores the batch row *before* any transaction.
+Then it anchors (``ReceiptLedger.anchor``) and records the batch's uses
+(``GrantRegistry.recordUsesBatch``), each as a stored raw transaction, so a crash at any
+point resumes without anchoring twice or skipping receipts: on restart the lowest
+unfinished batch is reconciled with ``nextSeq`` / ``getAnchor`` before anything is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import Engine, Table, insert, select, update
+
+from quancheng import merkle
+from quancheng.chain import ContractSet
+from quancheng.chain.client import ChainUnavailable, TransactionRejected
+from quancheng.chain.errors import RevertError
+from quancheng.chain.types import code32
+from quancheng.crypto import SM2PrivateKey
+from quancheng.protocol import AnchorDocument
+from quancheng.protocol.documents import b64, unb64
+from quancheng_gateway.chaintx import SignedTx, lookup, send_raw, sign_call
+from quancheng_gateway.core.clock import Clock
+from quancheng_gateway.models import Batch, BatchStatus, ReceiptRow
+from quancheng_gateway.receipt_log import GroupCommitter
+from quancheng_gateway.uses import GrantState, batch_uses, plan_from_chain, plan_uses
+
+__all__ = ["ZERO_ROOT", "Anchorer", "batch_leaves"]
+
+_log = logging.getLogger("quancheng_gateway.anchorer")
+BATCH: Table = Batch.__table__  # type: ignore[attr-defined]
+RCPT: Table = ReceiptRow.__table__  # type: ignore[attr-defined]
+ZERO_ROOT = "0x" + "00" * 32
+
+
+def batch_leaves(engine: Engine, first: int, size: int) -> list[bytes]:
+    """The Merkle leaf hashes of log positions first .. first+size-1."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(RCPT.c.signed_receipt)
+            .where(RCPT.c.log_index >= first, RCPT.c.log_index < first + size)
+            .order_by(RCPT.c.log_index)
+        ).all()
+    return [merkle.leaf_hash(r[0].encode("utf-8")) for r in rows]
+
+
+class Anchorer:
+    """Batches the receipt log and anchors it; reports the un-anchored backlog."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        contracts: ContractSet,
+        account: LocalAccount,
+        sm2: SM2PrivateKey,
+        provider: str,
+        committer: GroupCommitter,
+        clock: Clock,
+        grant_state: Callable[[str], GrantState | None],
+        batch_size: int,
+        batch_max_age_s: float,
+        interval_s: float,
+        timeout_s: float,
+        on_anchored: Callable[[int], None] = lambda size: None,
+    ) -> None:
+        self.engine, self.contracts, self.account, self.sm2 = engine, contracts, account, sm2
+        self.provider, self.provider_id = provider, code32(provider)
+        self.committer, self.clock, self.grant_state = committer, clock, grant_state
+        self.batch_size, self.max_age_ms = batch_size, int(batch_max_age_s * 1000)
+        self.interval_s, self.timeout_s = interval_s, timeout_s
+        self.on_anchored = on_anchored
+        self.chain_ok = True
+        self.last_error: str | None = None
+        self.halted: str | None = None
+        self.batches_anchored = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._oldest: tuple[int, int] | None = None  # (log_index, served_at_ms)
+        self._load()
+
+    # ----------------------------------------------------------------------- state
+
+    def _load(self) -> None:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(BATCH).order_by(BATCH.c.seq)).all()
+        self.next_seq = rows[-1].seq + 1 if rows else 0
+        self.next_first = rows[-1].first_index + rows[-1].size if rows else 0
+        self.last_root = rows[-1].root if rows else ZERO_ROOT
+        done = [b for b in rows if b.status != BatchStatus.CREATED]
+        self.anchored_upto = done[-1].first_index + done[-1].size if done else 0
+
+    def backlog(self) -> int:
+        """Receipts answered but not anchored yet."""
+        return max(0, self.committer.committed - self.anchored_upto)
+
+    def oldest_unanchored_ms(self) -> int | None:
+        """served_at_ms of the oldest receipt not anchored yet (None if none)."""
+        index = self.anchored_upto
+        if index >= self.committer.committed:
+            return None
+        if self._oldest is None or self._oldest[0] != index:
+            with self.engine.connect() as conn:
+                served = conn.execute(
+                    select(RCPT.c.served_at_ms).where(RCPT.c.log_index == index)
+                ).scalar()
+            if served is None:
+                return None
+            self._oldest = (index, int(served))
+        return self._oldest[1]
+
+    # --------------------------------------------------------------------- running
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="anchorer", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                busy = self.step()
+                self.chain_ok, self.last_error = True, None
+            except (ChainUnavailable, OSError, TransactionRejected) as exc:
+                if self.chain_ok:
+                    _log.warning("anchoring paused: %s", exc)
+                self.chain_ok, self.last_error, busy = False, str(exc), False
+            except Exception as exc:  # keep the thread alive; the error is reported
+                _log.exception("anchorer step failed")
+                self.last_error, busy = str(exc), False
+            if not busy:
+                self._stop.wait(self.interval_s)
+
+    def step(self) -> bool:
+        """Do the next piece of work; False when there was none."""
+        if self.halted:
+            return False
+        with self.engine.connect() as conn:
+            open_ = conn.execute(
+                select(BATCH).where(BATCH.c.status != BatchStatus.DONE).order_by(BATCH.c.seq)
+            ).first()
+        if open_ is not None and open_.status == BatchStatus.CREATED:
+            self._anchor(open_)
+            return True
+        if open_ is not None:
+            self._record_uses(open_)
+            return True
+        return self._close_batch()
+
+    # ---------------------------------------------------------------- close a batch
+
+    def _close_batch(self) -> bool:
+        available = self.committer.committed - self.next_first
+        if available <= 0:
+            return False
+        if available < self.batch_size:
+            with self.engine.connect() as conn:
+                first_at = conn.execute(
+                    select(RCPT.c.served_at_ms).where(RCPT.c.log_index == self.next_first)
+                ).scalar()
+            if first_at is None or self.clock.now_ms() - int(first_at) < self.max_age_ms:
+                return False
+        size = min(available, self.batch_size)
+        leaves = batch_leaves(self.engine, self.next_first, size)
+        root = "0x" + merkle.root(leaves).hex()
+        doc = AnchorDocument(
+            provider=self.provider,
+            seq=self.next_seq,
+            root=root,
+            size=size,
+            first_index=self.next_first,
+            prev_root=self.last_root,
+        )
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(BATCH).values(
+                    seq=doc.seq,
+                    first_index=doc.first_index,
+                    size=size,
+                    root=root,
+                    prev_root=doc.prev_root,
+                    status=BatchStatus.CREATED,
+                    signature=b64(self.sm2.sign(doc.canonical())),
+                    created_at_ms=self.clock.now_ms(),
+                )
+            )
+        self.next_seq, self.next_first, self.last_root = doc.seq + 1, doc.first_index + size, root
+        return True
+
+    # ---------------------------------------------------------------------- anchor
+
+    def _set(self, seq: int, **values: Any) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(BATCH).where(BATCH.c.seq == seq).values(**values))
+
+    def _anchored(self, batch: Any, block: int, tx: str | None) -> None:
+        self._set(batch.seq, status=BatchStatus.ANCHORED, anchor_block=block, anchor_tx=tx)
+        self.anchored_upto = batch.first_index + batch.size
+        self.batches_anchored += 1
+        self.on_anchored(batch.size)
+        _log.info("batch %d anchored in block %d (%d receipts)", batch.seq, block, batch.size)
+
+    def _anchor(self, batch: Any) -> None:
+        if batch.anchor_tx:
+            mined = lookup(self.contracts.w3, batch.anchor_tx)
+            if mined is not None and mined.ok:
+                return self._anchored(batch, mined.block, batch.anchor_tx)
+        chain_next = self.contracts.next_seq(self.provider_id)
+        if chain_next > batch.seq:
+            record = self.contracts.anchor(self.provider_id, batch.seq)
+            if "0x" + record.root.hex() != batch.root:
+                self.halted = f"batch {batch.seq} on chain has another root: refusing to go on"
+                _log.critical(self.halted)
+                return None
+            return self._anchored(batch, record.block_number, batch.anchor_tx)
+        if chain_next < batch.seq:
+            self.halted = f"chain expects batch {chain_next}, the log is at {batch.seq}"
+            _log.critical(self.halted)
+            return None
+        fn = self.contracts.receipts.functions.anchor(
+            self.provider_id,
+            batch.seq,
+            bytes.fromhex(batch.root[2:]),
+            batch.size,
+            bytes.fromhex(batch.prev_root[2:]),
+            unb64(batch.signature),
+        )
+        tx = self._stored_or_new(batch.anchor_raw_tx, batch.anchor_tx, batch.seq, fn, "anchor")
+        if tx is None:
+            return None
+        try:
+            mined = send_raw(self.contracts.w3, tx.raw, tx.tx_hash, self.timeout_s)
+        except (RevertError, TransactionRejected) as exc:
+            _log.warning("anchor of batch %d refused: %s", batch.seq, exc)
+            self._set(batch.seq, anchor_raw_tx=None, anchor_tx=None)
+            return None
+        if mined.ok:
+            return self._anchored(batch, mined.block, tx.tx_hash)
+        self._set(batch.seq, anchor_raw_tx=None, anchor_tx=None)
+        return None
+
+    def _stored_or_new(
+        self, raw: str | None, tx_hash: str | None, seq: int, fn: Any, kind: str
+    ) -> SignedTx | None:
+        if raw and tx_hash:
+            return SignedTx(raw, tx_hash, -1)
+        try:
+            tx = sign_call(self.contracts.w3, self.account, fn)
+        except RevertError as exc:
+            _log.warning("%s of batch %d would revert: %s", kind, seq, exc)
+            return None
+        self._set(seq, **{f"{kind}_raw_tx": tx.raw, f"{kind}_tx": tx.tx_hash})
+        return tx
+
+    # ------------------------------------------------------------------------ uses
+
+    def _record_uses(self, batch: Any) -> None:
+        if batch.uses_tx:
+            mined = lookup(self.contracts.w3, batch.uses_tx)
+            if mined is None and batch.uses_raw_tx:  # stored but never mined: same bytes again
+                try:
+                    mined = send_raw(
+                        self.contracts.w3, batch.uses_raw_tx, batch.uses_tx, self.timeout_s
+                    )
+                except (RevertError, TransactionRejected):
+                    mined = None
+            if mined is not None and mined.ok:
+                self._set(batch.seq, status=BatchStatus.DONE, uses_block=mined.block)
+                return
+            self._set(batch.seq, uses_raw_tx=None, uses_tx=None)
+        with self.engine.connect() as conn:
+            entries = batch_uses(conn, batch.first_index, batch.size)
+        plan = plan_uses(entries, self.grant_state)
+        if not plan.empty:
+            fn = self.contracts.grants.functions.recordUsesBatch(
+                plan.grant_ids, plan.resource_ids, plan.counts
+            )
+            try:
+                tx = sign_call(self.contracts.w3, self.account, fn)
+            except RevertError:  # the view was behind the chain: plan from the chain itself
+                plan = plan_uses(
+                    entries, plan_from_chain(self.contracts, self.clock.now_ms() // 1000)
+                )
+                if plan.empty:
+                    return self._uses_done(batch, None, plan.notes)
+                fn = self.contracts.grants.functions.recordUsesBatch(
+                    plan.grant_ids, plan.resource_ids, plan.counts
+                )
+                tx = sign_call(self.contracts.w3, self.account, fn)
+            self._set(batch.seq, uses_raw_tx=tx.raw, uses_tx=tx.tx_hash)
+            mined = send_raw(self.contracts.w3, tx.raw, tx.tx_hash, self.timeout_s)
+            if not mined.ok:
+                self._set(batch.seq, uses_raw_tx=None, uses_tx=None)
+                return None
+            return self._uses_done(batch, mined.block, plan.notes)
+        return self._uses_done(batch, None, plan.notes)
+
+    def _uses_done(self, batch: Any, block: int | None, notes: list[str]) -> None:
+        for note in notes:
+            _log.warning("batch %d: %s", batch.seq, note)
+        self._set(
+            batch.seq, status=BatchStatus.DONE, uses_block=block, uses_note="; ".join(notes) or None
+        )

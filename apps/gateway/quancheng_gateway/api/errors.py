@@ -1,0 +1,115 @@
+"""Refusals on the wire: the protocol's error body, for every route and every failure."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from quancheng.protocol import refusals as r
+
+__all__ = [
+    "BodyLimit",
+    "ErrorBody",
+    "error_responses",
+    "install_error_handlers",
+    "refusal_response",
+]
+
+
+class ErrorDetail(BaseModel):
+    """One refusal: a stable code, a message and the facts it was judged on."""
+
+    code: str
+    message: str
+    details: dict[str, Any]
+
+
+class ErrorBody(BaseModel):
+    """Every refusal's body: ``{"error": {"code", "message", "details"}}``."""
+
+    error: ErrorDetail
+
+
+def error_responses(*refusals: type[r.Refusal]) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` documenting the refusals a route can answer."""
+    by_status: dict[int, list[str]] = {}
+    for cls in refusals:
+        by_status.setdefault(cls.status, []).append(cls.code)
+    return {
+        status: {"model": ErrorBody, "description": "Refused: " + ", ".join(sorted(codes))}
+        for status, codes in sorted(by_status.items())
+    }
+
+
+def refusal_response(exc: r.Refusal) -> JSONResponse:
+    return JSONResponse(exc.to_body(), status_code=exc.status)
+
+
+def _validation_refusal(exc: RequestValidationError) -> r.MalformedRequest:
+    errors = [
+        {"loc": ".".join(str(p) for p in e.get("loc", ())), "msg": str(e.get("msg", ""))}
+        for e in list(exc.errors())[:10]
+    ]
+    return r.MalformedRequest("the request is not well formed", errors=errors)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Map refusals and FastAPI's validation errors to the protocol body."""
+
+    async def _refusal(_request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, r.Refusal)
+        return refusal_response(exc)
+
+    async def _invalid(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        refusal = _validation_refusal(exc)
+        hook = getattr(request.app.state, "on_refusal", None)
+        if hook is not None:
+            hook(request, refusal)
+        return refusal_response(refusal)
+
+    app.add_exception_handler(r.Refusal, _refusal)
+    app.add_exception_handler(RequestValidationError, _invalid)
+
+
+class BodyLimit:
+    """Pure ASGI middleware: 413 REQUEST_TOO_LARGE before a large body is read."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") not in ("POST", "PUT", "PATCH"):
+            return await self.app(scope, receive, send)
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                return await self._refuse(scope, receive, send, int(value))
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge(seen)
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge as exc:
+            await self._refuse(scope, receive, send, exc.size)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, size: int) -> None:
+        refusal = r.RequestTooLarge(max_bytes=self.max_bytes, size=size)
+        await refusal_response(refusal)(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    def __init__(self, size: int) -> None:
+        self.size = size

@@ -1,0 +1,35 @@
+"""Anchored batches of the receipt log."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from quancheng.protocol import refusals as r
+from quancheng_gateway import crud
+from quancheng_gateway.api.deps import GatewayDep, SessionDep
+from quancheng_gateway.api.errors import error_responses
+from quancheng_gateway.models import BatchPublic
+
+router = APIRouter(tags=["receipts"])
+
+
+class UnknownBatch(r.Refusal):
+    """This gateway has no batch with this sequence number."""
+
+    code = "UNKNOWN_BATCH"
+    status = 404
+
+
+@router.get(
+    "/v1/batches/{seq}", response_model=BatchPublic, responses=error_responses(UnknownBatch)
+)
+def get_batch(seq: int, session: SessionDep, gateway: GatewayDep) -> BatchPublic:
+    """A batch: its range of the log, root, chaining, signature and where it is anchored."""
+    batch = crud.get_batch(session=session, seq=seq)
+    if batch is None:
+        raise UnknownBatch(seq=seq)
+    return BatchPublic(
+        **batch.model_dump(exclude={"anchor_raw_tx", "uses_raw_tx", "signature"}),
+        document=crud.anchor_document(batch=batch, provider=gateway.provider),
+        signature=batch.signature,
+    )

@@ -1,0 +1,80 @@
+"""``POST /v1/query``: the verified query."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from quancheng.protocol import SignedAnswer, SignedRequest
+from quancheng.protocol import refusals as r
+from quancheng_gateway.api.deps import GatewayDep
+from quancheng_gateway.api.errors import error_responses, refusal_response
+from quancheng_gateway.core.logging import get_logger
+from quancheng_gateway.pipeline import parse_request
+
+router = APIRouter(tags=["query"])
+_log = get_logger("quancheng_gateway.query")
+
+QUERY_REFUSALS = tuple(
+    r.refusal_class(code)
+    for code in r.ALL_CODES
+    if code not in ("UNKNOWN_RECEIPT", "RECEIPT_NOT_ANCHORED")
+)
+
+
+@router.post(
+    "/v1/query",
+    response_model=SignedAnswer,
+    responses=error_responses(*QUERY_REFUSALS),
+    summary="Answer a signed query under an on-chain grant",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": SignedRequest.model_json_schema()}},
+        }
+    },
+)
+async def query(request: Request, gateway: GatewayDep) -> Response:
+    """Check against the chain view, read only granted data, commit the receipt, answer."""
+    started = time.perf_counter()
+    try:
+        signed = parse_request(await request.body())
+    except r.Refusal as exc:
+        _record(gateway, None, None, None, exc.code, started)
+        return refusal_response(exc)
+    req = signed.request
+    try:
+        body = await gateway.answer(signed)
+    except r.Refusal as exc:
+        _record(gateway, req.request_id, req.consumer, req.resource, exc.code, started)
+        return refusal_response(exc)
+    except Exception:
+        _log.exception("query failed", request_id=req.request_id)
+        exc2 = r.InternalError()
+        _record(gateway, req.request_id, req.consumer, req.resource, exc2.code, started)
+        return refusal_response(exc2)
+    _record(gateway, req.request_id, req.consumer, req.resource, "OK", started)
+    return Response(body, media_type="application/json")
+
+
+def _record(
+    gateway: GatewayDep,
+    request_id: str | None,
+    consumer: str | None,
+    resource: str | None,
+    outcome: str,
+    started: float,
+) -> None:
+    elapsed = time.perf_counter() - started
+    gateway.metrics.observe(outcome, elapsed)
+    if gateway.settings.log_queries:
+        _log.info(
+            "query",
+            request_id=request_id,
+            consumer=consumer,
+            resource=resource,
+            outcome=outcome,
+            ms=round(elapsed * 1000, 2),
+        )

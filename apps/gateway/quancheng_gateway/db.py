@@ -1,0 +1,64 @@
+"""Database engines: the gateway's own (durable) and the department's data (read only).
+
+SQLite runs in WAL mode with ``synchronous=FULL``: a commit returns only once the WAL is on
+disk, so a receipt that was committed survives a kill -9 or a power cut. PostgreSQL is
+used as configured (its default ``synchronous_commit=on`` gives the same guarantee).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+from quancheng_gateway import models  # noqa: F401  (registers the tables)
+
+__all__ = ["create_data_engine", "create_gateway_engine", "init_schema"]
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    return None if parsed.database == ":memory:" else Path(parsed.database)
+
+
+def _sqlite_pragmas(durable: bool) -> Any:
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA synchronous={'FULL' if durable else 'NORMAL'}")
+        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    return _on_connect
+
+
+def create_gateway_engine(url: str) -> Engine:
+    """The gateway's engine: durable commits, one connection per thread for SQLite."""
+    path = _sqlite_file(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=8)
+        event.listen(engine, "connect", _sqlite_pragmas(durable=True))
+        return engine
+    return create_engine(url, pool_size=8, max_overflow=4, pool_pre_ping=True)
+
+
+def create_data_engine(url: str) -> Engine:
+    """The department's data engine (read by the handlers)."""
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=8)
+        event.listen(engine, "connect", _sqlite_pragmas(durable=False))
+        return engine
+    return create_engine(url, pool_size=8, max_overflow=4, pool_pre_ping=True)
+
+
+def init_schema(engine: Engine) -> None:
+    """Create the gateway's tables if missing."""
+    SQLModel.metadata.create_all(engine)

@@ -1,0 +1,60 @@
+"""The gateway's ASGI application: ``create_app(settings)``; the lifespan runs the gateway."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+
+from quancheng.protocol import refusals as r
+from quancheng_gateway.api.errors import BodyLimit, install_error_handlers
+from quancheng_gateway.api.routes import batches, meta, query, receipts
+from quancheng_gateway.core.clock import Clock
+from quancheng_gateway.core.config import GatewaySettings
+from quancheng_gateway.core.logging import configure_logging
+from quancheng_gateway.resources import Department
+from quancheng_gateway.service import Gateway
+
+__all__ = ["create_app"]
+
+
+def create_app(
+    settings: GatewaySettings | None = None,
+    *,
+    clock: Clock | None = None,
+    department: Department | None = None,
+    configure_logs: bool = True,
+) -> FastAPI:
+    """The gateway app; starting it (lifespan) syncs the view and starts the background work."""
+    settings = settings or GatewaySettings()  # type: ignore[call-arg]
+    if configure_logs:
+        configure_logging(settings.log_level)
+    gateway = Gateway(settings, clock=clock, department=department)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        gateway.start()
+        try:
+            yield
+        finally:
+            gateway.stop()
+
+    app = FastAPI(
+        title=f"泉城链 gateway — {gateway.department.name}",
+        version="1",
+        summary="Verified queries under on-chain grants, with signed receipts anchored on chain.",
+        lifespan=lifespan,
+    )
+    app.state.gateway = gateway
+    app.state.on_refusal = lambda request, refusal: _count_malformed(gateway, request, refusal)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    for module in (query, receipts, batches, meta):
+        app.include_router(module.router)
+    return app
+
+
+def _count_malformed(gateway: Gateway, request: Request, refusal: r.Refusal) -> None:
+    if request.url.path == "/v1/query":
+        gateway.metrics.observe(refusal.code, 0.0)

@@ -1,0 +1,158 @@
+"""The checks of a verified query, in the design's order (step 3), against the chain view.
+
+Each check raises the protocol's typed refusal; none writes anything. What passes is a
+:class:`Checked` request: the grant snapshot it was judged on, the handler that serves it
+and the request's hash. Replay and the use counter are settled by the receipt log
+(:mod:`quancheng_gateway.receipt_log`) in the same step that reserves the log position.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from quancheng.chain.types import GrantStatus, InstitutionStatus, Role
+from quancheng.crypto import InvalidSignature, sm3
+from quancheng.protocol import QueryRequest, SignedRequest, signing_bytes
+from quancheng.protocol import refusals as r
+from quancheng.protocol.documents import unb64
+from quancheng_gateway.core.clock import Clock
+from quancheng_gateway.resources import ResourceHandler
+from quancheng_gateway.view import ChainView, GrantSnapshot
+
+__all__ = ["Checked", "Pipeline", "parse_request"]
+
+_STATUS_REFUSALS: dict[int, type[r.Refusal]] = {
+    int(GrantStatus.PENDING): r.GrantPending,
+    int(GrantStatus.PAUSED): r.GrantPaused,
+    int(GrantStatus.REVOKED): r.GrantRevoked,
+    int(GrantStatus.REJECTED): r.GrantRejected,
+    int(GrantStatus.EXHAUSTED): r.GrantExhausted,
+    int(GrantStatus.EXPIRED): r.GrantExpired,
+}
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A request that passed every check, with what it was judged on."""
+
+    signed: SignedRequest
+    request: QueryRequest
+    grant: GrantSnapshot
+    handler: ResourceHandler
+    request_hash: str
+
+
+def parse_request(body: bytes) -> SignedRequest:
+    """Parse a body into a signed request (MALFORMED_REQUEST otherwise)."""
+    try:
+        return SignedRequest.model_validate_json(body)
+    except ValidationError as exc:
+        errors = [
+            {"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"]}
+            for e in exc.errors(include_url=False, include_input=False)[:10]
+        ]
+        raise r.MalformedRequest("the body is not a signed query request", errors=errors) from None
+
+
+class Pipeline:
+    """Judges requests against the view, the gateway clock and the served resources."""
+
+    def __init__(
+        self,
+        *,
+        view: ChainView,
+        handlers: dict[str, ResourceHandler],
+        clock: Clock,
+        skew_ms: int,
+    ) -> None:
+        self.view = view
+        self.handlers = handlers
+        self.clock = clock
+        self.skew_ms = skew_ms
+
+    def check(self, signed: SignedRequest) -> Checked:
+        """Every check up to (not including) replay and use counting."""
+        req = signed.request
+        self._consumer(signed)
+        now_ms = self.clock.now_ms()
+        if abs(req.issued_at_ms - now_ms) > self.skew_ms:
+            raise r.ClockSkew(
+                issued_at_ms=req.issued_at_ms, gateway_time_ms=now_ms, max_skew_ms=self.skew_ms
+            )
+        handler = self._resource(req.resource)
+        grant = self._grant(req, now_ms // 1000)
+        self._scope(req, grant, handler)
+        request_hash = "0x" + sm3(signing_bytes(req)).hex()
+        return Checked(signed, req, grant, handler, request_hash)
+
+    # ---------------------------------------------------------------------- checks
+
+    def _consumer(self, signed: SignedRequest) -> None:
+        req = signed.request
+        member = self.view.members.get(req.consumer)
+        if member is None:
+            raise r.UnknownConsumer(consumer=req.consumer)
+        if member.status != InstitutionStatus.ACTIVE or member.role != Role.CONSUMER:
+            raise r.ConsumerNotActive(
+                consumer=req.consumer,
+                membership=InstitutionStatus(member.status).name,
+                role=Role(member.role).name,
+            )
+        if member.key is None:
+            raise r.BadRequestSignature("the consumer has no usable SM2 key on chain")
+        try:
+            member.key.verify(unb64(signed.signature), signing_bytes(req))
+        except (InvalidSignature, ValueError):
+            raise r.BadRequestSignature(consumer=req.consumer) from None
+
+    def _resource(self, resource: str) -> ResourceHandler:
+        handler = self.handlers.get(resource)
+        entry = self.view.resources.get(resource)
+        if handler is None or entry is None or entry.provider != self.view.provider:
+            raise r.UnknownResource(resource=resource)
+        return handler
+
+    def _grant(self, req: QueryRequest, now_s: int) -> GrantSnapshot:
+        grant = self.view.grant(req.grant_id)
+        if grant is None:
+            raise r.UnknownGrant(grant_id=req.grant_id)
+        if grant.status == GrantStatus.PENDING:
+            raise r.GrantPending(grant_id=req.grant_id)
+        if not grant.valid or (
+            grant.status != GrantStatus.REJECTED and not grant.owner_signature_valid
+        ):
+            raise r.GrantDocumentInvalid(grant_id=req.grant_id)
+        refusal = _STATUS_REFUSALS.get(grant.status)
+        if refusal is not None:
+            raise refusal(grant_id=req.grant_id)
+        if grant.status != GrantStatus.ACTIVE:
+            raise r.UnknownGrant(grant_id=req.grant_id, grant_status=grant.status)
+        if now_s < grant.not_before:
+            raise r.GrantNotYetValid(grant_id=req.grant_id, not_before=grant.not_before)
+        if now_s > grant.not_after:
+            raise r.GrantExpired(grant_id=req.grant_id, not_after=grant.not_after)
+        if grant.consumer != req.consumer:
+            raise r.GrantConsumerMismatch(grant_id=req.grant_id)
+        if int(req.purpose) != grant.purpose:
+            raise r.PurposeNotGranted(grant_id=req.grant_id, purpose=int(req.purpose))
+        return grant
+
+    def _scope(self, req: QueryRequest, grant: GrantSnapshot, handler: ResourceHandler) -> None:
+        granted = grant.scope.get(req.resource)
+        if granted is None or req.resource not in grant.resources:
+            raise r.ResourceNotGranted(grant_id=grant.grant_id, resource=req.resource)
+        servable = handler.spec.fields if grant.mode == "RAW" else handler.spec.indicators
+        refused = sorted({f for f in req.fields if f not in granted or f not in servable})
+        if refused:
+            raise r.FieldNotGranted(
+                grant_id=grant.grant_id, resource=req.resource, fields=refused, mode=grant.mode
+            )
+        entry = self.view.resources[req.resource]
+        if not entry.allowed_purposes >> int(req.purpose) & 1 or not entry.active:
+            raise r.PurposeNotAllowed(resource=req.resource, purpose=int(req.purpose))
+        if grant.attested_key is None or grant.attestation_revoked:
+            raise r.OwnerNotAttested(grant_id=grant.grant_id)
+        if grant.owner_key is None or grant.owner_key.lower() != grant.attested_key.lower():
+            raise r.OwnerNotAttested(grant_id=grant.grant_id, reason="owner key rotated")

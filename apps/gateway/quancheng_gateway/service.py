@@ -1,0 +1,222 @@
+"""The running gateway: view, follower, receipt log, anchorer and the query path."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from quancheng.chain import ContractSet, Manifest, load_account, make_web3
+from quancheng.chain.follower import ChainFollower
+from quancheng.protocol import SignedRequest
+from quancheng.protocol import refusals as r
+from quancheng_gateway.anchorer import Anchorer
+from quancheng_gateway.answering import read_data, sign_answer
+from quancheng_gateway.core.clock import Clock, SystemClock
+from quancheng_gateway.core.config import GatewaySettings
+from quancheng_gateway.db import create_data_engine, create_gateway_engine, init_schema
+from quancheng_gateway.metrics import GatewayMetrics
+from quancheng_gateway.pipeline import Pipeline
+from quancheng_gateway.receipt_log import GroupCommitter, LogFailed
+from quancheng_gateway.resources import Department, load_department
+from quancheng_gateway.subjects import build_subject_index
+from quancheng_gateway.uses import GrantState
+from quancheng_gateway.view import ChainView
+
+__all__ = ["Gateway"]
+
+_log = logging.getLogger("quancheng_gateway")
+
+
+class Gateway:
+    """Everything one provider gateway runs, wired from its settings."""
+
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        *,
+        clock: Clock | None = None,
+        department: Department | None = None,
+    ) -> None:
+        self.settings = s = settings
+        self.clock = clock or SystemClock()
+        self.department = department or load_department(s.department)
+        self.provider = self.department.provider
+        self.handlers = {h.spec.resource_id: h for h in self.department.handlers}
+        self.sm2 = s.load_sm2_key()
+        self.engine = create_gateway_engine(s.database_url)
+        init_schema(self.engine)
+        self.data_engine = create_data_engine(s.data_url)
+        self.manifest = Manifest.load(s.manifest_path)
+        self.contracts = ContractSet(make_web3(s.rpc_url, timeout=s.chain_timeout_s), self.manifest)
+        self.view = ChainView(self.engine, self.contracts, self.provider)
+        start = self.manifest.contracts["ConsortiumRegistry"].block_number
+        self.follower = ChainFollower(
+            self.contracts,
+            self.view,
+            start_block=start,
+            poll_interval=s.view_poll_interval_s,
+            ws_url=s.websocket_url(),
+        )
+        self.metrics = GatewayMetrics()
+        self.committer = GroupCommitter(self.engine, max_group=s.commit_max_group)
+        self.pipeline = Pipeline(
+            view=self.view,
+            handlers=self.handlers,
+            clock=self.clock,
+            skew_ms=int(s.clock_skew_s * 1000),
+        )
+        self.anchorer = Anchorer(
+            engine=self.engine,
+            contracts=self.contracts,
+            account=load_account(s.chain_key()),
+            sm2=self.sm2,
+            provider=self.provider,
+            committer=self.committer,
+            clock=self.clock,
+            grant_state=self._grant_state,
+            batch_size=s.batch_size,
+            batch_max_age_s=s.batch_max_age_s,
+            interval_s=s.anchor_interval_s,
+            timeout_s=s.chain_timeout_s,
+            on_anchored=self._on_anchored,
+        )
+        self.subjects = 0
+
+    # --------------------------------------------------------------------- lifecycle
+
+    def start(self, *, sync_timeout: float = 60.0) -> None:
+        """Index subjects, catch the view up with the chain, start the background work."""
+        self.rebuild_subject_index()
+        self.committer.start()
+        self.follower.start()
+        deadline = time.monotonic() + sync_timeout
+        while self.follower.confirmed_at is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if self.follower.confirmed_at is None:
+            _log.warning("chain view not synchronised at start: %s", self.follower.last_error)
+        self.anchorer.start()
+
+    def stop(self) -> None:
+        self.anchorer.stop()
+        self.follower.stop()
+        self.committer.stop()
+        self.engine.dispose()
+        self.data_engine.dispose()
+
+    def rebuild_subject_index(self) -> int:
+        """Recompute the pseudonyms of the department's subjects (after a data load)."""
+        self.subjects = build_subject_index(
+            engine=self.engine,
+            data_engine=self.data_engine,
+            department=self.department,
+            key=self.settings.pseudonym_key_bytes(),
+        )
+        return self.subjects
+
+    # ---------------------------------------------------------------------- queries
+
+    def availability(self) -> None:
+        """Refuse (fail closed) when the view is stale or the un-anchored backlog is full."""
+        s = self.settings
+        if self.committer.failed:
+            raise LogFailed("the receipt log is stopped after a storage failure")
+        lag = self.follower.lag()
+        if lag is None:
+            raise r.ChainUnavailable("the chain view has not synchronised yet")
+        # While the node answers, the view must have confirmed its head recently. While it does
+        # not, the last view serves within the backlog bound (design: bounded backlog).
+        bound = s.view_max_lag_s if self.follower.reachable else s.max_backlog_age_s
+        if lag > bound:
+            raise r.ChainUnavailable(view_lag_s=round(lag, 3), bound_s=bound)
+        backlog = self.anchorer.backlog()
+        if backlog >= s.max_backlog:
+            raise r.ChainUnavailable(unanchored_receipts=backlog, bound=s.max_backlog)
+        oldest = self.anchorer.oldest_unanchored_ms()
+        if oldest is not None and self.clock.now_ms() - oldest > s.max_backlog_age_s * 1000:
+            raise r.ChainUnavailable(oldest_unanchored_age_s=(self.clock.now_ms() - oldest) // 1000)
+
+    async def answer(self, signed: SignedRequest) -> bytes:
+        """Check, read, sign, commit; the canonical SignedAnswer bytes, or a Refusal."""
+        self.availability()
+        checked = self.pipeline.check(signed)
+        g = checked.grant
+        reservation = self.committer.reserve(
+            request_id=checked.request.request_id,
+            grant_id=g.grant_id,
+            max_uses=g.max_uses,
+            uses=g.uses,
+            provider_uses=g.provider_uses,
+        )
+        try:
+            data = read_data(self.data_engine, checked)
+            row, body = sign_answer(
+                key=self.sm2,
+                provider=self.provider,
+                checked=checked,
+                log_index=reservation.log_index,
+                data=data,
+                now_ms=self.clock.now_ms(),
+            )
+        except BaseException:
+            self.committer.release(reservation)
+            raise
+        await self.committer.commit(reservation, row)
+        self.metrics.receipts.inc()
+        return body
+
+    # ----------------------------------------------------------------------- status
+
+    def _grant_state(self, grant_id: str) -> GrantState | None:
+        snap = self.view.grant(grant_id)
+        if snap is None:
+            return None
+        now_s = self.clock.now_ms() // 1000
+        active = snap.status == 2 and snap.not_before <= now_s <= snap.not_after
+        return GrantState(active, snap.uses, snap.max_uses)
+
+    def _on_anchored(self, size: int) -> None:
+        self.metrics.batches.inc()
+        self.metrics.anchored.inc(size)
+
+    def health(self) -> dict[str, Any]:
+        """What /healthz reports; ``ok`` is False when queries would be refused."""
+        try:
+            self.availability()
+            ok, reason = True, None
+        except r.Refusal as exc:
+            ok, reason = False, exc.to_body()["error"]
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            db_ok = True
+        except Exception:
+            db_ok = False
+        lag = self.follower.lag()
+        self.refresh_gauges()
+        return {
+            "ok": ok and db_ok,
+            "provider": self.provider,
+            "refusing": reason,
+            "db_ok": db_ok,
+            "chain_reachable": self.follower.reachable,
+            "view_block": self.follower.processed_block,
+            "chain_head": self.follower.head_block,
+            "view_lag_s": None if lag is None else round(lag, 3),
+            "websocket": self.follower.websocket_connected,
+            "log_size": self.committer.committed,
+            "unanchored": self.anchorer.backlog(),
+            "anchored_upto": self.anchorer.anchored_upto,
+            "batches_anchored": self.anchorer.batches_anchored,
+            "anchoring_ok": self.anchorer.chain_ok and not self.anchorer.halted,
+            "anchor_error": self.anchorer.halted or self.anchorer.last_error,
+            "subjects": self.subjects,
+        }
+
+    def refresh_gauges(self) -> None:
+        lag = self.follower.lag()
+        m = self.metrics
+        m.view_lag.set(-1 if lag is None else lag)
+        m.view_block.set(self.follower.processed_block)
+        m.chain_head.set(self.follower.head_block)
+        m.backlog.set(self.anchorer.backlog())

@@ -1,0 +1,211 @@
+"""The gateway's chain view: SQL tables fed by the follower, read by every query.
+
+The pipeline never calls the chain: membership and catalogue entries are kept in memory
+(a few hundred rows, reloaded whenever an event touches them) and a grant is one indexed
+read joined with its owner's attestation and the subject index.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, Table, insert, select, update
+
+from quancheng.chain import ContractSet
+from quancheng.chain.follower import FollowedEvent
+from quancheng.crypto import SM2PublicKey
+from quancheng_gateway.models import Subject, ViewState
+from quancheng_gateway.view_apply import GR, INST, OWN, RES, EventApplier
+
+__all__ = ["ChainView", "GrantSnapshot", "MemberInfo", "ResourceInfo"]
+
+STATE: Table = ViewState.__table__  # type: ignore[attr-defined]
+SUBJ: Table = Subject.__table__  # type: ignore[attr-defined]
+_STATE_KEY = "chain"
+
+
+@dataclass(frozen=True)
+class MemberInfo:
+    """An institution as the pipeline needs it."""
+
+    code: str
+    role: int
+    status: int
+    key: SM2PublicKey | None
+
+
+@dataclass(frozen=True)
+class ResourceInfo:
+    """A catalogue entry as the pipeline needs it."""
+
+    code: str
+    provider: str
+    allowed_purposes: int
+    active: bool
+    fields: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class GrantSnapshot:
+    """A grant with its owner's attestation and the subject it maps to, read at once."""
+
+    grant_id: str
+    consumer: str
+    owner_pseudonym: str
+    resources: tuple[str, ...]
+    scope: dict[str, tuple[str, ...]]
+    purpose: int
+    mode: str
+    data_from: int
+    data_to: int
+    not_before: int
+    not_after: int
+    max_uses: int
+    uses: int
+    provider_uses: int
+    status: int
+    valid: bool
+    owner_signature_valid: bool
+    owner_key: str | None
+    attested_key: str | None
+    attestation_revoked: bool
+    subject_kind: str | None
+    subject_id: str | None
+
+
+class ChainView:
+    """The follower's sink and the pipeline's source of chain state."""
+
+    def __init__(self, engine: Engine, contracts: ContractSet, provider: str) -> None:
+        self.engine = engine
+        self.provider = provider
+        self._applier = EventApplier(contracts, provider)
+        self._lock = threading.Lock()
+        self.members: dict[str, MemberInfo] = {}
+        self.resources: dict[str, ResourceInfo] = {}
+        self._scopes: dict[str, dict[str, tuple[str, ...]]] = {}
+        self._grant_stmt = select(
+            GR,
+            OWN.c.sm2_public_key.label("attested_key"),
+            OWN.c.revoked.label("attestation_revoked"),
+            SUBJ.c.id_kind,
+            SUBJ.c.subject_id,
+        ).select_from(
+            GR.outerjoin(OWN, OWN.c.pseudonym == GR.c.owner_pseudonym).outerjoin(
+                SUBJ, SUBJ.c.pseudonym == GR.c.owner_pseudonym
+            )
+        )
+        self.reload_members()
+
+    # ----------------------------------------------------------------------- sink
+
+    def processed_block(self) -> int:
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(STATE.c.processed_block).where(STATE.c.key == _STATE_KEY)
+            ).scalar()
+        return -1 if value is None else int(value)
+
+    def apply(self, events: list[FollowedEvent], to_block: int) -> None:
+        self._applier.changed_members = False
+        with self.engine.begin() as conn:
+            for event in events:
+                self._applier.apply(conn, event)
+            done = conn.execute(
+                update(STATE).where(STATE.c.key == _STATE_KEY).values(processed_block=to_block)
+            )
+            if done.rowcount == 0:
+                conn.execute(insert(STATE).values(key=_STATE_KEY, processed_block=to_block))
+        if self._applier.changed_members:
+            self.reload_members()
+
+    # ---------------------------------------------------------------------- reads
+
+    def reload_members(self) -> None:
+        """Reload institutions and resources into memory (they change rarely)."""
+        with self.engine.connect() as conn:
+            members = {
+                r.code: MemberInfo(r.code, r.role, r.status, _key(r.sm2_public_key))
+                for r in conn.execute(select(INST))
+            }
+            resources = {
+                r.code: ResourceInfo(
+                    r.code,
+                    r.provider,
+                    int(r.allowed_purposes),
+                    bool(r.active),
+                    tuple(json.loads(r.fields_json)),
+                )
+                for r in conn.execute(select(RES))
+            }
+        with self._lock:
+            self.members, self.resources = members, resources
+
+    def grant(self, grant_id: str) -> GrantSnapshot | None:
+        """The grant, its owner's attestation and its subject; None if unknown."""
+        stmt = self._grant_stmt.where(GR.c.grant_id == grant_id)
+        with self.engine.connect() as conn:
+            row = conn.execute(stmt).first()
+        if row is None:
+            return None
+        scope = self._scopes.get(row.grant_id)
+        if scope is None:
+            scope = _scope_of(row.document)
+            if len(self._scopes) < 100_000:
+                self._scopes[row.grant_id] = scope
+        return GrantSnapshot(
+            grant_id=row.grant_id,
+            consumer=row.consumer,
+            owner_pseudonym=row.owner_pseudonym,
+            resources=tuple(json.loads(row.resources_json)),
+            scope=scope,
+            purpose=row.purpose,
+            mode=row.mode,
+            data_from=row.data_from,
+            data_to=row.data_to,
+            not_before=row.not_before,
+            not_after=row.not_after,
+            max_uses=row.max_uses,
+            uses=row.uses,
+            provider_uses=row.provider_uses,
+            status=row.status,
+            valid=bool(row.valid),
+            owner_signature_valid=bool(row.owner_signature_valid),
+            owner_key=row.owner_key,
+            attested_key=row.attested_key,
+            attestation_revoked=bool(row.attestation_revoked)
+            if row.attestation_revoked is not None
+            else True,
+            subject_kind=row.id_kind,
+            subject_id=row.subject_id,
+        )
+
+    def counts(self) -> dict[str, int]:
+        """Rows per view table (for /healthz)."""
+        from sqlalchemy import func
+
+        with self.engine.connect() as conn:
+            return {
+                "grants": int(conn.execute(select(func.count()).select_from(GR)).scalar() or 0),
+                "owners": int(conn.execute(select(func.count()).select_from(OWN)).scalar() or 0),
+                "institutions": len(self.members),
+                "resources": len(self.resources),
+            }
+
+
+def _key(hex_key: str) -> SM2PublicKey | None:
+    try:
+        return SM2PublicKey.from_bytes(bytes.fromhex(hex_key.removeprefix("0x")))
+    except Exception:
+        return None
+
+
+def _scope_of(document: str) -> dict[str, tuple[str, ...]]:
+    """Fields per resource from the (already verified) grant document."""
+    try:
+        scope = json.loads(document)["scope"]
+        return {item["resource"]: tuple(item["fields"]) for item in scope}
+    except (ValueError, KeyError, TypeError):
+        return {}

@@ -1,0 +1,96 @@
+"""The verified query's happy paths (in process): RAW, DERIVED, and what is answered."""
+
+from __future__ import annotations
+
+from quancheng.crypto import SM2PublicKey
+from quancheng.protocol import GrantMode
+from tests.gateway.conftest import InProcessGateway
+from tests.gateway.support import request_stored, verify_answer
+from tests.utils.scenario import Scenario, active_grant, signed_request
+
+VR = "vehicle.registration"
+
+
+def _key(sc: Scenario) -> SM2PublicKey:
+    return sc.provider.sm2.public_key()
+
+
+def test_raw_query_answers_only_the_requested_granted_fields(
+    scenario: Scenario, gw: InProcessGateway
+) -> None:
+    doc = active_grant(scenario, scenario.subjects[1], {VR: ("plate_no", "status", "brand")})
+    gw.sync()
+    signed = signed_request(scenario.consumer, doc, VR, ("plate_no", "status"))
+    resp = gw.query(signed)
+    assert resp.status_code == 200, resp.text
+    answer = verify_answer(resp.content, signed, _key(scenario), ("plate_no", "status"))
+    assert answer.answer.mode is GrantMode.RAW
+    assert all(isinstance(p, str) for p in answer.answer.data["plate_no"])
+    assert request_stored(gw.gateway, signed.request.request_id)
+    receipt = gw.client.get(f"/v1/receipts/{answer.answer.receipt.receipt.receipt_id}").json()
+    assert receipt["receipt"] == answer.answer.receipt.model_dump(mode="json")
+
+
+def test_derived_query_answers_only_indicators(scenario: Scenario, gw: InProcessGateway) -> None:
+    doc = active_grant(
+        scenario, scenario.subjects[2], {VR: ("vehicle_count",)}, mode=GrantMode.DERIVED
+    )
+    gw.sync()
+    signed = signed_request(scenario.consumer, doc, VR, ("vehicle_count",))
+    resp = gw.query(signed)
+    assert resp.status_code == 200, resp.text
+    answer = verify_answer(resp.content, signed, _key(scenario), ("vehicle_count",))
+    assert answer.answer.mode is GrantMode.DERIVED
+    assert isinstance(answer.answer.data["vehicle_count"], int)
+    assert answer.answer.data["vehicle_count"] >= 1
+
+
+def test_receipt_log_pages_hold_no_personal_data(scenario: Scenario, gw: InProcessGateway) -> None:
+    page = gw.client.get("/v1/receipts", params={"from_index": 0, "limit": 1000}).json()
+    assert page["total"] == len(page["receipts"]) >= 1
+    assert [r["receipt"]["log_index"] for r in page["receipts"]] == list(range(page["total"]))
+    text = str(page)
+    assert not any(subject in text for subject in scenario.subjects)
+    assert "鲁A" not in text
+
+
+def test_resources_and_openapi_document_the_protocol(gw: InProcessGateway) -> None:
+    resources = gw.client.get("/v1/resources").json()
+    assert {r["resource_id"] for r in resources["resources"]} == {VR, "driving.licence"}
+    assert all(r["in_catalogue"] for r in resources["resources"])
+    spec = gw.client.get("/openapi.json").json()
+    query = spec["paths"]["/v1/query"]["post"]
+    assert {"200", "400", "401", "403", "404", "409", "413", "500", "503"} <= set(
+        query["responses"]
+    )
+    assert "requestBody" in query
+    proof = spec["paths"]["/v1/receipts/{receipt_id}/proof"]["get"]
+    assert {"200", "404", "409"} <= set(proof["responses"])
+    assert gw.client.get("/docs").status_code == 200
+
+
+def test_metrics_count_outcomes(gw: InProcessGateway) -> None:
+    text = gw.client.get("/metrics").text
+    assert 'qc_gateway_queries_total{outcome="OK"}' in text
+    assert "qc_gateway_query_seconds_bucket" in text
+    assert "qc_gateway_view_lag_seconds" in text
+
+
+def test_proof_of_a_receipt_not_anchored_yet_is_refused(
+    scenario: Scenario, gw: InProcessGateway
+) -> None:
+    from tests.gateway.support import assert_refusal_body
+
+    doc = active_grant(scenario, scenario.subjects[15], {VR: ("plate_no",)})
+    gw.sync()
+    gw.gateway.anchorer.stop()
+    try:
+        resp = gw.query(signed_request(scenario.consumer, doc, VR, ("plate_no",)))
+        receipt_id = resp.json()["answer"]["receipt"]["receipt"]["receipt_id"]
+        proof = gw.client.get(f"/v1/receipts/{receipt_id}/proof")
+        assert_refusal_body(proof, 409, "RECEIPT_NOT_ANCHORED")
+        assert gw.client.get(f"/v1/receipts/{receipt_id}").json()["anchored"] is False
+    finally:
+        gw.gateway.anchorer.start()
+    gw.drain()
+    assert gw.client.get(f"/v1/receipts/{receipt_id}/proof").status_code == 200
