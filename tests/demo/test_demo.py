@@ -1,0 +1,39 @@
+"""``make demo`` runs the main job end to end and stops everything it started."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+@pytest.mark.slow
+def test_demo_settles_claims_decides_loans_refuses_and_proves_every_receipt(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "QC_DEMO_DIR": str(tmp_path / "demo"), "COLUMNS": "160"}
+    result = subprocess.run(
+        [sys.executable, "-m", "quancheng_demo"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert "车险理赔  张伟: 通过" in out
+    assert "车险理赔  李强: 拒绝" in out and "醉酒驾驶" in out
+    assert "寿险身故理赔  王秀英: 通过" in out
+    assert "商业医疗险理赔  刘芳: 通过" in out
+    assert "小微企业信用贷  济南泉顺信息技术有限公司: 通过" in out
+    assert "✓ 已拒绝 FIELD_NOT_GRANTED" in out
+    assert "✓ 已拒绝 GRANT_REVOKED" in out
+    assert "每张的 Merkle 包含证明都与链上锚定的根一致" in out
+    # Everything it started is stopped: no node or gateway still holds the state directory.
+    leftover = subprocess.run(
+        ["pgrep", "-f", str(tmp_path / "demo")], capture_output=True, text=True
+    ).stdout.strip()
+    assert leftover == ""
