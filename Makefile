@@ -38,6 +38,8 @@ demo: setup
 bench: setup
 	$(PY) -m benchmarks.crypto_bench
 	$(PY) -m benchmarks.datagen_bench
+	$(PY) -m benchmarks.gateway_bench
+	$(PY) -m benchmarks.decision_bench
 
 lint: setup
 	$(VENV)/bin/ruff check sdk node apps tests benchmarks
