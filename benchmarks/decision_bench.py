@@ -85,7 +85,8 @@ def run(rounds: int) -> dict[str, list[float]]:
                 claim_no=f"L{i}", policy_start=AS_OF - timedelta(days=1000),
                 policy_end=AS_OF + timedelta(days=1000), sum_insured_fen=50 * WAN)),
             "医疗险理赔 (1 query)": lambda i: claims.settle_medical_claim(
-                g["medical"], MedicalClaim(claim_no=f"H{i}", policy_start=AS_OF - timedelta(days=200),
+                g["medical"], MedicalClaim(claim_no=f"H{i}",
+                policy_start=AS_OF - timedelta(days=200),
                 policy_end=AS_OF + timedelta(days=165), deductible_fen=0,
                 reimbursement_bp=8_000, limit_fen=100 * WAN)),
             "小微企业贷 (6 queries)": lambda i: credit.assess_sme(g["sme"], SmeApplication(
