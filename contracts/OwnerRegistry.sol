@@ -22,10 +22,16 @@ contract OwnerRegistry is IOwnerRegistry {
     }
 
     /// @inheritdoc IOwnerRegistry
-    function attest(bytes32 pseudonym, bytes calldata sm2PublicKey, bytes calldata attestation) external {
+    function attest(
+        bytes32 pseudonym,
+        bytes calldata sm2PublicKey,
+        bytes calldata attestationDocument,
+        bytes calldata attestation
+    ) external {
         bytes32 attesterId = _registry.requireActive(msg.sender, IConsortiumRegistry.Role.COMMITTEE);
         if (pseudonym == bytes32(0)) revert OwnerRegistryInvalidPseudonym(pseudonym);
         if (!Sm2PublicKeys.isUncompressed(sm2PublicKey)) revert OwnerRegistryInvalidSm2PublicKey(sm2PublicKey);
+        if (attestationDocument.length == 0) revert OwnerRegistryEmptyAttestationDocument(pseudonym);
         if (attestation.length == 0) revert OwnerRegistryEmptyAttestation(pseudonym);
         Owner storage owner = _owners[pseudonym];
         bytes32 keyHash = keccak256(sm2PublicKey);
@@ -41,7 +47,9 @@ contract OwnerRegistry is IOwnerRegistry {
         owner.attestedAt = uint64(block.timestamp);
         owner.keyVersion += 1;
         owner.revoked = false;
-        emit OwnerAttested(pseudonym, attesterId, owner.keyVersion, sm2PublicKey, previousKey, attestation);
+        emit OwnerAttested(
+            pseudonym, attesterId, owner.keyVersion, sm2PublicKey, previousKey, attestationDocument, attestation
+        );
     }
 
     /// @inheritdoc IOwnerRegistry
@@ -78,7 +86,7 @@ contract OwnerRegistry is IOwnerRegistry {
 
     /// @inheritdoc IOwnerRegistry
     function version() external pure returns (string memory) {
-        return "0.1.0";
+        return "0.2.0";
     }
 
     /// @dev The key must be free, or be this owner's current key being re-attested after revocation.

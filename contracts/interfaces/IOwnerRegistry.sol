@@ -10,12 +10,17 @@ import {IConsortiumRegistry} from "./IConsortiumRegistry.sol";
  * The identity authority (an ACTIVE COMMITTEE member, e.g. 大数据局, which runs the real-name
  * check of the government app) computes the pseudonym off chain as an HMAC-SM3 of the owner's
  * identity under a key that never leaves it, so the chain never sees an ID number and nobody
- * can brute-force one from the pseudonym. It signs a canonical attestation document (pseudonym,
- * owner key, time) with its own SM2 key and records the signature here.
+ * can brute-force one from the pseudonym. It signs a canonical attestation document (JCS JSON
+ * `quancheng.attestation/1`: pseudonym, owner key, attester code, time) with its own SM2 key and
+ * records the signature here; the document itself travels in the OwnerAttested event (emitted,
+ * not stored), as a grant document travels in GrantRequested.
  *
- * Trust model: the EVM cannot verify SM2, so this contract only checks who relays the
- * attestation (an ACTIVE COMMITTEE account). Gateways and auditors verify the attestation
- * signature off chain against the attester's key in the consortium registry.
+ * Trust model: the EVM has neither SM2 nor SM3, so this contract only checks who relays the
+ * attestation (an ACTIVE COMMITTEE account) and that document and signature are present; it
+ * cannot check that the document names this pseudonym, key and attester, nor the signature.
+ * Gateways and auditors do both off chain, against the attester's SM2 key in the consortium
+ * registry at the attestation's block, and treat an owner whose attestation does not verify
+ * as not attested.
  */
 interface IOwnerRegistry {
     /// @notice An owner's current attested key.
@@ -39,13 +44,15 @@ interface IOwnerRegistry {
     // ----------------------------------------------------------------------------- events
 
     /// @notice A key was attested for a pseudonym: a first binding, a rotation or a re-attestation
-    /// after revocation. `previousSm2PublicKey` is empty for a first binding.
+    /// after revocation. `previousSm2PublicKey` is empty for a first binding; `attestationDocument`
+    /// is the canonical attestation document and `attestation` the attester's signature over it.
     event OwnerAttested(
         bytes32 indexed pseudonym,
         bytes32 indexed attesterId,
         uint32 indexed keyVersion,
         bytes sm2PublicKey,
         bytes previousSm2PublicKey,
+        bytes attestationDocument,
         bytes attestation
     );
 
@@ -60,6 +67,8 @@ interface IOwnerRegistry {
     error OwnerRegistryInvalidSm2PublicKey(bytes sm2PublicKey);
     /// @notice The attestation signature is empty.
     error OwnerRegistryEmptyAttestation(bytes32 pseudonym);
+    /// @notice The attestation document is empty.
+    error OwnerRegistryEmptyAttestationDocument(bytes32 pseudonym);
     /// @notice The key is bound to another pseudonym.
     error OwnerRegistrySm2KeyBound(bytes sm2PublicKey, bytes32 pseudonym);
     /// @notice A re-attestation of the key the pseudonym already has, while not revoked.
@@ -75,9 +84,16 @@ interface IOwnerRegistry {
      * @notice Attest that `sm2PublicKey` belongs to the owner behind `pseudonym` (ACTIVE
      * COMMITTEE members only). A first binding, a key rotation or a re-attestation after
      * revocation; history is in the OwnerAttested events.
-     * @param attestation The attester's DER SM2 signature over the canonical attestation document.
+     * @param attestationDocument The canonical attestation document (JCS JSON naming `pseudonym`,
+     * `sm2PublicKey`, the attester's institution code and the time); emitted, not stored.
+     * @param attestation The attester's DER SM2 signature over `attestationDocument`.
      */
-    function attest(bytes32 pseudonym, bytes calldata sm2PublicKey, bytes calldata attestation) external;
+    function attest(
+        bytes32 pseudonym,
+        bytes calldata sm2PublicKey,
+        bytes calldata attestationDocument,
+        bytes calldata attestation
+    ) external;
 
     /// @notice Revoke the attestation of `pseudonym` (ACTIVE COMMITTEE members only).
     function revokeAttestation(bytes32 pseudonym, bytes32 reason) external;

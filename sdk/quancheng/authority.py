@@ -87,7 +87,7 @@ class Attestation:
 
     Attributes:
         pseudonym: The owner's pseudonym.
-        document: The attestation document (keep it: the chain stores only its signature).
+        document: The attestation document (its canonical bytes travel in ``OwnerAttested``).
         signature: The authority's DER SM2 signature over its canonical bytes.
         tx_hash: The attesting transaction.
     """
@@ -189,9 +189,10 @@ class IdentityAuthority:
             attester=self.institution.code,
             attested_at=int(self._clock()),
         )
-        signature = bytes(self.institution.sm2_key.sign(signing_bytes(document)))
+        canonical = signing_bytes(document)
+        signature = bytes(self.institution.sm2_key.sign(canonical))
         receipt = attest_owner(
-            self._contracts, self.institution.account, pseudo, key.to_bytes(), signature
+            self._contracts, self.institution.account, pseudo, key.to_bytes(), canonical, signature
         )
         return Attestation(
             pseudo, document, signature, "0x" + bytes(receipt["transactionHash"]).hex()

@@ -59,7 +59,7 @@ def test_first_attestation_binds_the_key_to_the_pseudonym(net: TestNetwork) -> N
     assert record.attested_at == net.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
     assert net.owners.functions.isAttested(pseudonym).call()
     assert net.owners.functions.pseudonymOf(key).call() == pseudonym
-    assert net.owners.functions.version().call() == "0.1.0"
+    assert net.owners.functions.version().call() == "0.2.0"
 
 
 def test_rotation_replaces_the_key_and_releases_the_old_one(net: TestNetwork, owner: Owner) -> None:

@@ -3287,6 +3287,17 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
      "type": "bytes32"
     }
    ],
+   "name": "OwnerRegistryEmptyAttestationDocument",
+   "type": "error"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "bytes32",
+     "name": "pseudonym",
+     "type": "bytes32"
+    }
+   ],
    "name": "OwnerRegistryInvalidPseudonym",
    "type": "error"
   },
@@ -3400,6 +3411,12 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
     {
      "indexed": false,
      "internalType": "bytes",
+     "name": "attestationDocument",
+     "type": "bytes"
+    },
+    {
+     "indexed": false,
+     "internalType": "bytes",
      "name": "attestation",
      "type": "bytes"
     }
@@ -3417,6 +3434,11 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
     {
      "internalType": "bytes",
      "name": "sm2PublicKey",
+     "type": "bytes"
+    },
+    {
+     "internalType": "bytes",
+     "name": "attestationDocument",
      "type": "bytes"
     },
     {

@@ -133,10 +133,22 @@ def attest_owner(
     attester: LocalAccount,
     pseudonym: bytes,
     sm2_public_key: bytes,
+    attestation_document: bytes,
     attestation: bytes,
 ) -> TxReceipt:
-    """``OwnerRegistry.attest`` by an ACTIVE COMMITTEE member."""
-    fn = contracts.owners.functions.attest(pseudonym, sm2_public_key, attestation)
+    """``OwnerRegistry.attest`` by an ACTIVE COMMITTEE member.
+
+    Args:
+        contracts: The deployment.
+        attester: The committee member's chain account.
+        pseudonym: The owner's keyed pseudonym.
+        sm2_public_key: The owner's 65-byte SM2 key.
+        attestation_document: The canonical attestation document (emitted in ``OwnerAttested``).
+        attestation: The attester's DER SM2 signature over ``attestation_document``.
+    """
+    fn = contracts.owners.functions.attest(
+        pseudonym, sm2_public_key, attestation_document, attestation
+    )
     return send_transaction(contracts.w3, attester, fn)
 
 
