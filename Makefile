@@ -15,10 +15,13 @@ help:
 	@echo "make bench   - run the benchmarks and rewrite BENCHMARKS.md"
 	@echo "make lint typecheck build-contracts chain-up chain-down clean"
 
-setup: system-deps $(VENV)/.installed $(HH)/node_modules/.installed
+PORTAL_WEB := apps/portal/web
+PORTAL_BUNDLE := apps/portal/quancheng_portal/static/vendor/qc-crypto.js
+
+setup: system-deps $(VENV)/.installed $(HH)/node_modules/.installed $(PORTAL_BUNDLE)
 
 system-deps:
-	@./scripts/ensure-system-deps.sh postgresql
+	@./scripts/ensure-system-deps.sh postgresql chromium
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +31,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 $(HH)/node_modules/.installed: $(HH)/package.json $(HH)/package-lock.json
 	cd $(HH) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# The owner portal's browser crypto (SM2/SM3 from npm), bundled at build time.
+$(PORTAL_BUNDLE): $(PORTAL_WEB)/package.json $(PORTAL_WEB)/package-lock.json $(PORTAL_WEB)/build.mjs $(PORTAL_WEB)/src/qc-crypto.js
+	cd $(PORTAL_WEB) && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
 
 test: setup
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
@@ -60,4 +67,4 @@ deploy: setup
 	$(VENV)/bin/quancheng deploy
 
 clean:
-	rm -rf $(VENV) $(HH)/node_modules var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(HH)/node_modules $(PORTAL_WEB)/node_modules $(PORTAL_BUNDLE) var .pytest_cache .mypy_cache .ruff_cache

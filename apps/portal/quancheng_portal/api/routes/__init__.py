@@ -1,0 +1,1 @@
+"""The portal's routes: pages, session and key, grants, access history, health."""

@@ -1,0 +1,98 @@
+"""The pages, rendered on the server in plain Chinese (a little JavaScript signs in the browser)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from quancheng.crypto import SM2PublicKey
+from quancheng.protocol import GrantMode, Purpose
+from quancheng_portal.api.deps import Caller, CallerDep, PortalDep, SessionDep, get_caller
+from quancheng_portal.api.routes.grants import grants_of
+from quancheng_portal.api.routes.session import key_slot
+from quancheng_portal.app_state import Portal
+from quancheng_portal.core.errors import NotSignedIn
+from quancheng_portal.models import PortalSession
+from quancheng_portal.services.grants import LIVE
+from quancheng_portal.services.labels import MODE_LABELS
+
+router = APIRouter(include_in_schema=False)
+
+#: Labels the browser needs to show a document it is about to sign (one source: the server).
+_LABELS = json.dumps(
+    {
+        "purposes": {str(int(p)): p.label for p in Purpose},
+        "modes": {m.value: MODE_LABELS[m] for m in GrantMode},
+    },
+    ensure_ascii=False,
+).replace("<", "\\u003c")
+
+
+def _render(
+    request: Request, portal: Portal, session: PortalSession, caller: Caller | None,
+    template: str, page: str, title: str, **context: Any,
+) -> HTMLResponse:  # fmt: skip
+    attested = portal.owners.attested_key(caller.pseudonym) if caller else None
+    base = {
+        "request": request, "csrf_token": session.csrf_token, "caller": caller, "page": page,
+        "title": title, "labels_json": _LABELS, "attested_key": attested,
+        "key_slot": key_slot(caller.pseudonym) if caller else None,
+    }  # fmt: skip
+    response = portal.templates.TemplateResponse(request, template, {**base, **context})
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def _optional_caller(request: Request) -> Caller | None:
+    try:
+        return get_caller(request)
+    except NotSignedIn:
+        return None
+
+
+@router.get("/")
+def index(request: Request) -> Response:
+    return RedirectResponse("/requests" if _optional_caller(request) else "/login", 303)
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login(request: Request, portal: PortalDep, session: SessionDep) -> HTMLResponse:
+    return _render(request, portal, session, _optional_caller(request), "login.html", "login",
+                   "登录", people=portal.people)  # fmt: skip
+
+
+@router.get("/requests", response_class=HTMLResponse)
+def requests_page(request: Request, portal: PortalDep, caller: CallerDep) -> HTMLResponse:
+    grants = grants_of(portal, caller.pseudonym, "pending")
+    return _render(request, portal, caller.session, caller, "requests.html", "requests",
+                   "待处理的授权请求", grants=grants)  # fmt: skip
+
+
+@router.get("/grants", response_class=HTMLResponse)
+def grants_page(request: Request, portal: PortalDep, caller: CallerDep) -> HTMLResponse:
+    views = grants_of(portal, caller.pseudonym, "all")
+    live = [v for v in views if v.status in LIVE]
+    ended = [v for v in views if v.status not in LIVE and v.status != "PENDING"]
+    return _render(request, portal, caller.session, caller, "grants.html", "grants", "我的授权",
+                   live=live, ended=ended)  # fmt: skip
+
+
+@router.get("/history", response_class=HTMLResponse)
+def history_page(request: Request, portal: PortalDep, caller: CallerDep) -> HTMLResponse:
+    accesses = portal.history.accesses(caller.pseudonym)
+    return _render(request, portal, caller.session, caller, "history.html", "history", "访问记录",
+                   accesses=accesses)  # fmt: skip
+
+
+@router.get("/key", response_class=HTMLResponse)
+def key_page(request: Request, portal: PortalDep, caller: CallerDep) -> HTMLResponse:
+    attested = portal.owners.attested_key(caller.pseudonym)
+    fingerprint = None
+    if attested:
+        fp = SM2PublicKey.from_bytes(bytes.fromhex(attested[2:])).fingerprint()
+        fingerprint = " ".join(fp[i : i + 4] for i in range(0, 32, 4))
+    return _render(request, portal, caller.session, caller, "key.html", "key", "我的密钥",
+                   attested_fingerprint=fingerprint)  # fmt: skip

@@ -1,0 +1,84 @@
+"""Demo identities: what the government app's real-name check would hand the portal.
+
+A real deployment replaces this list with the app's check (face and ID verification); the
+portal only ever needs the result — a name to greet, and the resident ID number that the
+identity authority turns into the owner's keyed pseudonym. The number itself is never stored
+by the portal and never goes on chain.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from quancheng.crypto import normalize_identifier
+from quancheng.errors import ConfigError
+
+__all__ = ["BUILTIN_PEOPLE", "DemoPerson", "load_people", "resident_id_check_digit"]
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+
+
+def resident_id_check_digit(first17: str) -> str:
+    """The GB 11643 check character of the first 17 digits of a resident ID number."""
+    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+
+
+@dataclass(frozen=True)
+class DemoPerson:
+    """A person the demo real-name check can return.
+
+    Attributes:
+        key: An opaque key for the sign-in form (never the ID number).
+        name: The person's name.
+        resident_id: The resident ID number (18 characters).
+    """
+
+    key: str
+    name: str
+    resident_id: str
+
+    @property
+    def masked_id(self) -> str:
+        """The ID number as the page shows it: region and last four, the rest hidden."""
+        return self.resident_id[:6] + "*" * (len(self.resident_id) - 10) + self.resident_id[-4:]
+
+
+def _person(key: str, name: str, first17: str) -> DemoPerson:
+    return DemoPerson(key, name, first17 + resident_id_check_digit(first17))
+
+
+#: Fictional residents of Jinan (区划 3701xx); their data exists only in demo databases.
+BUILTIN_PEOPLE: tuple[DemoPerson, ...] = (
+    _person("p1", "王秀英", "37010219850312762"),
+    _person("p2", "李建国", "37010319780921351"),
+    _person("p3", "张丽", "37010419920105204"),
+    _person("p4", "刘洋", "37011219880717653"),
+)
+
+
+def load_people(path: Path | None) -> tuple[DemoPerson, ...]:
+    """The demo identities of ``path`` (JSON ``[{"name", "resident_id"}]``), or the built-in ones.
+
+    Raises:
+        ConfigError: The file cannot be read or is not such a list.
+    """
+    if path is None:
+        return BUILTIN_PEOPLE
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        people = tuple(
+            DemoPerson(
+                str(item.get("key") or f"p{i + 1}"),
+                str(item["name"]),
+                normalize_identifier(str(item["resident_id"])),
+            )
+            for i, item in enumerate(raw)
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise ConfigError(f"demo people file {path}: {exc}") from None
+    if not people or len({p.key for p in people}) != len(people):
+        raise ConfigError(f"demo people file {path}: empty, or two people share a key")
+    return people

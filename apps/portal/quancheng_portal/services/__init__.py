@@ -1,0 +1,1 @@
+"""What the portal does, apart from HTTP: chain reads, owner decisions, access history."""

@@ -1,0 +1,61 @@
+"""Plain-Chinese words for what the chain stores as codes, and times in China Standard Time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from quancheng.chain import GrantStatus
+from quancheng.protocol import GrantMode, Purpose
+from quancheng.protocol.documents import CST
+
+__all__ = [
+    "MODE_EXPLAINED",
+    "MODE_LABELS",
+    "STATUS_LABELS",
+    "cst_text",
+    "ms_text",
+    "purpose_label",
+]
+
+STATUS_LABELS: dict[GrantStatus, str] = {
+    GrantStatus.NONE: "不存在",
+    GrantStatus.PENDING: "待您处理",
+    GrantStatus.ACTIVE: "生效中",
+    GrantStatus.PAUSED: "已暂停",
+    GrantStatus.REVOKED: "已撤销",
+    GrantStatus.EXPIRED: "已过期",
+    GrantStatus.EXHAUSTED: "次数已用完",
+    GrantStatus.REJECTED: "已拒绝",
+}
+
+MODE_LABELS: dict[GrantMode, str] = {
+    GrantMode.RAW: "原始数据",
+    GrantMode.DERIVED: "加工结果",
+}
+
+MODE_EXPLAINED: dict[GrantMode, str] = {
+    GrantMode.RAW: "机构可以看到下列字段的原始内容（例如号牌号码、缴费金额）。",
+    GrantMode.DERIVED: (
+        "机构看不到原始记录，只能得到由这些数据算出的结论或数字（例如“是否正常”“共几辆车”）。"
+    ),
+}
+
+
+def purpose_label(code: int) -> str:
+    """The purpose in plain Chinese (or its number if the catalogue is newer than the portal)."""
+    try:
+        return Purpose(code).label
+    except ValueError:
+        return f"用途 {code}"
+
+
+def cst_text(unix_seconds: int) -> str:
+    """``2025年3月1日 14:05`` in China Standard Time."""
+    t = datetime.fromtimestamp(unix_seconds, CST)
+    return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M}"
+
+
+def ms_text(unix_ms: int) -> str:
+    """``2025年3月1日 14:05:09`` in China Standard Time, from Unix milliseconds."""
+    t = datetime.fromtimestamp(unix_ms / 1000, CST)
+    return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M:%S}"

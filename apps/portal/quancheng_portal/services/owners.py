@@ -1,0 +1,141 @@
+"""Signing owners in and binding their browser key on chain (the authority's attestation).
+
+Sign-in is the government app's real-name check (a demo list here): the authority turns the
+resident ID number into the owner's keyed pseudonym and forgets the number. The owner's key is
+made in the browser; before attesting it, the authority asks for proof that the browser holds
+the private key (a signature over a challenge bound to the session), so nobody can bind
+another person's public key to their own identity and lock them out.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from quancheng.authority import Attestation, IdentityAuthority
+from quancheng.chain import RevertError
+from quancheng.crypto import InvalidKey, InvalidSignature, SM2PublicKey, canonical_json, sm3
+from quancheng.errors import ChainError
+from quancheng.protocol import signing_bytes
+from quancheng.protocol.ids import hex32
+from quancheng_portal.core import errors as e
+from quancheng_portal.core.people import DemoPerson
+from quancheng_portal.models import OwnerRow
+
+__all__ = ["KEY_PROOF_TYPE", "KeyBinding", "Owners", "key_proof_challenge", "key_proof_document"]
+
+KEY_PROOF_TYPE = "quancheng.portal.key-proof/1"
+_CHALLENGE_DOMAIN = b"quancheng/portal/key-proof/v1\x00"
+
+
+def key_proof_challenge(session_token_digest: str) -> str:
+    """The challenge a browser signs to prove it holds its key (bound to the session)."""
+    return "0x" + sm3(_CHALLENGE_DOMAIN + session_token_digest.encode("ascii")).hex()
+
+
+def key_proof_document(challenge: str, owner_key: str) -> bytes:
+    """The canonical JSON the browser signs: ``{challenge, owner_key, type}``."""
+    return canonical_json({"type": KEY_PROOF_TYPE, "challenge": challenge, "owner_key": owner_key})
+
+
+@dataclass(frozen=True)
+class KeyBinding:
+    """The owner's key as attested on chain.
+
+    Attributes:
+        public_key: ``0x04…`` hex.
+        tx_hash: The attesting transaction ("" when the key was already attested).
+        rotated: True when it replaced another attested key.
+    """
+
+    public_key: str
+    tx_hash: str
+    rotated: bool
+
+
+class Owners:
+    """Pseudonyms and key attestations, by the identity authority."""
+
+    def __init__(self, authority: IdentityAuthority, engine: Engine) -> None:
+        self.authority = authority
+        self.contracts = authority.contracts
+        self.engine = engine
+
+    def pseudonym_of(self, person: DemoPerson) -> bytes:
+        """The keyed pseudonym of the person's resident ID number."""
+        return self.authority.pseudonym_of("resident_id", person.resident_id)
+
+    def attested_key(self, pseudonym: bytes) -> str | None:
+        """The owner's attested key (``0x04…``), or None if none or revoked."""
+        try:
+            owner = self.contracts.owner(pseudonym)
+        except ChainError:
+            raise e.ChainUnavailable() from None
+        if owner.key_version == 0 or owner.revoked:
+            return None
+        return "0x" + owner.sm2_public_key.hex()
+
+    def bind_key(
+        self, *, person: DemoPerson, pseudonym: bytes, public_key: str, proof: bytes,
+        challenge: str, replace: bool,
+    ) -> KeyBinding:  # fmt: skip
+        """Attest the browser's key for this owner, once it proved it holds the private key.
+
+        Raises:
+            MalformedInput: Not an SM2 public key.
+            KeyProofInvalid: The proof does not verify with that key.
+            KeyMismatch: Another key is attested and ``replace`` is false.
+            KeyBoundElsewhere: The key is attested for another owner.
+            ChainRefused, ChainUnavailable: The chain refused or could not be reached.
+        """
+        try:
+            key = SM2PublicKey.from_bytes(bytes.fromhex(public_key.removeprefix("0x")))
+        except (InvalidKey, ValueError):
+            raise e.MalformedInput(reason="公钥不是有效的 SM2 公钥") from None
+        key_hex = "0x" + key.to_bytes().hex()
+        try:
+            key.verify(proof, key_proof_document(challenge, key_hex))
+        except InvalidSignature:
+            raise e.KeyProofInvalid() from None
+        current = self.attested_key(pseudonym)
+        if current == key_hex:
+            return KeyBinding(key_hex, "", rotated=False)
+        if current is not None and not replace:
+            raise e.KeyMismatch()
+        try:
+            holder = bytes(self.contracts.owners.functions.pseudonymOf(key.to_bytes()).call())
+            if any(holder) and holder != pseudonym:
+                raise e.KeyBoundElsewhere()
+            attestation = self.authority.attest_document(key, "resident_id", person.resident_id)
+        except RevertError as exc:
+            if exc.error_name == "OwnerRegistrySm2KeyBound":
+                raise e.KeyBoundElsewhere() from None
+            raise e.ChainRefused(error_name=exc.error_name or "revert") from None
+        except (ChainError, OSError):
+            raise e.ChainUnavailable() from None
+        if attestation.pseudonym != pseudonym:  # pragma: no cover - same key, same function
+            raise e.ChainRefused(error_name="pseudonym mismatch")
+        self._remember(attestation)
+        return KeyBinding(key_hex, attestation.tx_hash, rotated=current is not None)
+
+    def _remember(self, attestation: Attestation) -> None:
+        document = attestation.document
+        row = OwnerRow(
+            pseudonym=document.pseudonym,
+            public_key=document.owner_key,
+            attestation=signing_bytes(document).decode("utf-8"),
+            attestation_signature=base64.b64encode(attestation.signature).decode("ascii"),
+            tx_hash=attestation.tx_hash,
+            attested_at=document.attested_at,
+        )
+        with Session(self.engine) as session:
+            session.merge(row)
+            session.commit()
+
+
+def pseudonym_hex(pseudonym: bytes) -> str:
+    """``0x`` hex of a pseudonym."""
+    return hex32(pseudonym)

@@ -1,0 +1,89 @@
+"""Fixtures of the portal tests: the world (chain, gateway, portal) and a real headless browser.
+
+The browser is Debian's chromium driven by Playwright (``executable_path=/usr/bin/chromium``,
+never a downloaded browser), one fresh context — so a fresh, empty key store — per test.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from quancheng_portal.app_state import PACKAGE_DIR
+from tests.portal.support import FUNDER_INDEX, World, build_world
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+BUNDLE = PACKAGE_DIR / "static" / "vendor" / "qc-crypto.js"
+
+
+@pytest.fixture(scope="session")
+def bundle() -> Path:
+    """The browser crypto bundle (``cd apps/portal/web && npm ci && npm run build``)."""
+    if not BUNDLE.is_file():
+        pytest.fail(f"{BUNDLE} is missing: run `cd apps/portal/web && npm ci && npm run build`")
+    return BUNDLE
+
+
+@pytest.fixture(scope="session")
+def world(
+    chain_node: Any, bundle: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    """Chain + gateway + portal, shared by the portal tests (fresh people per test)."""
+    w = build_world(
+        chain_node.rpc_url,
+        chain_node.dev_private_keys[FUNDER_INDEX],
+        tmp_path_factory.mktemp("portal"),
+    )
+    try:
+        yield w
+    finally:
+        w.portal.stop()
+        w.gateway.stop()
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """Debian's headless chromium under Playwright (each launch: a new, empty profile)."""
+    if shutil.which(CHROMIUM) is None:
+        pytest.fail("Debian's chromium is required: apt-get install -y chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    """A page in a fresh browser context (its own cookies and key store)."""
+    context = chromium.new_context(
+        locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1100, "height": 900}
+    )
+    context.set_default_timeout(20_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    # A refused API call logs "Failed to load resource" by itself: that is the test's subject.
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    try:
+        yield page
+    finally:
+        context.close()
+    assert not errors, f"browser errors: {errors}"
