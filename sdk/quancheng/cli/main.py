@@ -27,10 +27,11 @@ def _register_all() -> None:
 
     crypto_cmds.register(app)
     try:
-        from quancheng.cli import chain_cmds
+        from quancheng.cli import chain_cmds, topology_cmds
     except ImportError:  # pragma: no cover - the node tooling is part of the same distribution
         return
     chain_cmds.register(app)
+    topology_cmds.register(app)
 
 
 _register_all()
