@@ -47,6 +47,7 @@ bench: setup
 	$(PY) -m benchmarks.datagen_bench
 	$(PY) -m benchmarks.gateway_bench
 	$(PY) -m benchmarks.decision_bench
+	$(PY) -m benchmarks.audit_bench
 
 lint: setup
 	$(VENV)/bin/ruff check sdk node apps tests benchmarks

@@ -86,6 +86,8 @@ _LAZY: dict[str, str] = {
     "verify_receipt": "quancheng.verify",
     "verify_inclusion": "quancheng.verify",
     "verify_grant_document": "quancheng.verify",
+    "verify_attestation": "quancheng.attestations",
+    "AttestationInvalid": "quancheng.attestations",
     "VerificationError": "quancheng.verify_errors",
     "AnswerVerificationError": "quancheng.verify_errors",
     "ReceiptVerificationError": "quancheng.verify_errors",
@@ -98,6 +100,7 @@ _LAZY: dict[str, str] = {
 
 if TYPE_CHECKING:
     from quancheng._util import ArgumentError
+    from quancheng.attestations import AttestationInvalid, verify_attestation
     from quancheng.authority import (
         Attestation,
         IdentityAuthority,
@@ -171,6 +174,7 @@ __all__ = [
     "AsyncConsumerClient",
     "AsyncGatewayClient",
     "Attestation",
+    "AttestationInvalid",
     "ChainError",
     "ConfigError",
     "ConsumerClient",
@@ -217,6 +221,7 @@ __all__ = [
     "WalletNotBound",
     "__version__",
     "verify_answer",
+    "verify_attestation",
     "verify_grant_document",
     "verify_inclusion",
     "verify_receipt",

@@ -7,12 +7,14 @@ import secrets
 
 import pytest
 
+from quancheng.attestations import verify_attestation
 from quancheng.chain import Role
 from quancheng.chain.errors import (
     ConsortiumRegistryUnknownAccount,
     ConsortiumRegistryWrongRole,
     OwnerRegistryAlreadyRevoked,
     OwnerRegistryEmptyAttestation,
+    OwnerRegistryEmptyAttestationDocument,
     OwnerRegistryInvalidPseudonym,
     OwnerRegistryInvalidSm2PublicKey,
     OwnerRegistryKeyUnchanged,
@@ -33,9 +35,16 @@ from tests.utils.chain_factories import (
 REASON = b"lost-device".ljust(32, b"\x00")
 
 
+def _document(net: TestNetwork, attester: Member, pseudonym: bytes, key: bytes) -> bytes:
+    if len(key) != 65 or key[0] != 4:  # not a key the protocol document can name
+        return b'{"type":"quancheng.attestation/1"}'
+    return attestation_document(pseudonym, key, attester, net.now())
+
+
 def _attest(net: TestNetwork, attester: Member, pseudonym: bytes, key: bytes):  # type: ignore[no-untyped-def]
-    signature = attester.sm2.sign(attestation_document(pseudonym, key))
-    return net.send(attester, net.owners.functions.attest(pseudonym, key, signature))
+    document = _document(net, attester, pseudonym, key)
+    fn = net.owners.functions.attest(pseudonym, key, document, attester.sm2.sign(document))
+    return net.send(attester, fn)
 
 
 def test_first_attestation_binds_the_key_to_the_pseudonym(net: TestNetwork) -> None:
@@ -45,13 +54,19 @@ def test_first_attestation_binds_the_key_to_the_pseudonym(net: TestNetwork) -> N
     (event,) = net.events(receipt)
     assert event.name == "OwnerAttested"
     signature = event.args.pop("attestation")
+    document = event.args.pop("attestationDocument")
     assert event.args == {
         "pseudonym": pseudonym, "attesterId": attester.id, "keyVersion": 1,
         "sm2PublicKey": key, "previousSm2PublicKey": b"",
     }  # fmt: skip
-    # The attestation verifies off chain against the attester's key in the registry.
+    # The document travels on chain; it and its signature verify off chain against the
+    # attester's key in the registry.
     attester_key = net.contracts.institution(attester.id).sm2_public_key
-    SM2PublicKey.from_bytes(attester_key).verify(signature, attestation_document(pseudonym, key))
+    verified = verify_attestation(
+        document, signature, SM2PublicKey.from_bytes(attester_key),
+        pseudonym=pseudonym, owner_key=key, attester=attester.code,
+    )  # fmt: skip
+    assert verified.attested_at <= net.now()
     record = net.contracts.owner(pseudonym)
     assert (record.sm2_public_key, record.attester_id, record.key_version, record.revoked) == (
         key, attester.id, 1, False,
@@ -128,9 +143,18 @@ def test_attestation_of_a_malformed_key_is_refused(net: TestNetwork, key: bytes)
 
 
 def test_attestation_without_a_signature_is_refused(net: TestNetwork) -> None:
-    pseudonym = secrets.token_bytes(32)
-    fn = net.owners.functions.attest(pseudonym, sm2_key().public_key().to_bytes(), b"")
+    pseudonym, key = secrets.token_bytes(32), sm2_key().public_key().to_bytes()
+    document = attestation_document(pseudonym, key, net.committee[0], net.now())
+    fn = net.owners.functions.attest(pseudonym, key, document, b"")
     with pytest.raises(OwnerRegistryEmptyAttestation) as exc:
+        net.send(net.committee[0], fn)
+    assert exc.value.pseudonym == pseudonym
+
+
+def test_attestation_without_its_document_is_refused(net: TestNetwork) -> None:
+    pseudonym, key = secrets.token_bytes(32), sm2_key().public_key().to_bytes()
+    fn = net.owners.functions.attest(pseudonym, key, b"", net.committee[0].sm2.sign(b""))
+    with pytest.raises(OwnerRegistryEmptyAttestationDocument) as exc:
         net.send(net.committee[0], fn)
     assert exc.value.pseudonym == pseudonym
 
@@ -157,7 +181,7 @@ def test_writes_by_an_account_of_no_institution_are_refused(net: TestNetwork) ->
     stranger = fresh_account(net)
     for fn in (
         net.owners.functions.attest(
-            secrets.token_bytes(32), sm2_key().public_key().to_bytes(), b"s"
+            secrets.token_bytes(32), sm2_key().public_key().to_bytes(), b"d", b"s"
         ),
         net.owners.functions.revokeAttestation(owner.pseudonym, REASON),
     ):

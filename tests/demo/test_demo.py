@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -32,6 +33,12 @@ def test_demo_settles_claims_decides_loans_refuses_and_proves_every_receipt(
     assert "✓ 已拒绝 FIELD_NOT_GRANTED" in out
     assert "✓ 已拒绝 GRANT_REVOKED" in out
     assert "每张的 Merkle 包含证明都与链上锚定的根一致" in out
+    # The auditor verified the whole trail the demo left, and wrote both reports.
+    assert "审计通过" in out, out
+    audit = json.loads((tmp_path / "demo" / "audit.json").read_text())
+    assert audit["passed"] and audit["failures"] == 0
+    assert audit["counts"]["receipts"] > 0 and audit["counts"]["pending_receipts"] == 0
+    assert (tmp_path / "demo" / "audit.html").read_text().count("<svg") >= 4
     # Everything it started is stopped: no process still names the demo's directory in its
     # command line (the node) or its environment (the gateways' settings).
     assert _processes_mentioning(str(tmp_path / "demo")) == []

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 
 from quancheng.chain.types import Role, code32, purposes_mask
-from quancheng.crypto import SM2PrivateKey, canonical_json, sm3
+from quancheng.crypto import SM2PrivateKey, canonical_json, pseudonym, sm3
 from quancheng.protocol import GrantAction, QueryRequest, SignedRequest
 from quancheng.protocol.documents import b64
 from tests.gateway.conftest import InProcessGateway
 from tests.gateway.support import assert_refusal_body, log_state, request_stored
-from tests.utils.chain_factories import Member, admit, pass_proposal
+from tests.utils.chain_factories import Member, Owner, admit, attestation_document, pass_proposal
 from tests.utils.scenario import (
     Scenario,
     act,
@@ -297,6 +297,34 @@ def test_owner_whose_attestation_is_revoked(scenario: Scenario, gw: InProcessGat
         scenario.net.owners.functions.revokeAttestation(owner.pseudonym, code32("lost-phone")),
     )
     query_refused(gw, signed_request(scenario.consumer, doc, VR, FIELDS), 403, "OWNER_NOT_ATTESTED")
+
+
+@pytest.mark.parametrize("forgery", ["signature", "document"])
+def test_owner_whose_attestation_does_not_verify(
+    scenario: Scenario, gw: InProcessGateway, forgery: str
+) -> None:
+    """The chain cannot check SM2: a relayed attestation that does not verify never serves."""
+    subject = scenario.subjects[-1 if forgery == "signature" else -2]
+    key = SM2PrivateKey.generate()
+    owner = Owner(pseudonym(scenario.pseudonym_key, "resident_id", subject), key)
+    attester = scenario.net.committee[0]
+    named_key = (key if forgery == "signature" else SM2PrivateKey.generate()).public_key()
+    document = attestation_document(
+        owner.pseudonym, named_key.to_bytes(), attester, chain_now(scenario)
+    )
+    signer = SM2PrivateKey.generate() if forgery == "signature" else attester.sm2
+    scenario.net.send(
+        attester,
+        scenario.net.owners.functions.attest(
+            owner.pseudonym, owner.sm2_public_key, document, signer.sign(document)
+        ),
+    )
+    scenario.owners[subject] = owner
+    doc = active_grant(scenario, subject, {VR: FIELDS})
+    body = query_refused(
+        gw, signed_request(scenario.consumer, doc, VR, FIELDS), 403, "OWNER_NOT_ATTESTED"
+    )
+    assert body["error"]["details"]["reason"] == "attestation does not verify"
 
 
 def test_subject_the_department_does_not_hold(scenario: Scenario, gw: InProcessGateway) -> None:

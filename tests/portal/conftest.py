@@ -32,7 +32,7 @@ def bundle() -> Path:
     return BUNDLE
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def world(
     chain_node: Any, bundle: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[World]:
@@ -49,12 +49,13 @@ def world(
         w.gateway.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
     """Debian's headless chromium under Playwright (each launch: a new, empty profile)."""
     if shutil.which(CHROMIUM) is None:
         pytest.fail("Debian's chromium is required: apt-get install -y chromium")
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright import sync_api
+
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:

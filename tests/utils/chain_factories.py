@@ -29,6 +29,7 @@ from quancheng.chain import ContractSet, DecodedEvent, make_web3, send_transacti
 from quancheng.chain.manifest import Manifest
 from quancheng.chain.types import GrantMode, Role, code32, purposes_mask
 from quancheng.crypto import SM2PrivateKey, canonical_json, sm3
+from quancheng.protocol import AttestationDocument
 from quancheng_node.deploy import FoundingMember, deploy
 
 #: Wei given to each fresh account (gas is cheap on the local node; this lasts a session).
@@ -273,23 +274,27 @@ def register_resource(
 
 
 def attest_owner(net: TestNetwork, *, attester: Member | None = None) -> Owner:
-    """Attest a fresh owner key for a fresh pseudonym."""
+    """Attest a fresh owner key for a fresh pseudonym, as the identity authority does."""
     owner = Owner(secrets.token_bytes(32), sm2_key())
     attester = attester or net.committee[0]
-    document = attestation_document(owner.pseudonym, owner.sm2_public_key)
+    document = attestation_document(owner.pseudonym, owner.sm2_public_key, attester, net.now())
     net.send(
         attester,
         net.owners.functions.attest(
-            owner.pseudonym, owner.sm2_public_key, attester.sm2.sign(document)
+            owner.pseudonym, owner.sm2_public_key, document, attester.sm2.sign(document)
         ),
     )
     return owner
 
 
-def attestation_document(pseudonym: bytes, key: bytes) -> bytes:
-    return canonical_json(
-        {"type": "owner-attestation", "pseudonym": pseudonym.hex(), "sm2PublicKey": key.hex()}
-    )
+def attestation_document(pseudonym: bytes, key: bytes, attester: Member, at: int) -> bytes:
+    """The canonical protocol attestation document binding ``key`` to ``pseudonym``."""
+    return AttestationDocument(
+        pseudonym="0x" + pseudonym.hex(),
+        owner_key="0x" + key.hex(),
+        attester=attester.code,
+        attested_at=at,
+    ).canonical()
 
 
 # ---------------------------------------------------------------------------------- grants

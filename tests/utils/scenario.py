@@ -37,7 +37,14 @@ from quancheng.protocol.documents import b64
 from quancheng_datagen import populate
 from quancheng_datagen.schema import driving_licence, vehicle_registration
 from quancheng_gateway.core.config import GatewaySettings
-from tests.utils.chain_factories import Member, Owner, TestNetwork, admit, deploy_test_network
+from tests.utils.chain_factories import (
+    Member,
+    Owner,
+    TestNetwork,
+    admit,
+    attestation_document,
+    deploy_test_network,
+)
 
 #: Resources of the test department and the purposes the catalogue allows for them.
 RESOURCES: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
@@ -145,13 +152,13 @@ def owner_for(sc: Scenario, id_number: str) -> Owner:
             pseudonym(sc.pseudonym_key, "resident_id", id_number), SM2PrivateKey.generate()
         )
         attester = sc.net.committee[0]
-        statement = canonical_json(
-            {"pseudonym": owner.pseudonym.hex(), "sm2PublicKey": owner.sm2_public_key.hex()}
+        statement = attestation_document(
+            owner.pseudonym, owner.sm2_public_key, attester, chain_now(sc)
         )
         sc.net.send(
             attester,
             sc.net.owners.functions.attest(
-                owner.pseudonym, owner.sm2_public_key, attester.sm2.sign(statement)
+                owner.pseudonym, owner.sm2_public_key, statement, attester.sm2.sign(statement)
             ),
         )
         sc.owners[id_number] = owner

@@ -3,7 +3,8 @@
 Local chain → contracts → institutions admitted by committee vote → department data and
 gateways → owners enrolled → grants signed by owners → motor, life and medical claims
 settled → two loans decided → refused queries (revoked grant; field not granted) →
-receipts anchored and proven against the chain → summary.
+receipts anchored and proven against the chain → the whole trail audited (audit.json,
+audit.html in the demo's directory) → summary.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from quancheng import ConsumerClient
 from quancheng.authority import IdentityAuthority
 from quancheng.protocol.refusals import FieldNotGranted, GrantRevoked, Refusal
 from quancheng_datagen import DEFAULT_AS_OF, demo_cast
+from quancheng_demo.audit_step import audit_demo
 from quancheng_demo.report import Report
 from quancheng_demo.scenarios import Owner, RecordingClient, authorize, enrol
 from quancheng_demo.stack import DemoStack
@@ -155,6 +157,10 @@ def main() -> int:
             client = insurer_client if answer in insurer.answers else bank_client
             inclusion = client.wait_for_anchor(answer, timeout=60, poll_interval=0.5)
             report.proof(answer, inclusion)
+
+        # ------------------------------------------------------------ the auditor
+        report.step("审计机构核验全链路：链上事件与各网关回执日志，离线验 SM2 签名、重算 Merkle 根")
+        report.audit(audit_demo(stack, workdir), workdir)
         report.summary(time.perf_counter() - started)
     return 0 if report.ok else 1
 

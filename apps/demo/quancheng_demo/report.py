@@ -21,6 +21,7 @@ class Report:
     refusals: list[tuple[str, str, bool]] = field(default_factory=list)
     proofs: list[tuple[Any, Any]] = field(default_factory=list)
     steps: int = 0
+    audit_passed: bool | None = None
 
     def step(self, text: str) -> None:
         self.steps += 1
@@ -42,6 +43,14 @@ class Report:
 
     def proof(self, answer: Any, inclusion: Any) -> None:
         self.proofs.append((answer, inclusion))
+
+    def audit(self, result: Any, workdir: Any) -> None:
+        self.audit_passed = bool(result.passed)
+        verdict = "[green]审计通过[/]" if result.passed else "[red]审计未通过[/]"
+        self.console.print(f"    {verdict}  {result.summary}")
+        for finding in result.findings[:10]:
+            self.console.print(f"    {finding.line()}")
+        self.console.print(f"    审计报告：{workdir / 'audit.json'}、{workdir / 'audit.html'}")
 
     def summary(self, seconds: float) -> None:
         table = Table(title="决策及其依据的回执", show_lines=False)
@@ -67,5 +76,7 @@ class Report:
 
     @property
     def ok(self) -> bool:
-        """True when every refusal happened as expected and every answer was proven."""
-        return all(ok for *_, ok in self.refusals) and bool(self.proofs)
+        """True when every refusal happened as expected, every answer was proven and the
+        audit (when it ran) passed."""
+        audited = self.audit_passed is not False
+        return all(ok for *_, ok in self.refusals) and bool(self.proofs) and audited

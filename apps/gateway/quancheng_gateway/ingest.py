@@ -6,19 +6,28 @@ document hashes to the on-chain digest, parses as a protocol ``GrantDocument`` i
 form, states exactly the on-chain terms and carries the consumer's signature; the owner's
 approval and every later action are signed by the attested owner key. A failed check
 makes the grant unservable (``GRANT_DOCUMENT_INVALID``); it is recorded with its reason.
+An owner attestation that does not verify (document or the attester's signature) leaves the
+owner unattested: their grants are refused with ``OWNER_NOT_ATTESTED``.
 """
 
 from __future__ import annotations
 
 from pydantic import ValidationError
 
+from quancheng.attestations import AttestationInvalid, verify_attestation
 from quancheng.chain.records import GrantRecord
 from quancheng.chain.types import GrantMode as ChainMode
 from quancheng.chain.types import decode_code32
 from quancheng.crypto import InvalidKey, InvalidSignature, SM2PublicKey, sm3
 from quancheng.protocol import GrantAction, GrantActionDocument, GrantDocument, GrantMode
 
-__all__ = ["IngestFailure", "check_action", "check_approval", "check_grant_document"]
+__all__ = [
+    "IngestFailure",
+    "check_action",
+    "check_approval",
+    "check_attestation",
+    "check_grant_document",
+]
 
 
 class IngestFailure(ValueError):
@@ -115,3 +124,24 @@ def check_action(
     if owner_key is None:
         raise IngestFailure("no owner key to check the action against")
     _verify(owner_key, signature, action_document, f"owner {action} signature")
+
+
+def check_attestation(
+    document: bytes,
+    signature: bytes,
+    *,
+    attester: str,
+    attester_key: str | None,
+    pseudonym: bytes,
+    owner_key: bytes,
+) -> None:
+    """The identity authority's attestation: the document names this binding and it signed."""
+    if attester_key is None:
+        raise IngestFailure(f"attester {attester} has no SM2 key in the registry")
+    try:
+        key = SM2PublicKey.from_bytes(bytes.fromhex(attester_key.removeprefix("0x")))
+        verify_attestation(
+            document, signature, key, pseudonym=pseudonym, owner_key=owner_key, attester=attester
+        )
+    except (AttestationInvalid, InvalidKey, ValueError) as exc:
+        raise IngestFailure(str(exc)) from exc

@@ -79,6 +79,9 @@ class OwnerView(SQLModel, table=True):
     sm2_public_key: str
     key_version: int
     revoked: bool
+    #: False when the attestation document or the attester's signature did not verify.
+    attestation_valid: bool = True
+    invalid_reason: str | None = None
 
 
 class GrantView(SQLModel, table=True):

@@ -154,5 +154,7 @@ class Pipeline:
             raise r.PurposeNotAllowed(resource=req.resource, purpose=int(req.purpose))
         if grant.attested_key is None or grant.attestation_revoked:
             raise r.OwnerNotAttested(grant_id=grant.grant_id)
+        if not grant.attestation_valid:
+            raise r.OwnerNotAttested(grant_id=grant.grant_id, reason="attestation does not verify")
         if grant.owner_key is None or grant.owner_key.lower() != grant.attested_key.lower():
             raise r.OwnerNotAttested(grant_id=grant.grant_id, reason="owner key rotated")

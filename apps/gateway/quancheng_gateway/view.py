@@ -71,6 +71,8 @@ class GrantSnapshot:
     owner_key: str | None
     attested_key: str | None
     attestation_revoked: bool
+    #: False when the owner's attestation did not verify on ingest (never served).
+    attestation_valid: bool
     subject_kind: str | None
     subject_id: str | None
 
@@ -90,6 +92,7 @@ class ChainView:
             GR,
             OWN.c.sm2_public_key.label("attested_key"),
             OWN.c.revoked.label("attestation_revoked"),
+            OWN.c.attestation_valid.label("attestation_valid"),
             SUBJ.c.id_kind,
             SUBJ.c.subject_id,
         ).select_from(
@@ -178,6 +181,7 @@ class ChainView:
             attestation_revoked=bool(row.attestation_revoked)
             if row.attestation_revoked is not None
             else True,
+            attestation_valid=bool(row.attestation_valid),
             subject_kind=row.id_kind,
             subject_id=row.subject_id,
         )

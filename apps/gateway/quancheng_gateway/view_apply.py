@@ -17,6 +17,7 @@ from quancheng_gateway.ingest import (
     IngestFailure,
     check_action,
     check_approval,
+    check_attestation,
     check_grant_document,
 )
 from quancheng_gateway.models import GrantView, InstitutionView, OwnerView, ResourceView
@@ -164,17 +165,30 @@ class EventApplier:
 
     def _attested(self, conn: Connection, e: FollowedEvent) -> None:
         a = e.args
-        _upsert(
-            conn,
-            OWN,
-            "pseudonym",
-            {
-                "pseudonym": _hex(a["pseudonym"]),
-                "sm2_public_key": _hex(a["sm2PublicKey"]),
-                "key_version": int(a["keyVersion"]),
-                "revoked": False,
-            },
-        )
+        pseudonym = _hex(a["pseudonym"])
+        attester = _code(a["attesterId"])
+        key_row = conn.execute(select(INST.c.sm2_public_key).where(INST.c.code == attester)).first()
+        values: dict[str, Any] = {
+            "pseudonym": pseudonym,
+            "sm2_public_key": _hex(a["sm2PublicKey"]),
+            "key_version": int(a["keyVersion"]),
+            "revoked": False,
+            "attestation_valid": True,
+            "invalid_reason": None,
+        }
+        try:
+            check_attestation(
+                bytes(a["attestationDocument"]),
+                bytes(a["attestation"]),
+                attester=attester,
+                attester_key=key_row[0] if key_row else None,
+                pseudonym=bytes(a["pseudonym"]),
+                owner_key=bytes(a["sm2PublicKey"]),
+            )
+        except IngestFailure as exc:
+            values.update(attestation_valid=False, invalid_reason=str(exc))
+            _log.warning("owner %s: attestation refused on ingest: %s", pseudonym, exc)
+        _upsert(conn, OWN, "pseudonym", values)
 
     def _attestation_revoked(self, conn: Connection, e: FollowedEvent) -> None:
         pseudonym = _hex(e.args["pseudonym"])

@@ -23,9 +23,10 @@ app = typer.Typer(
 
 
 def _register_all() -> None:
-    from quancheng.cli import crypto_cmds
+    from quancheng.cli import audit_cmds, crypto_cmds
 
     crypto_cmds.register(app)
+    audit_cmds.register(app)
     try:
         from quancheng.cli import chain_cmds, topology_cmds
     except ImportError:  # pragma: no cover - the node tooling is part of the same distribution

@@ -1,0 +1,181 @@
+"""``quancheng audit`` and ``quancheng receipt export|verify``: the auditor's commands.
+
+Exit codes: 0 when everything verifies, 1 when the audit (or a bundle) finds something that
+fails, 2 on usage errors and when the chain, a gateway or a file cannot be read.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+receipt_app = typer.Typer(
+    help="Self-contained receipt bundles: export one, verify one offline.", no_args_is_help=True
+)
+
+ManifestOpt = Annotated[
+    Path | None, typer.Option("--manifest", help="The deployment manifest (JSON).")
+]
+RpcOpt = Annotated[str | None, typer.Option("--rpc-url", help="The chain node's JSON-RPC URL.")]
+
+
+def _fail_usage(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+def _contracts(manifest: Path | None, rpc_url: str | None) -> Any:
+    from quancheng.chain import ContractSet, Manifest, make_web3
+
+    if manifest is None or rpc_url is None:
+        raise _fail_usage("--manifest and --rpc-url are required (or --evidence DIR)")
+    return ContractSet(make_web3(rpc_url), Manifest.load(manifest))
+
+
+def audit_command(
+    manifest: ManifestOpt = None,
+    rpc_url: RpcOpt = None,
+    gateway: Annotated[
+        list[str] | None,
+        typer.Option("--gateway", help="A gateway URL (repeat); default: the catalogue's."),
+    ] = None,
+    receipt_log: Annotated[
+        list[Path] | None,
+        typer.Option("--receipt-log", help="An exported receipt-log file (repeat)."),
+    ] = None,
+    from_block: Annotated[int | None, typer.Option(help="First block to read.")] = None,
+    to_block: Annotated[int | None, typer.Option(help="Audit as of this block.")] = None,
+    evidence: Annotated[
+        Path | None, typer.Option(help="Audit saved evidence offline (no node, no gateway).")
+    ] = None,
+    save_evidence: Annotated[
+        Path | None, typer.Option(help="Also save the evidence read, to re-audit offline.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the JSON report here.")] = None,
+    html_out: Annotated[
+        Path | None, typer.Option("--html", help="Write the HTML report here.")
+    ] = None,
+    clock_tolerance: Annotated[
+        float, typer.Option(help="Seconds gateway clocks and block times may differ.")
+    ] = 5.0,
+    max_pending_age: Annotated[
+        float, typer.Option(help="Seconds a receipt may wait for its anchor.")
+    ] = 600.0,
+    workers: Annotated[int | None, typer.Option(help="Processes for SM2 verification.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
+) -> None:
+    """Verify the whole trail: chain events and every gateway's receipt log."""
+    from quancheng.errors import QuanchengError
+    from quancheng_audit import AuditConfig, audit, load_evidence, load_receipt_log
+    from quancheng_audit.engine import collect
+    from quancheng_audit.evidence import save_evidence as save
+    from quancheng_audit.html import render_html
+    from quancheng_audit.progress import NO_PROGRESS, RichProgress
+
+    config = AuditConfig(
+        clock_tolerance_s=clock_tolerance, max_pending_age_s=max_pending_age, workers=workers
+    )
+    progress = NO_PROGRESS if quiet or not sys.stderr.isatty() else RichProgress()
+    try:
+        if evidence is not None:
+            chain, logs = load_evidence(evidence)
+            logs += [load_receipt_log(p) for p in receipt_log or ()]
+            report = audit(chain, logs, config)
+        else:
+            contracts = _contracts(manifest, rpc_url)
+            files = [load_receipt_log(p) for p in receipt_log or ()]
+            with progress if isinstance(progress, RichProgress) else _Null():
+                chain, logs = collect(
+                    contracts, gateways=gateway, logs=files, from_block=from_block,
+                    to_block=to_block, progress=progress,
+                )  # fmt: skip
+                report = audit(chain, logs, config, progress=progress)
+            if save_evidence is not None:
+                save(save_evidence, chain, logs)
+    except QuanchengError as exc:
+        raise _fail_usage(f"{exc.code}: {exc}") from None
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(report.model_dump_json(indent=1), encoding="utf-8")
+    if html_out is not None:
+        html_out.parent.mkdir(parents=True, exist_ok=True)
+        html_out.write_text(render_html(report), encoding="utf-8")
+    typer.echo(report.summary)
+    for f in report.findings[:50]:
+        typer.echo(f.line())
+    if len(report.findings) > 50:
+        typer.echo(f"… {len(report.findings) - 50} more findings in the JSON report")
+    if not report.passed:
+        raise typer.Exit(code=1)
+
+
+class _Null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@receipt_app.command("export")
+def receipt_export(
+    receipt_id: Annotated[str, typer.Argument(help="The receipt id (UUID).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the bundle.")],
+    manifest: ManifestOpt = None,
+    rpc_url: RpcOpt = None,
+    gateway: Annotated[str | None, typer.Option(help="The gateway that issued it.")] = None,
+    resource: Annotated[
+        str | None, typer.Option(help="Or: the resource it was served from (its gateway).")
+    ] = None,
+) -> None:
+    """Write a self-contained, offline-verifiable bundle of one anchored receipt."""
+    from quancheng.errors import QuanchengError
+    from quancheng_audit.bundle import export_bundle
+
+    if (gateway is None) == (resource is None):
+        raise _fail_usage("give exactly one of --gateway and --resource")
+    contracts = _contracts(manifest, rpc_url)
+    try:
+        bundle = export_bundle(contracts, receipt_id, gateway=gateway, resource=resource)
+    except QuanchengError as exc:
+        raise _fail_usage(f"{exc.code}: {exc}") from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(bundle.model_dump_json(indent=1), encoding="utf-8")
+    typer.echo(f"receipt {receipt_id} → {out}")
+
+
+@receipt_app.command("verify")
+def receipt_verify(
+    bundle_file: Annotated[Path, typer.Argument(help="The bundle (JSON).")],
+    manifest: ManifestOpt = None,
+    rpc_url: RpcOpt = None,
+) -> None:
+    """Verify a bundle offline; with --rpc-url and --manifest, against the chain as well."""
+    from quancheng.errors import QuanchengError
+    from quancheng_audit.bundle import load_bundle, verify_bundle, verify_bundle_on_chain
+
+    try:
+        bundle = load_bundle(bundle_file)
+        checks = verify_bundle(bundle)
+        if (manifest is None) != (rpc_url is None):
+            raise _fail_usage("give both --manifest and --rpc-url, or neither")
+        if manifest is not None and all(c.ok for c in checks):
+            checks += verify_bundle_on_chain(bundle, _contracts(manifest, rpc_url))
+    except QuanchengError as exc:
+        raise _fail_usage(f"{exc.code}: {exc}") from None
+    for check in checks:
+        typer.echo(("✓ " if check.ok else "✗ ") + check.line())
+    failed = [c for c in checks if not c.ok]
+    if failed:
+        typer.echo(f"FAILED: {failed[0].line()}", err=True)
+        raise typer.Exit(code=1)
+    typer.echo(f"OK: receipt {bundle.receipt.receipt.receipt_id} verifies")
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``audit`` and ``receipt`` to the ``quancheng`` command."""
+    app.command("audit")(audit_command)
+    app.add_typer(receipt_app, name="receipt")

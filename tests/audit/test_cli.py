@@ -1,0 +1,121 @@
+"""``quancheng audit`` and ``quancheng receipt verify``: reports, exit codes 0 / 1 / 2."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from quancheng.cli.main import app
+from tests.audit.trail import Trail
+
+runner = CliRunner()
+
+
+def test_audit_of_saved_evidence_writes_both_reports_and_passes(
+    trail: Trail, tmp_path: Path
+) -> None:
+    out, page = tmp_path / "report.json", tmp_path / "report.html"
+    tol = str(trail.config.clock_tolerance_s)
+    result = runner.invoke(
+        app,
+        [
+            "audit",
+            "--evidence",
+            str(trail.evidence_dir),
+            "--clock-tolerance",
+            tol,
+            "--out",
+            str(out),
+            "--html",
+            str(page),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "PASSED" in result.output and "receipts verified/s" in result.output
+    report = json.loads(out.read_text())
+    assert report["passed"] and report["findings"] == [] and report["counts"]["receipts"] == 10
+    assert set(report["rules"]) >= {"RECEIPT_SIGNATURE_INVALID", "BATCH_ROOT_MISMATCH"}
+    html = page.read_text()
+    assert "<svg" in html and "Accesses by purpose" in html and "PASSED" in html
+    assert "<script" not in html and 'src="http' not in html and 'href="http' not in html
+
+
+def test_audit_against_the_chain_with_an_exported_log(trail: Trail, tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.json"
+    trail.sc.net.manifest.save(manifest)
+    log_file = trail.evidence_dir / "logs" / f"{trail.provider}.json"
+    result = runner.invoke(
+        app,
+        [
+            "audit",
+            "--manifest",
+            str(manifest),
+            "--rpc-url",
+            trail.sc.rpc_url,
+            "--receipt-log",
+            str(log_file),
+            "--clock-tolerance",
+            str(trail.config.clock_tolerance_s),
+            "--quiet",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_tampered_evidence_fails_with_exit_code_1(trail: Trail, tmp_path: Path) -> None:
+    evidence = tmp_path / "evidence"
+    shutil.copytree(trail.evidence_dir, evidence)
+    log_file = evidence / "logs" / f"{trail.provider}.json"
+    log = json.loads(log_file.read_text())
+    log["entries"][3]["receipt"]["served_at_ms"] += 1000
+    log_file.write_text(json.dumps(log))
+    result = runner.invoke(app, ["audit", "--evidence", str(evidence)])
+    assert result.exit_code == 1, result.output
+    assert "FAIL RECEIPT_SIGNATURE_INVALID receipt " + trail.provider + "#3" in result.output
+
+
+def test_usage_and_unreadable_sources_exit_2(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["audit"]).exit_code == 2
+    assert runner.invoke(app, ["audit", "--evidence", str(tmp_path / "none")]).exit_code == 2
+    (tmp_path / "m.json").write_text("{}")
+    result = runner.invoke(
+        app, ["audit", "--manifest", str(tmp_path / "m.json"), "--rpc-url", "http://127.0.0.1:9"]
+    )
+    assert result.exit_code == 2
+
+
+def test_receipt_verify_exit_codes(trail: Trail, tmp_path: Path) -> None:
+    good = trail.bundles["after_rotation"]
+    result = runner.invoke(app, ["receipt", "verify", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "✓ receipt signature" in result.output and "OK: receipt" in result.output
+    bad = tmp_path / "bad.json"
+    data = json.loads(good.read_text())
+    data["grant"]["document"] = data["grant"]["document"].replace('"max_uses":10', '"max_uses":9')
+    bad.write_text(json.dumps(data))
+    result = runner.invoke(app, ["receipt", "verify", str(bad)])
+    assert result.exit_code == 1
+    assert "✗ grant digest" in result.output
+    assert runner.invoke(app, ["receipt", "verify", str(tmp_path / "missing.json")]).exit_code == 2
+
+
+def test_receipt_verify_against_the_chain(trail: Trail, tmp_path: Path) -> None:
+    manifest = tmp_path / "manifest.json"
+    trail.sc.net.manifest.save(manifest)
+    result = runner.invoke(
+        app,
+        [
+            "receipt",
+            "verify",
+            str(trail.bundles["before_rotation"]),
+            "--manifest",
+            str(manifest),
+            "--rpc-url",
+            trail.sc.rpc_url,
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "✓ anchor on chain" in result.output and "✓ grant on chain" in result.output

@@ -1,0 +1,330 @@
+"""Insiders with real keys and real chain accounts cheat; the audit names each cheat.
+
+The contracts cannot check SM2 or SM3, so members can put lies on a real chain: a consumer
+emits a grant document other than the one whose digest it declares, the relaying committee
+member records an approval signed by the wrong key, the identity authority records an
+attestation it did not sign, and two providers (their gateways replaced by their own
+tooling, with their own keys and accounts) answer beyond a grant's max_uses between them and
+after the owner revoked. Everything here is on the session's node; the audit reads it back.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from quancheng import merkle
+from quancheng.chain import ContractSet, Role, code32
+from quancheng.chain.writes import anchor_batch
+from quancheng.crypto import SM2PrivateKey, sm3
+from quancheng.protocol import (
+    AnchorDocument,
+    GrantAction,
+    GrantActionDocument,
+    GrantDocument,
+    GrantMode,
+    Purpose,
+    Receipt,
+    ScopeItem,
+    SignedReceipt,
+)
+from quancheng.protocol.documents import b64
+from quancheng_audit import AuditConfig, AuditReport, ReceiptLog, audit, collect
+from tests.audit.tamper import Key, keys, on_grant, on_receipt
+from tests.audit.trail import FUNDER_INDEX
+from tests.utils.chain_factories import (
+    Member,
+    Owner,
+    TestNetwork,
+    admit,
+    attest_owner,
+    attestation_document,
+    deploy_test_network,
+    register_resource,
+    sm2_key,
+    unique_code,
+)
+
+FIELDS = ("plate", "status")
+TOLERANCE_S = 30.0  # the test node's block times lag under load
+
+
+@dataclass
+class Insiders:
+    """The cheating trail and the names the tests look for."""
+
+    net: TestNetwork
+    report: AuditReport
+    grants: dict[str, str] = field(default_factory=dict)
+    owners: dict[str, str] = field(default_factory=dict)
+    logs: dict[str, ReceiptLog] = field(default_factory=dict)
+
+
+def _now(net: TestNetwork) -> int:
+    return net.now()
+
+
+def _document(
+    net: TestNetwork, consumer: Member, owner: Owner, resources: list[str], max_uses: int
+) -> GrantDocument:
+    now = _now(net)
+    today = datetime.now(UTC).date()
+    return GrantDocument(
+        grant_id="0x" + secrets.token_hex(32),
+        owner_pseudonym="0x" + owner.pseudonym.hex(),
+        owner_key="0x" + owner.sm2_public_key.hex(),
+        consumer=consumer.code,
+        purpose=Purpose.MOTOR_CLAIM,
+        scope=tuple(ScopeItem(resource=r, fields=FIELDS) for r in sorted(resources)),
+        mode=GrantMode.RAW,
+        data_from=(today - timedelta(days=365)).isoformat(),
+        data_to=today.isoformat(),
+        not_before=now - 60,
+        not_after=now + 3600,
+        max_uses=max_uses,
+        requested_at=now,
+    )
+
+
+def _request(net: TestNetwork, consumer: Member, doc: GrantDocument, emitted: bytes) -> None:
+    """Request ``doc``'s terms and digest, emitting (and signing) ``emitted``."""
+    data_from, data_to = doc.data_period_seconds()
+    terms = (
+        bytes.fromhex(doc.grant_id[2:]),
+        bytes.fromhex(doc.owner_pseudonym[2:]),
+        [code32(i.resource) for i in doc.scope],
+        1,
+        data_from,
+        data_to,
+        doc.not_before,
+        doc.not_after,
+        doc.max_uses,
+        0,
+        sm3(doc.canonical()),
+    )
+    net.send(consumer, net.grants.functions.request(terms, emitted, consumer.sm2.sign(emitted)))
+
+
+def _approve(net: TestNetwork, doc: GrantDocument, emitted: bytes, signer: SM2PrivateKey) -> None:
+    fn = net.grants.functions.approve(bytes.fromhex(doc.grant_id[2:]), signer.sign(emitted))
+    net.send(net.committee[0], fn)
+
+
+def _revoke(net: TestNetwork, doc: GrantDocument, owner: Owner) -> int:
+    action = GrantActionDocument(
+        action=GrantAction.REVOKE,
+        grant_id=doc.grant_id,
+        document_digest=doc.digest_hex(),
+        at=_now(net),
+    )
+    fn = net.grants.functions.revoke(
+        bytes.fromhex(doc.grant_id[2:]), action.canonical(), owner.sm2.sign(action.canonical())
+    )
+    receipt = net.send(net.committee[0], fn)
+    return int(net.w3.eth.get_block(receipt["blockNumber"])["timestamp"])
+
+
+def _forged_owner(net: TestNetwork) -> Owner:
+    """An owner whose attestation the identity authority never signed."""
+    owner = Owner(secrets.token_bytes(32), sm2_key())
+    attester = net.committee[0]
+    doc = attestation_document(owner.pseudonym, owner.sm2_public_key, attester, _now(net))
+    fn = net.owners.functions.attest(
+        owner.pseudonym, owner.sm2_public_key, doc, sm2_key().sign(doc)
+    )
+    net.send(attester, fn)
+    return owner
+
+
+class RogueGateway:
+    """A provider answering with its own tooling: signs receipts, anchors batches itself."""
+
+    def __init__(self, net: TestNetwork, provider: Member) -> None:
+        self.net, self.provider = net, provider
+        self.entries: list[dict[str, Any]] = []
+        self.seq, self.prev_root = 0, "0x" + "00" * 32
+
+    def serve(self, doc: GrantDocument, resource: str, served_at_ms: int) -> dict[str, Any]:
+        r = Receipt(
+            receipt_id=str(uuid.uuid4()),
+            log_index=len(self.entries),
+            grant_id=doc.grant_id,
+            consumer=doc.consumer,
+            provider=self.provider.code,
+            resource=resource,
+            purpose=Purpose.MOTOR_CLAIM,
+            request_hash="0x" + secrets.token_hex(32),
+            response_hash="0x" + secrets.token_hex(32),
+            served_at_ms=served_at_ms,
+        )
+        signed = SignedReceipt(receipt=r, signature=b64(self.provider.sm2.sign(r.canonical())))
+        entry: dict[str, Any] = signed.model_dump(mode="json")
+        self.entries.append(entry)
+        return entry
+
+    def anchor(self, first: int, size: int) -> None:
+        leaves = [
+            merkle.leaf_hash(SignedReceipt.model_validate(e).canonical())
+            for e in self.entries[first : first + size]
+        ]
+        root = "0x" + merkle.root(leaves).hex()
+        doc = AnchorDocument(
+            provider=self.provider.code,
+            seq=self.seq,
+            root=root,
+            size=size,
+            first_index=first,
+            prev_root=self.prev_root,
+        )
+        anchor_batch(
+            self.net.contracts,
+            self.provider.account,
+            provider_id=self.provider.id,
+            seq=self.seq,
+            root=bytes.fromhex(root[2:]),
+            size=size,
+            prev_root=bytes.fromhex(self.prev_root[2:]),
+            signature=self.provider.sm2.sign(doc.canonical()),
+        )
+        self.seq, self.prev_root = self.seq + 1, root
+
+    def record_uses(self, doc: GrantDocument, resource: str, count: int) -> None:
+        fn = self.net.grants.functions.recordUses(
+            bytes.fromhex(doc.grant_id[2:]), code32(resource), count
+        )
+        self.net.send(self.provider, fn)
+
+    def log(self) -> ReceiptLog:
+        return ReceiptLog(
+            provider=self.provider.code,
+            source="exported file",
+            exported_at_ms=int(time.time() * 1000),
+            total=len(self.entries),
+            entries=list(self.entries),
+        )
+
+
+@pytest.fixture(scope="module")
+def insiders(chain_node: Any) -> Insiders:
+    net = deploy_test_network(
+        chain_node.rpc_url,
+        chain_node.dev_private_keys[FUNDER_INDEX],
+        committee_size=2,
+        threshold=1,
+    )
+    a, b = admit(net, Role.PROVIDER), admit(net, Role.PROVIDER)
+    consumer = admit(net, Role.CONSUMER)
+    res_a, res_b = unique_code("res"), unique_code("res")
+    register_resource(net, a, code=res_a, fields=("owner_name", *FIELDS), purposes=(1,))
+    register_resource(net, b, code=res_b, fields=FIELDS, purposes=(1,))
+    owner, forged = attest_owner(net), _forged_owner(net)
+    found = Insiders(net, report=None)  # type: ignore[arg-type]
+    docs: dict[str, GrantDocument] = {}
+
+    docs["max"] = _document(net, consumer, owner, [res_a, res_b], max_uses=3)
+    docs["revoked"] = _document(net, consumer, owner, [res_a], max_uses=10)
+    docs["wrong_key"] = _document(net, consumer, owner, [res_a], max_uses=10)
+    docs["forged_owner"] = _document(net, consumer, forged, [res_a], max_uses=10)
+    for name, signer in (
+        ("max", owner.sm2),
+        ("revoked", owner.sm2),
+        ("wrong_key", SM2PrivateKey.generate()),
+        ("forged_owner", forged.sm2),
+    ):
+        _request(net, consumer, docs[name], docs[name].canonical())
+        _approve(net, docs[name], docs[name].canonical(), signer)
+    # The consumer declares the digest of a one-field grant but emits (and has the owner sign)
+    # a document granting every field.
+    docs["digest"] = _document(net, consumer, owner, [res_a], max_uses=10)
+    wider = docs["digest"].model_copy(
+        update={"scope": (ScopeItem(resource=res_a, fields=("owner_name", *FIELDS)),)}
+    )
+    _request(net, consumer, docs["digest"], wider.canonical())
+    _approve(net, docs["digest"], wider.canonical(), owner.sm2)
+    revoked_at = _revoke(net, docs["revoked"], owner)
+
+    gw_a, gw_b = RogueGateway(net, a), RogueGateway(net, b)
+    t0 = int(time.time() * 1000)
+    gw_a.serve(docs["max"], res_a, t0)
+    gw_a.serve(docs["max"], res_a, t0 + 10)
+    gw_b.serve(docs["max"], res_b, t0 + 20)
+    found.logs["beyond"] = gw_b.log()
+    gw_b.serve(docs["max"], res_b, t0 + 30)  # the 4th use of a 3-use grant
+    gw_a.anchor(0, 2)
+    gw_b.anchor(0, 2)
+    gw_a.record_uses(docs["max"], res_a, 2)
+    gw_b.record_uses(docs["max"], res_b, 1)  # the chain's counter refuses a 4th
+    late = (revoked_at + 1) * 1000 + int(TOLERANCE_S * 1000) + 500
+    gw_a.serve(docs["revoked"], res_a, late)  # after the revocation, not anchored yet
+
+    contracts = ContractSet(net.w3, net.manifest)
+    chain, logs = collect(contracts, gateways=[], logs=[gw_a.log(), gw_b.log()])
+    config = AuditConfig(clock_tolerance_s=TOLERANCE_S, now_ms=late + 60_000)
+    found.report = audit(chain, logs, config)
+    found.grants = {k: d.grant_id for k, d in docs.items()}
+    found.owners = {"forged": "0x" + forged.pseudonym.hex()}
+    found.logs.update(a=logs[0], b=logs[1])
+    return found
+
+
+def _expected(ins: Insiders) -> set[Key]:
+    a, b = ins.logs["a"], ins.logs["b"]
+    return {
+        on_grant("GRANT_DOCUMENT_DIGEST_MISMATCH", ins.grants["digest"]),
+        on_grant("GRANT_OWNER_SIGNATURE_INVALID", ins.grants["wrong_key"]),
+        ("ATTESTATION_INVALID", f"owner {ins.owners['forged']}"),
+        on_grant("GRANT_OWNER_NOT_ATTESTED", ins.grants["forged_owner"]),
+        on_receipt("RECEIPT_GRANT_NOT_ACTIVE", a, a.entries[2]),
+        on_receipt("RECEIPT_BEYOND_MAX_USES", b, b.entries[1]),
+        (
+            "USES_NOT_RECORDED",
+            f"grant {ins.grants['max']}",
+        ),  # b's 4th use: the chain's counter stopped at 3
+    }
+
+
+def test_the_audit_finds_exactly_the_insiders_cheats(insiders: Insiders) -> None:
+    assert not insiders.report.passed
+    assert keys(insiders.report) == _expected(insiders)
+
+
+def test_grant_document_whose_digest_is_not_the_chains(insiders: Insiders) -> None:
+    (f,) = [f for f in insiders.report.findings if f.code == "GRANT_DOCUMENT_DIGEST_MISMATCH"]
+    assert f.subject.grant_id == insiders.grants["digest"]
+    assert f.expected != f.found and f.subject.event == "GrantRequested"
+
+
+def test_owner_approval_signed_by_the_wrong_key(insiders: Insiders) -> None:
+    (f,) = [f for f in insiders.report.findings if f.code == "GRANT_OWNER_SIGNATURE_INVALID"]
+    assert (f.subject.grant_id, f.subject.event) == (insiders.grants["wrong_key"], "GrantActivated")
+
+
+def test_attestation_the_authority_never_signed(insiders: Insiders) -> None:
+    (f,) = [f for f in insiders.report.findings if f.code == "ATTESTATION_INVALID"]
+    assert f.subject.pseudonym == insiders.owners["forged"]
+    assert "signature" in str(f.expected)
+
+
+def test_receipt_served_after_the_revocation(insiders: Insiders) -> None:
+    (f,) = [f for f in insiders.report.findings if f.code == "RECEIPT_GRANT_NOT_ACTIVE"]
+    assert (f.found, f.subject.log_index, f.subject.grant_id) == (
+        "REVOKED",
+        2,
+        insiders.grants["revoked"],
+    )
+    assert [p["log_index"] for p in insiders.report.pending] == [2]
+
+
+def test_receipts_beyond_max_uses_across_providers(insiders: Insiders) -> None:
+    (f,) = [f for f in insiders.report.findings if f.code == "RECEIPT_BEYOND_MAX_USES"]
+    assert (f.subject.provider, f.found, f.expected) == (
+        insiders.logs["b"].provider,
+        4,
+        "<= 3 uses",
+    )
