@@ -5,7 +5,7 @@ custom error with its arguments), the answer carries no data, and nothing change
 gateway's log, request ids, use counts, reported log size and receipt metrics; on chain the
 state aimed at and the sender's nonce. ``docs/attacks.md`` is the same list as a table with
 the expected refusal of each; ``test_catalogue.py`` keeps the two and the tests in step.
-Product bugs are tests marked ``xfail(strict=True)`` (the reason says what and where).
+Product bugs found are pinned as ``xfail(strict=True)`` tests until fixed (all fixed so far).
 
 Signatures, membership, replay, time — ``test_gateway_requests.py``
     test_forged_signature_is_refused
@@ -23,7 +23,7 @@ Signatures, membership, replay, time — ``test_gateway_requests.py``
     test_used_request_id_with_a_new_body_is_refused
     test_request_id_replayed_in_another_case_is_malformed
     test_timestamp_beyond_the_allowed_skew_is_refused (stale, future)
-    test_timestamp_beyond_json_integers_is_malformed_not_a_crash (xfail)
+    test_timestamp_beyond_json_integers_is_malformed_not_a_crash
     test_refusals_left_no_reservation_behind
 
 Grants: state, scope, owner, document — ``test_gateway_grants.py``
@@ -53,7 +53,7 @@ Grants: state, scope, owner, document — ``test_gateway_grants.py``
 Bodies — ``test_gateway_bodies.py``
     test_malformed_json_is_refused
     test_deeply_nested_json_is_refused
-    test_wrong_content_type_is_refused (xfail)
+    test_wrong_content_type_is_refused
     test_body_over_the_limit_is_refused_by_its_length
     test_body_over_the_limit_is_refused_while_streaming
     test_extra_field_inside_the_signed_request_is_refused
@@ -61,23 +61,23 @@ Bodies — ``test_gateway_bodies.py``
     test_duplicate_keys_are_judged_by_the_last_and_refused
     test_mistyped_signed_request_is_refused
     test_value_coerced_from_another_json_type_is_refused_as_unsigned
-    test_param_integer_beyond_json_is_malformed_not_a_crash (xfail)
+    test_param_integer_beyond_json_is_malformed_not_a_crash
 
 Injection and the read API — ``test_gateway_injection.py``
     test_injection_in_a_query_identifier_is_refused_as_malformed (14 strings × 6 fields)
     test_injection_in_a_receipt_id_finds_no_receipt
     test_injection_in_a_batch_seq_is_refused_as_malformed
     test_injection_in_a_receipt_log_parameter_is_refused_as_malformed
-    test_huge_receipt_log_offset_is_malformed_not_a_crash (xfail)
-    test_huge_batch_seq_is_malformed_not_a_crash (xfail)
-    test_request_no_route_matches_gets_the_protocol_error_body (xfail)
+    test_huge_receipt_log_offset_is_malformed_not_a_crash
+    test_huge_batch_seq_is_malformed_not_a_crash
+    test_request_no_route_matches_gets_the_protocol_error_body
 
 A real department plug-in behind uvicorn — ``test_dept_gateway.py``
     test_injection_in_a_params_name_is_refused
     test_injection_in_a_params_value_longer_than_allowed_is_refused
     test_params_value_that_is_not_a_plate_text_is_refused
     test_sql_in_a_params_value_is_bound_not_interpolated
-    test_control_character_in_a_params_value_is_refused (xfail)
+    test_control_character_in_a_params_value_is_refused
     test_body_over_the_limit_is_refused_by_the_real_server
     test_request_replayed_after_a_gateway_restart_is_refused
     test_same_request_sent_eight_times_at_once_is_answered_once
@@ -113,8 +113,8 @@ The owner portal — ``test_portal.py``
 Schemathesis — ``test_schemathesis.py``
     test_the_budget_is_at_least_1000_cases
     test_the_two_documents_differ_only_in_their_title
-    test_generated_requests_make_no_server_error (xfail: GET /v1/batches/{seq})
+    test_generated_requests_make_no_server_error
     test_every_reference_of_the_repaired_document_resolves
-    test_every_reference_of_the_served_document_resolves (xfail)
-    test_parameter_errors_are_documented_as_they_are_answered (xfail)
+    test_every_reference_of_the_served_document_resolves
+    test_parameter_errors_are_documented_as_they_are_answered
 """

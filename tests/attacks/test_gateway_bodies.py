@@ -71,16 +71,6 @@ def test_deeply_nested_json_is_refused(gw: InProcessGateway) -> None:
     ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"],
     ids=["text-plain", "form-urlencoded", "multipart"],
 )
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="POST /v1/query reads the raw body whatever its Content-Type "
-    "(apps/gateway/quancheng_gateway/api/routes/query.py): a signed query sent as text/plain "
-    "or a form — the 'simple requests' a browser sends cross-site without a preflight — is "
-    "answered, though the OpenAPI document accepts only application/json; fix: refuse any "
-    "media type but application/json (absent header allowed) with 400 MALFORMED_REQUEST "
-    "(or a new 415 code) before parse_request",
-)
 def test_wrong_content_type_is_refused(
     sc: Scenario, gw: InProcessGateway, grant: GrantDocument, content_type: str
 ) -> None:
@@ -198,14 +188,6 @@ def test_value_coerced_from_another_json_type_is_refused_as_unsigned(
     refused(gw, _post(gw, _signed(sc, grant, **overrides)), 401, "BAD_REQUEST_SIGNATURE")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="integer params values have no bound (QueryRequest.params, "
-    "sdk/quancheng/protocol/documents.py): 2^60 parses, canonical_json then refuses it in "
-    "Pipeline._consumer and the route answers 500 INTERNAL_ERROR; fix: refuse |int| > 2^53-1 "
-    "in QueryRequest._bounded_params (MALFORMED_REQUEST)",
-)
 def test_param_integer_beyond_json_is_malformed_not_a_crash(
     sc: Scenario, gw: InProcessGateway, grant: GrantDocument
 ) -> None:

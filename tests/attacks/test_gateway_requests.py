@@ -257,14 +257,6 @@ def test_timestamp_beyond_the_allowed_skew_is_refused(
     refused(gw, lambda: gw.query(signed), 400, "CLOCK_SKEW", request_id=signed.request.request_id)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="issued_at_ms has no upper bound (QueryRequest, sdk/quancheng/protocol/documents.py): "
-    "2^63 parses, then canonical_json refuses it (NotCanonicalizable) inside Pipeline._consumer "
-    "and the route answers 500 INTERNAL_ERROR; fix: Field(ge=0, le=2**53 - 1) on issued_at_ms "
-    "(and catch NotCanonicalizable in the pipeline as MalformedRequest)",
-)
 def test_timestamp_beyond_json_integers_is_malformed_not_a_crash(
     sc: Scenario, gw: InProcessGateway, grant: Any
 ) -> None:

@@ -7,7 +7,7 @@ HTTP. Every operation of each is fuzzed with schema-valid (positive) and schema-
 response must be below 500, have a documented content type, and match the schema its
 status documents.
 
-What the OpenAPI document itself gets wrong is checked by hand below (xfail until fixed);
+What the OpenAPI document itself must get right is checked by hand below;
 the run repairs the one defect that would otherwise stop generation — the query body's
 schema refers to ``#/$defs/…``, which does not exist at the document's root — so that the
 query is fuzzed at all (unrepaired, Schemathesis makes one request of it).
@@ -51,15 +51,7 @@ POSITIVE_ONLY = {"GET /v1/receipts/{receipt_id}", "GET /v1/receipts/{receipt_id}
 FLOOR = {op: n if n == 1 or op in POSITIVE_ONLY else 2 * n for op, n in BUDGET.items()}
 
 #: Server errors the generation finds (deterministically, with the pinned versions).
-KNOWN_SERVER_ERRORS = {
-    "GET /v1/batches/{seq}": pytest.mark.xfail(
-        strict=True,
-        raises=AssertionError,
-        reason="GET /v1/batches/{seq} with seq ≥ 2^63 reaches SQLite unbounded (OverflowError) "
-        "→ 500; fix: Path(ge=0, le=2**63 - 1) in apps/gateway/quancheng_gateway/api/routes/"
-        "batches.py (see test_gateway_injection.py::test_huge_batch_seq_is_malformed_not_a_crash)",
-    )
-}
+KNOWN_SERVER_ERRORS: dict[str, pytest.MarkDecorator] = {}
 
 
 def test_the_budget_is_at_least_1000_cases() -> None:
@@ -239,29 +231,11 @@ def test_every_reference_of_the_repaired_document_resolves(gw: InProcessGateway)
     assert [ref for ref in _refs(spec) if not _resolves(spec, ref)] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="POST /v1/query's requestBody embeds SignedRequest.model_json_schema() with its own "
-    "$defs, whose '#/$defs/...' refs resolve against the OpenAPI document's root, where "
-    "nothing is: generators and validators cannot read the query body (Schemathesis makes one "
-    "case of it). Fix in apps/gateway/quancheng_gateway/api/routes/query.py: "
-    "model_json_schema(ref_template='#/components/schemas/{model}') and put its $defs in "
-    "components (a custom app.openapi()), as repaired() here does",
-)
 def test_every_reference_of_the_served_document_resolves(gw: InProcessGateway) -> None:
     spec = gw.client.get("/openapi.json").json()
     assert [ref for ref in _refs(spec) if not _resolves(spec, ref)] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="routes with parameters document FastAPI's 422 HTTPValidationError, but the gateway "
-    "answers a bad parameter 400 MALFORMED_REQUEST with ErrorBody (api/errors.py); "
-    "GET /v1/batches/{seq} does not document 400 at all. Fix: document 400 ErrorBody and drop "
-    "422 (e.g. responses=error_responses(r.MalformedRequest, ...) and a custom openapi())",
-)
 def test_parameter_errors_are_documented_as_they_are_answered(gw: InProcessGateway) -> None:
     spec = gw.client.get("/openapi.json").json()
     wrong = [

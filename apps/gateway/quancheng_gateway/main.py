@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 
 from quancheng.protocol import refusals as r
 from quancheng_gateway.api.errors import BodyLimit, install_error_handlers
+from quancheng_gateway.api.openapi import install_openapi
 from quancheng_gateway.api.routes import batches, meta, query, receipts
 from quancheng_gateway.core.clock import Clock
 from quancheng_gateway.core.config import GatewaySettings
@@ -49,6 +50,7 @@ def create_app(
     app.state.gateway = gateway
     app.state.on_refusal = lambda request, refusal: _count_malformed(gateway, request, refusal)
     install_error_handlers(app)
+    install_openapi(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     for module in (query, receipts, batches, meta):
         app.include_router(module.router)

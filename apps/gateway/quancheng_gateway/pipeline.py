@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from quancheng.chain.types import GrantStatus, InstitutionStatus, Role
 from quancheng.crypto import InvalidSignature, sm3
+from quancheng.crypto.errors import NotCanonicalizable
 from quancheng.protocol import QueryRequest, SignedRequest, signing_bytes
 from quancheng.protocol import refusals as r
 from quancheng.protocol.documents import unb64
@@ -47,7 +48,13 @@ class Checked:
 def parse_request(body: bytes) -> SignedRequest:
     """Parse a body into a signed request (MALFORMED_REQUEST otherwise)."""
     try:
-        return SignedRequest.model_validate_json(body)
+        signed = SignedRequest.model_validate_json(body)
+        signing_bytes(signed.request)  # what cannot be canonicalised cannot have been signed
+        return signed
+    except NotCanonicalizable as exc:
+        raise r.MalformedRequest(
+            "the request has no canonical JSON form", reason=str(exc)
+        ) from None
     except ValidationError as exc:
         errors = [
             {"loc": ".".join(str(p) for p in e["loc"]), "msg": e["msg"]}

@@ -8,6 +8,7 @@ document that parses is exactly the document that was signed. Integer times endi
 from __future__ import annotations
 
 import base64
+import unicodedata
 from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -25,6 +26,17 @@ IsoDate = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 Uuid = Annotated[
     str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 ]
+
+
+#: The largest integer canonical JSON (RFC 8785, IEEE 754 doubles) represents exactly.
+MAX_JSON_INT = 2**53 - 1
+
+
+def _plain_text(value: str) -> bool:
+    """No control or format characters (NUL, CR/LF, RTL override, zero-width joiners), NFC."""
+    if unicodedata.normalize("NFC", value) != value:
+        return False
+    return not any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value)
 
 
 class _Doc(BaseModel):
@@ -171,7 +183,7 @@ class QueryRequest(_Doc):
     fields: tuple[FieldName, ...] = Field(min_length=1, max_length=64)
     purpose: Purpose
     params: dict[str, str | int] = Field(default_factory=dict, max_length=16)
-    issued_at_ms: int = Field(ge=0)
+    issued_at_ms: int = Field(ge=0, le=MAX_JSON_INT)
 
     @field_validator("params")
     @classmethod
@@ -179,6 +191,10 @@ class QueryRequest(_Doc):
         for key, value in v.items():
             if len(key) > 64 or (isinstance(value, str) and len(value) > 256):
                 raise ValueError("parameter names are at most 64 and values 256 characters")
+            if not _plain_text(key) or (isinstance(value, str) and not _plain_text(value)):
+                raise ValueError("parameters must be NFC text without control characters")
+            if isinstance(value, int) and not -MAX_JSON_INT <= value <= MAX_JSON_INT:
+                raise ValueError("integer parameters must fit in 53 bits (canonical JSON)")
         return v
 
 

@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quancheng.protocol import refusals as r
@@ -73,8 +74,16 @@ def install_error_handlers(app: FastAPI) -> None:
             hook(request, refusal)
         return refusal_response(refusal)
 
+    async def _http(_request: Request, exc: Exception) -> JSONResponse:
+        # Starlette's own 404/405 (no route, wrong method) in the protocol's error shape.
+        assert isinstance(exc, StarletteHTTPException)
+        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(exc.status_code, "HTTP_ERROR")
+        body = {"error": {"code": code, "message": str(exc.detail), "details": {}}}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
     app.add_exception_handler(r.Refusal, _refusal)
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(StarletteHTTPException, _http)
 
 
 class BodyLimit:

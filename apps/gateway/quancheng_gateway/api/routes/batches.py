@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from quancheng.protocol import refusals as r
 from quancheng_gateway import crud
@@ -23,7 +25,9 @@ class UnknownBatch(r.Refusal):
 @router.get(
     "/v1/batches/{seq}", response_model=BatchPublic, responses=error_responses(UnknownBatch)
 )
-def get_batch(seq: int, session: SessionDep, gateway: GatewayDep) -> BatchPublic:
+def get_batch(
+    seq: Annotated[int, Path(ge=0, le=2**63 - 1)], session: SessionDep, gateway: GatewayDep
+) -> BatchPublic:
     """A batch: its range of the log, root, chaining, signature and where it is anchored."""
     batch = crud.get_batch(session=session, seq=seq)
     if batch is None:

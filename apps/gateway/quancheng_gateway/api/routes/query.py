@@ -7,10 +7,11 @@ import time
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from quancheng.protocol import SignedAnswer, SignedRequest
+from quancheng.protocol import SignedAnswer
 from quancheng.protocol import refusals as r
 from quancheng_gateway.api.deps import GatewayDep
 from quancheng_gateway.api.errors import error_responses, refusal_response
+from quancheng_gateway.api.openapi import query_body_schema
 from quancheng_gateway.core.logging import get_logger
 from quancheng_gateway.pipeline import parse_request
 
@@ -32,7 +33,7 @@ QUERY_REFUSALS = tuple(
     openapi_extra={
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": SignedRequest.model_json_schema()}},
+            "content": {"application/json": {"schema": query_body_schema()}},
         }
     },
 )
@@ -40,6 +41,7 @@ async def query(request: Request, gateway: GatewayDep) -> Response:
     """Check against the chain view, read only granted data, commit the receipt, answer."""
     started = time.perf_counter()
     try:
+        _check_content_type(request.headers.get("content-type"))
         signed = parse_request(await request.body())
     except r.Refusal as exc:
         _record(gateway, None, None, None, exc.code, started)
@@ -57,6 +59,17 @@ async def query(request: Request, gateway: GatewayDep) -> Response:
         return refusal_response(exc2)
     _record(gateway, req.request_id, req.consumer, req.resource, "OK", started)
     return Response(body, media_type="application/json")
+
+
+def _check_content_type(value: str | None) -> None:
+    """Only JSON (or no declared type) is a query; forms and text are refused."""
+    if value is None:
+        return
+    media = value.split(";", 1)[0].strip().lower()
+    if media != "application/json":
+        raise r.MalformedRequest(
+            "a query is a JSON body (Content-Type: application/json)", content_type=media[:100]
+        )
 
 
 def _record(

@@ -39,7 +39,7 @@ def _anchored(batch: Batch | None) -> bool:
 )
 def receipt_log(
     session: SessionDep,
-    from_index: int = Query(0, ge=0),
+    from_index: int = Query(0, ge=0, le=2**63 - 1),
     limit: int = Query(100, ge=1, le=1000),
 ) -> ReceiptLogPage:
     """A page of the provider's receipt log, from position ``from_index``."""
