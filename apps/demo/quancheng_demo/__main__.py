@@ -57,7 +57,8 @@ def _ports() -> Iterator[int]:
 
 
 def main() -> int:
-    console = Console(soft_wrap=True)
+    # A pipe or CI log has no width of its own: give the summary table room.
+    console = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 132)
     report = Report(console)
     started = time.perf_counter()
     cast = demo_cast(SEED, people=PEOPLE, businesses=BUSINESSES)
