@@ -185,6 +185,17 @@ def synthetic_grants(db: Path, count: int, start: int) -> float:
     return time.perf_counter() - began
 
 
+def _rss_mib(pid: int | None) -> float:
+    """Resident memory of the gateway process (MiB), from /proc."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError):
+        pass
+    return float("nan")
+
+
 def _health(proc: GatewayProcess) -> dict[str, Any]:
     health = proc.health()
     assert health is not None
@@ -231,7 +242,7 @@ def run(args: argparse.Namespace) -> str:
         for c in (1, 8, 32, 64):
             b, rate = bodies(args.requests if c > 1 else args.requests // 8)
             sign_rates.append(rate)
-            rows.append(load(proc, b, c, work))
+            rows.append(load(proc, b, c, work) | {"rss_mib": _rss_mib(proc.pid)})
             print(rows[-1] | {"statuses": rows[-1]["statuses"]})
         load_end = time.perf_counter()
         _wait(lambda: _health(proc)["unanchored"] == 0, 120)
@@ -283,13 +294,13 @@ def report(
         f"(client-side signing would cost {1000 / sign_rate:.2f} ms per request, "
         f"{sign_rate:.0f} req/s on one core).",
         "",
-        "| concurrency | requests | answered/s | p50 ms | p95 ms | p99 ms |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| concurrency | requests | answered/s | p50 ms | p95 ms | p99 ms | gateway RSS MiB |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['c']} | {r['n']} | {r['qps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} "
-            f"| {r['p99']:.1f} |"
+            f"| {r['p99']:.1f} | {r['rss_mib']:.0f} |"
         )
     lines += [
         "",
