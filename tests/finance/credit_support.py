@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import Engine
 
+from quancheng_appkit.decision import EvidenceItem
 from quancheng_finance.credit import GRANT_TEMPLATES
 from quancheng_finance.departments import DEPARTMENTS
-from quancheng_insurance.common.decision import EvidenceItem
 from tests.insurance.helpers import PERIOD, HandlerClient, answer
 
 

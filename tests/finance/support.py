@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from quancheng_insurance.common.resource import SqlResource
+from quancheng_appkit.resource import SqlResource
 from tests.insurance.helpers import PERIOD
 
 

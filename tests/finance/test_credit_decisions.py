@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine, func, select
 
+from quancheng_appkit.decision import Decision
 from quancheng_datagen import DemoCast
 from quancheng_datagen.schema import business_registration as br
 from quancheng_datagen.schema import tax_payment as tp
@@ -18,7 +19,6 @@ from quancheng_finance.credit import (
     decide_sme_credit,
 )
 from quancheng_finance.credit.sme import LIMIT_CAP_FEN
-from quancheng_insurance.common.decision import Decision
 from tests.finance.credit_support import evidence
 
 SME = SmeApplication(application_no="SME-1", requested_fen=500_000_000)  # 500万元

@@ -7,6 +7,7 @@ import importlib
 import pytest
 from sqlalchemy import Engine, Executable, case, literal, select, union
 
+from quancheng_appkit.resource import SqlDepartment
 from quancheng_datagen.schema import (
     administrative_penalty,
     business_registration,
@@ -24,7 +25,6 @@ from quancheng_finance.departments import (
     tax,
     utilities,
 )
-from quancheng_insurance.common.resource import SqlDepartment
 from tests.insurance.helpers import check_every_answer, check_plugin_shape
 
 

@@ -9,12 +9,12 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from quancheng.protocol.documents import data_period_seconds
+from quancheng_appkit.window import month_keys
 from quancheng_datagen import DemoCast
 from quancheng_datagen.schema import housing_fund_contribution as hfc
 from quancheng_datagen.schema import social_security_contribution as ssc
 from quancheng_finance.departments.jinan_hpf import fund
 from quancheng_finance.departments.jinan_hrss import contribution, employer
-from quancheng_insurance.common.window import month_keys
 from tests.finance.support import derive, fetch
 
 MONTHS = month_keys("202411", "202610")

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy import Engine, select
 
 from quancheng.protocol.documents import data_period_seconds
+from quancheng_appkit.window import month_keys
 from quancheng_datagen import DemoCast
 from quancheng_datagen.schema import tax_payment as tp
 from quancheng_finance.departments.jinan_tax import payment, rating
-from quancheng_insurance.common.window import month_keys
 from tests.finance.support import derive, fetch
 
 PAID = ("已缴", "逾期缴纳")

@@ -8,12 +8,12 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from quancheng.protocol.documents import data_period_seconds
+from quancheng_appkit.errors import InvalidParameter
 from quancheng_datagen import DemoCast
 from quancheng_datagen.schema import administrative_penalty as ap
 from quancheng_datagen.schema import utility_bill as ub
 from quancheng_finance.departments.jinan_amr import penalty, registration
 from quancheng_finance.departments.jinan_utilities import business, household
-from quancheng_insurance.common.errors import InvalidParameter
 from tests.finance.support import derive, fetch
 from tests.insurance.helpers import LAST_YEAR
 

@@ -6,8 +6,8 @@ from collections.abc import Mapping
 
 from sqlalchemy import Engine
 
+from quancheng_appkit.decision import EvidenceItem
 from quancheng_insurance.claims import GRANT_TEMPLATES
-from quancheng_insurance.common.decision import EvidenceItem
 from quancheng_insurance.departments import DEPARTMENTS
 from tests.insurance.helpers import PERIOD, HandlerClient, answer
 

@@ -22,11 +22,11 @@ from sqlalchemy import Engine, create_engine
 from quancheng.protocol import GrantMode
 from quancheng.protocol.documents import data_period_seconds
 from quancheng.protocol.refusals import SubjectNotFound
+from quancheng_appkit.decision import EvidenceItem, GrantTemplate
+from quancheng_appkit.plugin import Department, LocalResourceSpec, ResourceHandler
+from quancheng_appkit.resource import SqlDepartment, SqlResource
 from quancheng_datagen import DEPARTMENTS as DATAGEN_DEPARTMENTS
 from quancheng_datagen import populate
-from quancheng_insurance.common.decision import EvidenceItem, GrantTemplate
-from quancheng_insurance.common.plugin import Department, LocalResourceSpec, ResourceHandler
-from quancheng_insurance.common.resource import SqlDepartment, SqlResource
 
 SEED, PEOPLE, BUSINESSES = 20261031, 200, 20
 #: The world's last 24 whole months (the world is generated as of 2026-10-31).

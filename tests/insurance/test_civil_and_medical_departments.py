@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from quancheng.protocol.documents import data_period_seconds
+from quancheng_appkit.resource import SqlResource
 from quancheng_datagen import DemoCast
 from quancheng_datagen.schema import death_registration as dr
 from quancheng_datagen.schema import medical_settlement as ms
-from quancheng_insurance.common.resource import SqlResource
 from quancheng_insurance.departments.jinan_civil import death
 from quancheng_insurance.departments.jinan_hsa import settlement
 from tests.insurance.helpers import LAST_YEAR, PERIOD

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import Engine, select
 
+from quancheng_appkit.decision import Decision
 from quancheng_datagen import DemoCast
 from quancheng_datagen.schema import death_registration as dr
 from quancheng_datagen.schema import driving_licence as dl
@@ -22,7 +23,6 @@ from quancheng_insurance.claims import (
     decide_medical_claim,
     decide_motor_claim,
 )
-from quancheng_insurance.common.decision import Decision
 from tests.insurance.claims_support import evidence, receipts
 
 ACCIDENT = date(2026, 10, 20)

@@ -8,6 +8,13 @@ from datetime import date
 import pytest
 from sqlalchemy import Engine
 
+from quancheng_appkit.decision import EvidenceItem, NoRecord, yuan
+from quancheng_appkit.errors import (
+    DuplicateEvidence,
+    IncompleteEvidence,
+    MissingEvidence,
+    UnexpectedEvidence,
+)
 from quancheng_datagen import DemoCast
 from quancheng_insurance.claims import (
     LifeClaim,
@@ -16,13 +23,6 @@ from quancheng_insurance.claims import (
     decide_life_claim,
     decide_medical_claim,
     decide_motor_claim,
-)
-from quancheng_insurance.common.decision import EvidenceItem, NoRecord, yuan
-from quancheng_insurance.common.errors import (
-    DuplicateEvidence,
-    IncompleteEvidence,
-    MissingEvidence,
-    UnexpectedEvidence,
 )
 from tests.insurance.claims_support import evidence
 

@@ -7,6 +7,7 @@ import importlib
 import pytest
 from sqlalchemy import Engine, Executable, select, union
 
+from quancheng_appkit.resource import SqlDepartment
 from quancheng_datagen.schema import (
     death_registration,
     driving_licence,
@@ -14,7 +15,6 @@ from quancheng_datagen.schema import (
     traffic_violation,
     vehicle_registration,
 )
-from quancheng_insurance.common.resource import SqlDepartment
 from quancheng_insurance.departments import DEPARTMENTS, civil_affairs, medical_insurance, vehicle
 from tests.insurance.helpers import check_every_answer, check_plugin_shape
 

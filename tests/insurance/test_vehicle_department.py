@@ -10,16 +10,16 @@ from sqlalchemy import ColumnElement, Engine, case, func, select
 
 from quancheng.protocol.documents import CST, data_period_seconds
 from quancheng.protocol.refusals import MalformedRequest
-from quancheng_datagen import DemoCast
-from quancheng_datagen.schema import traffic_violation as tv
-from quancheng_datagen.schema import vehicle_registration as vr
-from quancheng_insurance.common.errors import (
+from quancheng_appkit.errors import (
     InvalidParameter,
     NothingRequested,
     UnknownField,
     UnknownIndicator,
 )
-from quancheng_insurance.common.resource import SqlResource
+from quancheng_appkit.resource import SqlResource
+from quancheng_datagen import DemoCast
+from quancheng_datagen.schema import traffic_violation as tv
+from quancheng_datagen.schema import vehicle_registration as vr
 from quancheng_insurance.departments.jinan_vmo import licence, mask_vin, registration, violation
 from tests.insurance.helpers import LAST_YEAR, PERIOD
 

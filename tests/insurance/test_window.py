@@ -7,8 +7,8 @@ from datetime import date, datetime
 import pytest
 
 from quancheng.protocol.documents import CST, data_period_seconds
-from quancheng_insurance.common.errors import InvalidPeriod
-from quancheng_insurance.common.window import Window, month_keys, shift_month
+from quancheng_appkit.errors import InvalidPeriod
+from quancheng_appkit.window import Window, month_keys, shift_month
 
 
 def _at(text: str) -> int:

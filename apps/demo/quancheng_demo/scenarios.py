@@ -17,7 +17,7 @@ from quancheng import ConsumerClient, OwnerWallet
 from quancheng.authority import IdentityAuthority
 from quancheng.protocol import ScopeItem
 from quancheng.verified import VerifiedAnswer
-from quancheng_insurance.common.decision import GrantTemplate
+from quancheng_appkit.decision import GrantTemplate
 
 
 class RecordingClient:

@@ -4,6 +4,6 @@
   ``jinan.civil`` and ``jinan.hsa``;
 - :mod:`quancheng_insurance.claims`: motor, life and medical claim decisions, the claims
   service and the grant templates an insurer requests;
-- :mod:`quancheng_insurance.common`: the plug-in and decision kit, shared with
+- :mod:`quancheng_appkit`: the plug-in and decision kit, shared with
   :mod:`quancheng_finance`.
 """

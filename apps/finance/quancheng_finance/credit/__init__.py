@@ -6,12 +6,7 @@ through the consumer SDK, decides and records the decision with the receipts it 
 :data:`GRANT_TEMPLATES` says what grant to request for each product.
 """
 
-from quancheng_finance.credit.models import CreditDecision, CreditDecisionPublic
-from quancheng_finance.credit.personal import PersonalApplication, decide_personal_credit
-from quancheng_finance.credit.service import CreditService
-from quancheng_finance.credit.sme import SmeApplication, decide_sme_credit
-from quancheng_finance.credit.templates import GRANT_TEMPLATES
-from quancheng_insurance.common.decision import (
+from quancheng_appkit.decision import (
     Decision,
     Evidence,
     EvidenceItem,
@@ -19,6 +14,11 @@ from quancheng_insurance.common.decision import (
     Outcome,
     Reason,
 )
+from quancheng_finance.credit.models import CreditDecision, CreditDecisionPublic
+from quancheng_finance.credit.personal import PersonalApplication, decide_personal_credit
+from quancheng_finance.credit.service import CreditService
+from quancheng_finance.credit.sme import SmeApplication, decide_sme_credit
+from quancheng_finance.credit.templates import GRANT_TEMPLATES
 
 __all__ = [
     "GRANT_TEMPLATES",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Field
 
-from quancheng_insurance.common.store import DecisionRecordBase
+from quancheng_appkit.store import DecisionRecordBase
 
 
 class CreditDecisionBase(DecisionRecordBase):

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from quancheng_insurance.common.decision import (
+from quancheng_appkit.decision import (
     Decision,
     Evidence,
     EvidenceSet,
@@ -37,7 +37,7 @@ from quancheng_insurance.common.decision import (
     NoRecord,
     yuan,
 )
-from quancheng_insurance.common.decision import Severity as S
+from quancheng_appkit.decision import Severity as S
 
 KIND = "personal_credit"
 SOCIAL, FUND, UTILITY = "social.contribution", "housing.fund", "utility.payment"

@@ -5,32 +5,25 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Engine, create_engine
-from sqlmodel import Session, SQLModel, col, select
+from sqlalchemy import Engine
 
-from quancheng_finance.credit.models import CreditDecision, CreditDecisionPublic
-from quancheng_finance.credit.personal import PersonalApplication, decide_personal_credit
-from quancheng_finance.credit.sme import SmeApplication, decide_sme_credit
-from quancheng_finance.credit.templates import GRANT_TEMPLATES
-from quancheng_insurance.common.decision import (
+from quancheng_appkit.decision import (
     ConsumerClientLike,
     Decision,
     Evidence,
     NoRecord,
 )
-from quancheng_insurance.common.store import (
-    Clock,
-    Timer,
-    query_and_decide,
-    record_fields,
-    utc_now,
-)
+from quancheng_appkit.store import Clock, DecisionService, Timer, utc_now
+from quancheng_finance.credit.models import CreditDecision, CreditDecisionPublic
+from quancheng_finance.credit.personal import PersonalApplication, decide_personal_credit
+from quancheng_finance.credit.sme import SmeApplication, decide_sme_credit
+from quancheng_finance.credit.templates import GRANT_TEMPLATES
 
 #: Where decisions are kept unless told otherwise (PostgreSQL by giving its URL).
 DEFAULT_DATABASE_URL = "sqlite:///quancheng_credit.sqlite3"
 
 
-class CreditService:
+class CreditService(DecisionService):
     """Grants credit from authorized government data, with an audit trail.
 
     Args:
@@ -41,6 +34,9 @@ class CreditService:
         timer: a monotonic clock in seconds, to time each decision.
     """
 
+    table = CreditDecision
+    templates = GRANT_TEMPLATES
+
     def __init__(
         self,
         client: ConsumerClientLike,
@@ -49,10 +45,7 @@ class CreditService:
         clock: Clock = utc_now,
         timer: Timer = time.perf_counter,
     ) -> None:
-        if isinstance(engine, str):
-            engine = create_engine(engine)
-        self._client, self._engine, self._clock, self._timer = client, engine, clock, timer
-        SQLModel.metadata.create_all(engine, tables=[CreditDecision.__table__])  # type: ignore[attr-defined]
+        super().__init__(client, engine, clock=clock, timer=timer)
 
     def assess_sme(self, grant_id: str, application: SmeApplication) -> CreditDecisionPublic:
         """Decide an SME application under ``grant_id`` (template ``sme_credit``), record it."""
@@ -76,11 +69,8 @@ class CreditService:
 
     def decisions(self, *, application_no: str | None = None) -> list[CreditDecisionPublic]:
         """Recorded decisions, oldest first (of one application if given)."""
-        stmt = select(CreditDecision).order_by(col(CreditDecision.id))
-        if application_no is not None:
-            stmt = stmt.where(CreditDecision.application_no == application_no)
-        with Session(self._engine) as session:
-            return [CreditDecisionPublic.model_validate(row) for row in session.exec(stmt)]
+        where = [] if application_no is None else [CreditDecision.application_no == application_no]
+        return [CreditDecisionPublic.model_validate(row) for row in self._rows(*where)]
 
     def _assess(
         self,
@@ -89,18 +79,7 @@ class CreditService:
         application_no: str,
         decide: Callable[[Sequence[Evidence | NoRecord]], Decision],
     ) -> CreditDecisionPublic:
-        decision, elapsed_ms = query_and_decide(
-            self._client, grant_id, GRANT_TEMPLATES[product], decide, timer=self._timer
+        row = self._decide_and_store(
+            grant_id, product, decide, {"application_no": application_no, "product": product}
         )
-        row = CreditDecision(
-            application_no=application_no,
-            product=product,
-            **record_fields(
-                decision, grant_id=grant_id, elapsed_ms=elapsed_ms, created_at=self._clock()
-            ),
-        )
-        with Session(self._engine) as session:
-            session.add(row)
-            session.commit()
-            session.refresh(row)
-            return CreditDecisionPublic.model_validate(row)
+        return CreditDecisionPublic.model_validate(row)

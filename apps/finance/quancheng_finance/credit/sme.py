@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from quancheng_insurance.common.decision import (
+from quancheng_appkit.decision import (
     Decision,
     Evidence,
     EvidenceSet,
@@ -43,7 +43,7 @@ from quancheng_insurance.common.decision import (
     NoRecord,
     yuan,
 )
-from quancheng_insurance.common.decision import Severity as S
+from quancheng_appkit.decision import Severity as S
 
 KIND = "sme_credit"
 REGISTRATION, PENALTY = "business.registration", "business.penalty"

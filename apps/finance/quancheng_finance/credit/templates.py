@@ -8,10 +8,10 @@ business paid so much tax in twelve months and never owed any, not its tax vouch
 from __future__ import annotations
 
 from quancheng.protocol import GrantMode, Purpose
+from quancheng_appkit.decision import GrantTemplate, grant_template
 from quancheng_finance.credit import personal, sme
 from quancheng_finance.departments import jinan_amr, jinan_hpf, jinan_hrss, jinan_tax
 from quancheng_finance.departments import jinan_utilities as utilities
-from quancheng_insurance.common.decision import GrantTemplate, grant_template
 
 #: Two years: "tax paid over 12/24 months" and 24 months of contribution history.
 CREDIT_PERIOD_DAYS = 731

@@ -13,11 +13,9 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from quancheng.protocol import Purpose
-from quancheng_datagen.schema import administrative_penalty as ap
-from quancheng_datagen.schema import business_registration as br
-from quancheng_insurance.common.indicators import count, exists, latest, total
-from quancheng_insurance.common.plugin import Params
-from quancheng_insurance.common.resource import (
+from quancheng_appkit.indicators import count, exists, latest, total
+from quancheng_appkit.plugin import Params
+from quancheng_appkit.resource import (
     IndicatorDef,
     Row,
     SqlDepartment,
@@ -25,7 +23,9 @@ from quancheng_insurance.common.resource import (
     SubjectSource,
     column,
 )
-from quancheng_insurance.common.window import Window
+from quancheng_appkit.window import Window
+from quancheng_datagen.schema import administrative_penalty as ap
+from quancheng_datagen.schema import business_registration as br
 
 OPERATING = "存续"
 REVOCATION = "吊销营业执照"

@@ -13,16 +13,14 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from quancheng.protocol import Purpose
-from quancheng_datagen.schema import housing_fund_contribution as hfc
-from quancheng_finance.departments.jinan_hrss import month_field
-from quancheng_insurance.common.indicators import (
+from quancheng_appkit.indicators import (
     continuous_months,
     count,
     latest,
     months_contributed,
 )
-from quancheng_insurance.common.plugin import Params
-from quancheng_insurance.common.resource import (
+from quancheng_appkit.plugin import Params
+from quancheng_appkit.resource import (
     IndicatorDef,
     Row,
     SqlDepartment,
@@ -30,7 +28,9 @@ from quancheng_insurance.common.resource import (
     SubjectSource,
     column,
 )
-from quancheng_insurance.common.window import Window
+from quancheng_appkit.window import Window
+from quancheng_datagen.schema import housing_fund_contribution as hfc
+from quancheng_finance.departments.jinan_hrss import month_field
 
 PAID = ("已缴", "补缴")
 

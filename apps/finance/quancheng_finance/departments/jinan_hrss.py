@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, case, func, select
 
 from quancheng.protocol import Purpose
-from quancheng_datagen.schema import social_security_contribution as ssc
-from quancheng_insurance.common.indicators import (
+from quancheng_appkit.indicators import (
     continuous_months,
     count,
     gap_months,
@@ -24,8 +23,8 @@ from quancheng_insurance.common.indicators import (
     months_contributed,
     per_month,
 )
-from quancheng_insurance.common.plugin import Params
-from quancheng_insurance.common.resource import (
+from quancheng_appkit.plugin import Params
+from quancheng_appkit.resource import (
     Compute,
     FieldDef,
     IndicatorDef,
@@ -35,7 +34,8 @@ from quancheng_insurance.common.resource import (
     SubjectSource,
     column,
 )
-from quancheng_insurance.common.window import Window, month_label
+from quancheng_appkit.window import Window, month_label
+from quancheng_datagen.schema import social_security_contribution as ssc
 
 PAID = ("已缴", "补缴")
 OWED = "欠缴"

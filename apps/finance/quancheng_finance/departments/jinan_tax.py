@@ -15,11 +15,9 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from quancheng.protocol import Purpose
-from quancheng_datagen.schema import tax_credit_rating as tcr
-from quancheng_datagen.schema import tax_payment as tp
-from quancheng_insurance.common.indicators import count, exists, latest, status_in, total
-from quancheng_insurance.common.plugin import Params
-from quancheng_insurance.common.resource import (
+from quancheng_appkit.indicators import count, exists, latest, status_in, total
+from quancheng_appkit.plugin import Params
+from quancheng_appkit.resource import (
     Compute,
     IndicatorDef,
     Row,
@@ -28,7 +26,9 @@ from quancheng_insurance.common.resource import (
     SubjectSource,
     column,
 )
-from quancheng_insurance.common.window import Window, month_key, month_keys, shift_month
+from quancheng_appkit.window import Window, month_key, month_keys, shift_month
+from quancheng_datagen.schema import tax_credit_rating as tcr
+from quancheng_datagen.schema import tax_payment as tp
 
 PAID = ("已缴", "逾期缴纳")
 ARREARS = "欠税"

@@ -15,11 +15,9 @@ from typing import Any
 from sqlalchemy import Select, case, select
 
 from quancheng.protocol import Purpose
-from quancheng_datagen.schema import utility_bill as ub
-from quancheng_finance.departments.jinan_hrss import month_field
-from quancheng_insurance.common.indicators import count, exists, ratio_pm, total
-from quancheng_insurance.common.plugin import Params, SubjectKind
-from quancheng_insurance.common.resource import (
+from quancheng_appkit.indicators import count, exists, ratio_pm, total
+from quancheng_appkit.plugin import Params, SubjectKind
+from quancheng_appkit.resource import (
     IndicatorDef,
     ParamDef,
     Row,
@@ -29,7 +27,9 @@ from quancheng_insurance.common.resource import (
     SubjectSource,
     column,
 )
-from quancheng_insurance.common.window import Window
+from quancheng_appkit.window import Window
+from quancheng_datagen.schema import utility_bill as ub
+from quancheng_finance.departments.jinan_hrss import month_field
 
 ON_TIME, LATE, UNPAID = "按时缴费", "逾期缴费", "欠费"
 _SUBJECT_TYPE = {"person": "个人", "business": "单位"}

@@ -6,13 +6,7 @@ the granted data through the consumer SDK, decides and records the decision with
 receipts it relied on; :data:`GRANT_TEMPLATES` says what grant to request for each claim.
 """
 
-from quancheng_insurance.claims.life import LifeClaim, decide_life_claim
-from quancheng_insurance.claims.medical import MedicalClaim, decide_medical_claim
-from quancheng_insurance.claims.models import ClaimDecision, ClaimDecisionPublic
-from quancheng_insurance.claims.motor import MotorClaim, decide_motor_claim
-from quancheng_insurance.claims.service import ClaimsService
-from quancheng_insurance.claims.templates import GRANT_TEMPLATES
-from quancheng_insurance.common.decision import (
+from quancheng_appkit.decision import (
     Decision,
     Evidence,
     EvidenceItem,
@@ -20,6 +14,12 @@ from quancheng_insurance.common.decision import (
     Outcome,
     Reason,
 )
+from quancheng_insurance.claims.life import LifeClaim, decide_life_claim
+from quancheng_insurance.claims.medical import MedicalClaim, decide_medical_claim
+from quancheng_insurance.claims.models import ClaimDecision, ClaimDecisionPublic
+from quancheng_insurance.claims.motor import MotorClaim, decide_motor_claim
+from quancheng_insurance.claims.service import ClaimsService
+from quancheng_insurance.claims.templates import GRANT_TEMPLATES
 
 __all__ = [
     "GRANT_TEMPLATES",

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from quancheng_insurance.common.decision import (
+from quancheng_appkit.decision import (
     Decision,
     Evidence,
     EvidenceSet,
@@ -25,7 +25,7 @@ from quancheng_insurance.common.decision import (
     NoRecord,
     yuan,
 )
-from quancheng_insurance.common.decision import Severity as S
+from quancheng_appkit.decision import Severity as S
 
 KIND = "life_claim"
 DEATH = "death.registration"

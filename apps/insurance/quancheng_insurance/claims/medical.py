@@ -19,8 +19,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from quancheng_insurance.claims.life import icd10_matches
-from quancheng_insurance.common.decision import (
+from quancheng_appkit.decision import (
     Decision,
     Evidence,
     EvidenceSet,
@@ -28,7 +27,8 @@ from quancheng_insurance.common.decision import (
     NoRecord,
     yuan,
 )
-from quancheng_insurance.common.decision import Severity as S
+from quancheng_appkit.decision import Severity as S
+from quancheng_insurance.claims.life import icd10_matches
 
 KIND = "medical_claim"
 SETTLEMENT = "medical.settlement"

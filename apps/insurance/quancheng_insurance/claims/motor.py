@@ -23,7 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from quancheng_insurance.common.decision import (
+from quancheng_appkit.decision import (
     Decision,
     Evidence,
     EvidenceSet,
@@ -31,7 +31,7 @@ from quancheng_insurance.common.decision import (
     NoRecord,
     yuan,
 )
-from quancheng_insurance.common.decision import Severity as S
+from quancheng_appkit.decision import Severity as S
 
 KIND = "motor_claim"
 REGISTRATION, LICENCE, VIOLATION = "vehicle.registration", "driving.licence", "traffic.violation"

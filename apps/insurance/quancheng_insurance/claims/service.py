@@ -5,33 +5,26 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import Engine, create_engine
-from sqlmodel import Session, SQLModel, col, select
+from sqlalchemy import Engine
 
-from quancheng_insurance.claims.life import LifeClaim, decide_life_claim
-from quancheng_insurance.claims.medical import MedicalClaim, decide_medical_claim
-from quancheng_insurance.claims.models import ClaimDecision, ClaimDecisionPublic
-from quancheng_insurance.claims.motor import REGISTRATION, MotorClaim, decide_motor_claim
-from quancheng_insurance.claims.templates import GRANT_TEMPLATES
-from quancheng_insurance.common.decision import (
+from quancheng_appkit.decision import (
     ConsumerClientLike,
     Decision,
     Evidence,
     NoRecord,
 )
-from quancheng_insurance.common.store import (
-    Clock,
-    Timer,
-    query_and_decide,
-    record_fields,
-    utc_now,
-)
+from quancheng_appkit.store import Clock, DecisionService, Timer, utc_now
+from quancheng_insurance.claims.life import LifeClaim, decide_life_claim
+from quancheng_insurance.claims.medical import MedicalClaim, decide_medical_claim
+from quancheng_insurance.claims.models import ClaimDecision, ClaimDecisionPublic
+from quancheng_insurance.claims.motor import REGISTRATION, MotorClaim, decide_motor_claim
+from quancheng_insurance.claims.templates import GRANT_TEMPLATES
 
 #: Where decisions are kept unless told otherwise (PostgreSQL by giving its URL).
 DEFAULT_DATABASE_URL = "sqlite:///quancheng_claims.sqlite3"
 
 
-class ClaimsService:
+class ClaimsService(DecisionService):
     """Settles claims from authorized government data, in seconds, with an audit trail.
 
     Args:
@@ -42,6 +35,9 @@ class ClaimsService:
         timer: a monotonic clock in seconds, to time each decision.
     """
 
+    table = ClaimDecision
+    templates = GRANT_TEMPLATES
+
     def __init__(
         self,
         client: ConsumerClientLike,
@@ -50,10 +46,7 @@ class ClaimsService:
         clock: Clock = utc_now,
         timer: Timer = time.perf_counter,
     ) -> None:
-        if isinstance(engine, str):
-            engine = create_engine(engine)
-        self._client, self._engine, self._clock, self._timer = client, engine, clock, timer
-        SQLModel.metadata.create_all(engine, tables=[ClaimDecision.__table__])  # type: ignore[attr-defined]
+        super().__init__(client, engine, clock=clock, timer=timer)
 
     def settle_motor_claim(self, grant_id: str, claim: MotorClaim) -> ClaimDecisionPublic:
         """Decide a motor claim under ``grant_id`` (template ``motor_claim``) and record it."""
@@ -85,11 +78,8 @@ class ClaimsService:
 
     def decisions(self, *, claim_no: str | None = None) -> list[ClaimDecisionPublic]:
         """Recorded decisions, oldest first (of one claim if ``claim_no`` is given)."""
-        stmt = select(ClaimDecision).order_by(col(ClaimDecision.id))
-        if claim_no is not None:
-            stmt = stmt.where(ClaimDecision.claim_no == claim_no)
-        with Session(self._engine) as session:
-            return [ClaimDecisionPublic.model_validate(row) for row in session.exec(stmt)]
+        where = [] if claim_no is None else [ClaimDecision.claim_no == claim_no]
+        return [ClaimDecisionPublic.model_validate(row) for row in self._rows(*where)]
 
     def _settle(
         self,
@@ -99,18 +89,7 @@ class ClaimsService:
         decide: Callable[[Sequence[Evidence | NoRecord]], Decision],
         params: dict[str, dict[str, str | int]] | None = None,
     ) -> ClaimDecisionPublic:
-        decision, elapsed_ms = query_and_decide(
-            self._client, grant_id, GRANT_TEMPLATES[kind], decide, params=params, timer=self._timer
+        row = self._decide_and_store(
+            grant_id, kind, decide, {"claim_no": claim_no, "claim_type": kind}, params
         )
-        row = ClaimDecision(
-            claim_no=claim_no,
-            claim_type=kind,
-            **record_fields(
-                decision, grant_id=grant_id, elapsed_ms=elapsed_ms, created_at=self._clock()
-            ),
-        )
-        with Session(self._engine) as session:
-            session.add(row)
-            session.commit()
-            session.refresh(row)
-            return ClaimDecisionPublic.model_validate(row)
+        return ClaimDecisionPublic.model_validate(row)

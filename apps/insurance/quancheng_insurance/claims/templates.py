@@ -8,8 +8,8 @@ request, ending on the day of the request (it should cover the accident or the p
 from __future__ import annotations
 
 from quancheng.protocol import GrantMode, Purpose
+from quancheng_appkit.decision import GrantTemplate, grant_template
 from quancheng_insurance.claims import life, medical, motor
-from quancheng_insurance.common.decision import GrantTemplate, grant_template
 from quancheng_insurance.departments import jinan_civil, jinan_hsa, jinan_vmo
 
 GRANT_TEMPLATES: dict[str, GrantTemplate] = {

@@ -13,10 +13,9 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from quancheng.protocol import Purpose
-from quancheng_datagen.schema import death_registration as dr
-from quancheng_insurance.common.indicators import exists
-from quancheng_insurance.common.plugin import Params
-from quancheng_insurance.common.resource import (
+from quancheng_appkit.indicators import exists
+from quancheng_appkit.plugin import Params
+from quancheng_appkit.resource import (
     FieldDef,
     IndicatorDef,
     Row,
@@ -25,7 +24,8 @@ from quancheng_insurance.common.resource import (
     SubjectSource,
     column,
 )
-from quancheng_insurance.common.window import Window
+from quancheng_appkit.window import Window
+from quancheng_datagen.schema import death_registration as dr
 
 #: Cause categories of deaths by accident (the others are deaths from disease).
 ACCIDENTAL_CAUSES = ("交通事故", "其他意外伤害")

@@ -14,10 +14,9 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from quancheng.protocol import Purpose
-from quancheng_datagen.schema import medical_settlement as ms
-from quancheng_insurance.common.indicators import count, total
-from quancheng_insurance.common.plugin import Params
-from quancheng_insurance.common.resource import (
+from quancheng_appkit.indicators import count, total
+from quancheng_appkit.plugin import Params
+from quancheng_appkit.resource import (
     FieldDef,
     IndicatorDef,
     ParamDef,
@@ -27,7 +26,8 @@ from quancheng_insurance.common.resource import (
     SubjectSource,
     column,
 )
-from quancheng_insurance.common.window import Window
+from quancheng_appkit.window import Window
+from quancheng_datagen.schema import medical_settlement as ms
 
 INPATIENT = "住院"
 

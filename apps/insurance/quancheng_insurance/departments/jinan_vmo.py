@@ -18,12 +18,9 @@ from typing import Any
 from sqlalchemy import Select, select
 
 from quancheng.protocol import Purpose
-from quancheng_datagen.schema import driving_licence as dl
-from quancheng_datagen.schema import traffic_violation as tv
-from quancheng_datagen.schema import vehicle_registration as vr
-from quancheng_insurance.common.indicators import count, exists, latest, total
-from quancheng_insurance.common.plugin import Params
-from quancheng_insurance.common.resource import (
+from quancheng_appkit.indicators import count, exists, latest, total
+from quancheng_appkit.plugin import Params
+from quancheng_appkit.resource import (
     FieldDef,
     IndicatorDef,
     ParamDef,
@@ -33,7 +30,10 @@ from quancheng_insurance.common.resource import (
     SubjectSource,
     column,
 )
-from quancheng_insurance.common.window import Window
+from quancheng_appkit.window import Window
+from quancheng_datagen.schema import driving_licence as dl
+from quancheng_datagen.schema import traffic_violation as tv
+from quancheng_datagen.schema import vehicle_registration as vr
 
 VEHICLE_STATUSES = ("正常", "抵押", "查封", "报废", "盗抢")
 LICENCE_STATUSES = ("正常", "暂扣", "吊销", "注销")

@@ -1,4 +1,4 @@
-"""What the insurance and the finance apps share (``quancheng_finance`` imports it).
+"""What the insurance and the finance apps share: their departments and their services.
 
 - the department plug-in kit: :mod:`.plugin` (the gateway framework's interface),
   :mod:`.window` (data periods in CST), :mod:`.resource` (SQL-backed resources and

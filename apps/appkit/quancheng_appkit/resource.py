@@ -27,20 +27,20 @@ import sqlalchemy
 from sqlalchemy import Select, union
 
 from quancheng.protocol import Purpose
-from quancheng_insurance.common.errors import (
+from quancheng_appkit.errors import (
     InvalidParameter,
     NothingRequested,
     UnknownField,
     UnknownIndicator,
 )
-from quancheng_insurance.common.plugin import (
+from quancheng_appkit.plugin import (
     LocalResourceSpec,
     Params,
     Period,
     ResourceSpec,
     SubjectKind,
 )
-from quancheng_insurance.common.window import Window
+from quancheng_appkit.window import Window
 
 Row = Mapping[Any, Any]  # a result row (SQLAlchemy ``RowMapping``) by column name
 #: Builds the SELECT of one subject's rows inside a window, given the checked parameters.

@@ -15,13 +15,13 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from quancheng.protocol import GrantMode, Purpose, ScopeItem
-from quancheng_insurance.common.errors import (
+from quancheng_appkit.errors import (
     DuplicateEvidence,
     IncompleteEvidence,
     MissingEvidence,
     UnexpectedEvidence,
 )
-from quancheng_insurance.common.resource import SqlResource
+from quancheng_appkit.resource import SqlResource
 
 
 class Outcome(StrEnum):

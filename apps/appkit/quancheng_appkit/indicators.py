@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from quancheng_insurance.common.resource import Compute, Row
-from quancheng_insurance.common.window import Window
+from quancheng_appkit.resource import Compute, Row
+from quancheng_appkit.window import Window
 
 Predicate = Callable[[Row], bool]
 

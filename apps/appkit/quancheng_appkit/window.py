@@ -20,7 +20,7 @@ from functools import cached_property
 from typing import Any
 
 from quancheng.protocol.documents import CST
-from quancheng_insurance.common.errors import InvalidPeriod
+from quancheng_appkit.errors import InvalidPeriod
 
 _DAY = timedelta(days=1)
 

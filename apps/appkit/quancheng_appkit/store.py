@@ -12,11 +12,11 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, String
-from sqlmodel import Field, SQLModel
+from sqlalchemy import JSON, BigInteger, DateTime, Engine, String, create_engine
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from quancheng.protocol.refusals import SubjectNotFound
-from quancheng_insurance.common.decision import (
+from quancheng_appkit.decision import (
     ConsumerClientLike,
     Decision,
     Evidence,
@@ -103,3 +103,66 @@ def query_and_decide(
             answers.append(NoRecord(item.resource))
     decision = decide(answers)
     return decision, (timer() - started) * 1000.0
+
+
+class DecisionService:
+    """What a claims or credit service shares: its database, clock and timer, and the
+    query → decide → store step. Subclasses name their table (``table``) and their templates.
+
+    Args:
+        client: the consumer's client (the SDK's ``ConsumerClient``).
+        engine: the consumer's database, an engine or a URL; the table is created if missing.
+        clock: when a decision is recorded (inject it in tests).
+        timer: a monotonic clock in seconds, to time each decision.
+    """
+
+    #: The SQLModel table the decisions go to.
+    table: Any
+    #: Grant templates by key.
+    templates: Mapping[str, GrantTemplate]
+
+    def __init__(
+        self,
+        client: ConsumerClientLike,
+        engine: Engine | str,
+        *,
+        clock: Clock = utc_now,
+        timer: Timer = time.perf_counter,
+    ) -> None:
+        if isinstance(engine, str):
+            engine = create_engine(engine)
+        self._client, self._engine, self._clock, self._timer = client, engine, clock, timer
+        SQLModel.metadata.create_all(engine, tables=[self.table.__table__])
+
+    def _decide_and_store(
+        self,
+        grant_id: str,
+        template: str,
+        decide: Callable[[Sequence[Evidence | NoRecord]], Decision],
+        row: Mapping[str, Any],
+        params: Mapping[str, Mapping[str, str | int]] | None = None,
+    ) -> Any:
+        """Query the template's fields, decide, store the decision with ``row``'s columns."""
+        decision, elapsed_ms = query_and_decide(
+            self._client, grant_id, self.templates[template], decide, params=params,
+            timer=self._timer,
+        )  # fmt: skip
+        record = self.table(
+            **row,
+            **record_fields(
+                decision, grant_id=grant_id, elapsed_ms=elapsed_ms, created_at=self._clock()
+            ),
+        )
+        with Session(self._engine) as session:
+            session.add(record)
+            session.commit()
+            session.refresh(record)
+            return record
+
+    def _rows(self, *where: Any) -> list[Any]:
+        """Stored decisions, oldest first, filtered by ``where``."""
+        stmt = select(self.table).order_by(col(self.table.id))
+        for clause in where:
+            stmt = stmt.where(clause)
+        with Session(self._engine) as session:
+            return list(session.exec(stmt))
