@@ -60,7 +60,8 @@ Bodies — ``test_gateway_bodies.py``
     test_extra_field_beside_the_signed_request_is_refused
     test_duplicate_keys_are_judged_by_the_last_and_refused
     test_mistyped_signed_request_is_refused
-    test_value_coerced_from_another_json_type_is_refused_as_unsigned
+    test_value_of_another_json_type_is_refused_even_when_signed
+    test_signed_request_rewritten_in_a_look_alike_form_is_refused
     test_param_integer_beyond_json_is_malformed_not_a_crash
 
 Injection and the read API — ``test_gateway_injection.py``

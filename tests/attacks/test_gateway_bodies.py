@@ -175,17 +175,43 @@ def test_mistyped_signed_request_is_refused(
 
 @pytest.mark.parametrize(
     "overrides",
-    [{"purpose": "1"}, {"issued_at_ms": "TIME"}],
-    ids=["purpose-as-text", "time-as-text-digits"],
+    [
+        {"purpose": "1"},
+        {"purpose": True},
+        {"issued_at_ms": "TIME"},
+        {"issued_at_ms": "TIME.0"},
+        {"params": {"plate_no": True}},
+    ],
+    ids=["purpose-as-text", "purpose-as-true", "time-as-text", "time-as-float", "param-true"],
 )
-def test_value_coerced_from_another_json_type_is_refused_as_unsigned(
+def test_value_of_another_json_type_is_refused_even_when_signed(
     sc: Scenario, gw: InProcessGateway, grant: GrantDocument, overrides: dict[str, Any]
 ) -> None:
-    """Pydantic's lax mode reads "1" as 1; what is verified is the canonical form of what was
-    read, which the consumer did not sign: the coercion can never forge a signed request."""
+    """Integers are read strictly: "1", 1.0 and true are not 1, whoever signed them."""
     if overrides.get("issued_at_ms") == "TIME":
         overrides = {"issued_at_ms": str(gw.clock.now_ms())}
-    refused(gw, _post(gw, _signed(sc, grant, **overrides)), 401, "BAD_REQUEST_SIGNATURE")
+    elif overrides.get("issued_at_ms") == "TIME.0":
+        overrides = {"issued_at_ms": float(gw.clock.now_ms())}
+    refused(gw, _post(gw, _signed(sc, grant, **overrides)), 400, "MALFORMED_REQUEST")
+
+
+@pytest.mark.parametrize(
+    ("field", "look_alike"),
+    [("purpose", "true"), ("purpose", "1.0"), ("issued_at_ms", "{value}.0")],
+    ids=["purpose-true", "purpose-float", "time-float"],
+)
+def test_signed_request_rewritten_in_a_look_alike_form_is_refused(
+    sc: Scenario, gw: InProcessGateway, grant: GrantDocument, field: str, look_alike: str
+) -> None:
+    """A relay rewrites a correctly signed integer as a value that a lax parser reads back
+    as the same integer: the body is not the one signed, so it must not be answered."""
+    signed = sign_dict(sc.consumer, request_dict(sc, grant))
+    value = signed["request"][field]
+    original = json.dumps(signed).encode()
+    needle = f'"{field}": {value}'.encode()
+    assert original.count(needle) == 1
+    body = original.replace(needle, f'"{field}": {look_alike.format(value=value)}'.encode())
+    refused(gw, _post(gw, body), 400, "MALFORMED_REQUEST")
 
 
 def test_param_integer_beyond_json_is_malformed_not_a_crash(

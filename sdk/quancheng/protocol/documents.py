@@ -13,7 +13,15 @@ from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    field_validator,
+    model_validator,
+)
 
 from quancheng.crypto import canonical_digest, canonical_json
 from quancheng.protocol.ids import Code, Hex32, PublicKeyHex
@@ -27,6 +35,19 @@ Uuid = Annotated[
     str, Field(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 ]
 
+
+def _exact_int(value: Any) -> Any:
+    """Refuse ``true``/``false`` where an integer code is due (``bool`` is an ``int`` in Python)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be a JSON integer")
+    return value
+
+
+#: An integer exactly as JSON writes it: ``"1"``, ``1.0`` and ``true`` are refused, so a
+#: document parses only from the form that was signed, never from a look-alike.
+Int = Annotated[int, Strict()]
+#: A purpose code, an integer (not ``true``, not ``"1"``).
+PurposeCode = Annotated[Purpose, BeforeValidator(_exact_int)]
 
 #: The largest integer canonical JSON (RFC 8785, IEEE 754 doubles) represents exactly.
 MAX_JSON_INT = 2**53 - 1
@@ -95,15 +116,15 @@ class GrantDocument(_Doc):
     owner_pseudonym: Hex32
     owner_key: PublicKeyHex
     consumer: Code
-    purpose: Purpose
+    purpose: PurposeCode
     scope: tuple[ScopeItem, ...] = Field(min_length=1, max_length=16)
     mode: GrantMode
     data_from: IsoDate
     data_to: IsoDate
-    not_before: int = Field(ge=0)
-    not_after: int = Field(ge=0)
-    max_uses: int = Field(ge=1, le=2**32 - 1)
-    requested_at: int = Field(ge=0)
+    not_before: Int = Field(ge=0)
+    not_after: Int = Field(ge=0)
+    max_uses: Int = Field(ge=1, le=2**32 - 1)
+    requested_at: Int = Field(ge=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> GrantDocument:
@@ -159,7 +180,7 @@ class GrantActionDocument(_Doc):
     action: GrantAction
     grant_id: Hex32
     document_digest: Hex32
-    at: int = Field(ge=0)
+    at: Int = Field(ge=0)
 
 
 class AttestationDocument(_Doc):
@@ -169,7 +190,7 @@ class AttestationDocument(_Doc):
     pseudonym: Hex32
     owner_key: PublicKeyHex
     attester: Code
-    attested_at: int = Field(ge=0)
+    attested_at: Int = Field(ge=0)
 
 
 class QueryRequest(_Doc):
@@ -181,9 +202,9 @@ class QueryRequest(_Doc):
     consumer: Code
     resource: Code
     fields: tuple[FieldName, ...] = Field(min_length=1, max_length=64)
-    purpose: Purpose
-    params: dict[str, str | int] = Field(default_factory=dict, max_length=16)
-    issued_at_ms: int = Field(ge=0, le=MAX_JSON_INT)
+    purpose: PurposeCode
+    params: dict[str, str | Int] = Field(default_factory=dict, max_length=16)
+    issued_at_ms: Int = Field(ge=0, le=MAX_JSON_INT)
 
     @field_validator("params")
     @classmethod
@@ -210,15 +231,15 @@ class Receipt(_Doc):
 
     type: Literal["quancheng.receipt/1"] = "quancheng.receipt/1"
     receipt_id: Uuid
-    log_index: int = Field(ge=0)
+    log_index: Int = Field(ge=0)
     grant_id: Hex32
     consumer: Code
     provider: Code
     resource: Code
-    purpose: Purpose
+    purpose: PurposeCode
     request_hash: Hex32
     response_hash: Hex32
-    served_at_ms: int = Field(ge=0)
+    served_at_ms: Int = Field(ge=0)
 
 
 class SignedReceipt(_Doc):
@@ -241,7 +262,7 @@ class Answer(_Doc):
     data: dict[str, Any]
     data_digest: Hex32
     receipt: SignedReceipt
-    served_at_ms: int = Field(ge=0)
+    served_at_ms: Int = Field(ge=0)
 
 
 class SignedAnswer(_Doc):
@@ -256,8 +277,8 @@ class AnchorDocument(_Doc):
 
     type: Literal["quancheng.anchor/1"] = "quancheng.anchor/1"
     provider: Code
-    seq: int = Field(ge=0)
+    seq: Int = Field(ge=0)
     root: Hex32
-    size: int = Field(ge=1)
-    first_index: int = Field(ge=0)
+    size: Int = Field(ge=1)
+    first_index: Int = Field(ge=0)
     prev_root: Hex32
