@@ -31,6 +31,7 @@ from quancheng_gateway.chaintx import SignedTx, lookup, send_raw, sign_call
 from quancheng_gateway.core.clock import Clock
 from quancheng_gateway.models import Batch, BatchStatus, ReceiptRow
 from quancheng_gateway.receipt_log import GroupCommitter
+from quancheng_gateway.storage import is_unavailable
 from quancheng_gateway.uses import GrantState, batch_uses, plan_from_chain, plan_uses
 
 __all__ = ["ZERO_ROOT", "Anchorer", "batch_leaves"]
@@ -82,6 +83,9 @@ class Anchorer:
         self.last_error: str | None = None
         self.halted: str | None = None
         self.batches_anchored = 0
+        #: False while the database fails the anchorer's reads or writes.
+        self.storage_ok = True
+        self._reload = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._oldest: tuple[int, int] | None = None  # (log_index, served_at_ms)
@@ -140,8 +144,19 @@ class Anchorer:
                     _log.warning("anchoring paused: %s", exc)
                 self.chain_ok, self.last_error, busy = False, str(exc), False
             except Exception as exc:  # keep the thread alive; the error is reported
-                _log.exception("anchorer step failed")
+                if is_unavailable(exc):
+                    if self.storage_ok:
+                        _log.warning("anchoring paused, database unavailable: %s", exc)
+                    self.storage_ok = False
+                else:
+                    _log.exception("anchorer step failed")
+                # A write may have committed before the error: re-read the batches first.
+                self._reload = True
                 self.last_error, busy = str(exc), False
+            else:
+                if not self.storage_ok:
+                    _log.info("anchoring resumed: the database answers again")
+                self.storage_ok = True
             if not busy:
                 self._stop.wait(self.interval_s)
 
@@ -149,6 +164,9 @@ class Anchorer:
         """Do the next piece of work; False when there was none."""
         if self.halted:
             return False
+        if self._reload:
+            self._load()
+            self._oldest, self._reload = None, False
         with self.engine.connect() as conn:
             open_ = conn.execute(
                 select(BATCH).where(BATCH.c.status != BatchStatus.DONE).order_by(BATCH.c.seq)

@@ -38,6 +38,18 @@ def _sqlite_pragmas(durable: bool) -> Any:
     return _on_connect
 
 
+def _server_engine(url: str) -> Engine:
+    """A client-server engine: pre-ping replaces pooled connections a restart made stale."""
+    # An unreachable server fails a connection attempt in seconds, not the OS's minutes.
+    parsed = make_url(url)
+    connect_args: dict[str, Any] = {}
+    if parsed.get_backend_name() == "postgresql" and "connect_timeout" not in parsed.query:
+        connect_args["connect_timeout"] = 5
+    return create_engine(
+        url, pool_size=8, max_overflow=4, pool_pre_ping=True, connect_args=connect_args
+    )
+
+
 def create_gateway_engine(url: str) -> Engine:
     """The gateway's engine: durable commits, one connection per thread for SQLite."""
     path = _sqlite_file(url)
@@ -47,7 +59,7 @@ def create_gateway_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=8)
         event.listen(engine, "connect", _sqlite_pragmas(durable=True))
         return engine
-    return create_engine(url, pool_size=8, max_overflow=4, pool_pre_ping=True)
+    return _server_engine(url)
 
 
 def create_data_engine(url: str) -> Engine:
@@ -56,7 +68,7 @@ def create_data_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=8)
         event.listen(engine, "connect", _sqlite_pragmas(durable=False))
         return engine
-    return create_engine(url, pool_size=8, max_overflow=4, pool_pre_ping=True)
+    return _server_engine(url)
 
 
 def init_schema(engine: Engine) -> None:

@@ -17,8 +17,9 @@ from quancheng_gateway.core.config import GatewaySettings
 from quancheng_gateway.db import create_data_engine, create_gateway_engine, init_schema
 from quancheng_gateway.metrics import GatewayMetrics
 from quancheng_gateway.pipeline import Pipeline
-from quancheng_gateway.receipt_log import GroupCommitter, LogFailed
+from quancheng_gateway.receipt_log import GroupCommitter
 from quancheng_gateway.resources import Department, load_department
+from quancheng_gateway.storage import is_unavailable, storage_refusal
 from quancheng_gateway.subjects import build_subject_index
 from quancheng_gateway.uses import GrantState
 from quancheng_gateway.view import ChainView
@@ -117,10 +118,17 @@ class Gateway:
     # ---------------------------------------------------------------------- queries
 
     def availability(self) -> None:
-        """Refuse (fail closed) when the view is stale or the un-anchored backlog is full."""
+        """Refuse (fail closed) when the log, the view or the database cannot be trusted."""
+        try:
+            self._availability()
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise storage_refusal(exc) from None
+            raise
+
+    def _availability(self) -> None:
         s = self.settings
-        if self.committer.failed:
-            raise LogFailed("the receipt log is stopped after a storage failure")
+        self.committer.check()
         lag = self.follower.lag()
         if lag is None:
             raise r.ChainUnavailable("the chain view has not synchronised yet")
@@ -129,7 +137,9 @@ class Gateway:
         bound = s.view_max_lag_s if self.follower.reachable else s.max_backlog_age_s
         if lag > bound:
             raise r.ChainUnavailable(view_lag_s=round(lag, 3), bound_s=bound)
-        backlog = self.anchorer.backlog()
+        # Reserved positions count: answers still committing are part of the backlog, so
+        # concurrent requests cannot take it past the bound.
+        backlog = max(0, self.committer.next_index - self.anchorer.anchored_upto)
         if backlog >= s.max_backlog:
             raise r.ChainUnavailable(unanchored_receipts=backlog, bound=s.max_backlog)
         oldest = self.anchorer.oldest_unanchored_ms()
@@ -138,6 +148,15 @@ class Gateway:
 
     async def answer(self, signed: SignedRequest) -> bytes:
         """Check, read, sign, commit; the canonical SignedAnswer bytes, or a Refusal."""
+        try:
+            return await self._answer(signed)
+        except Exception as exc:
+            if is_unavailable(exc):  # a read on the way (view, replay check, data) failed
+                _log.warning("query refused, database unavailable: %s", exc)
+                raise storage_refusal(exc) from None
+            raise
+
+    async def _answer(self, signed: SignedRequest) -> bytes:
         self.availability()
         checked = self.pipeline.check(signed)
         g = checked.grant
@@ -190,8 +209,10 @@ class Gateway:
             with self.engine.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
             db_ok = True
-        except Exception:
+        except Exception as exc:
             db_ok = False
+            if ok:
+                reason = storage_refusal(exc).to_body()["error"]
         lag = self.follower.lag()
         self.refresh_gauges()
         return {
@@ -205,10 +226,14 @@ class Gateway:
             "view_lag_s": None if lag is None else round(lag, 3),
             "websocket": self.follower.websocket_connected,
             "log_size": self.committer.committed,
+            "log_failed": self.committer.failed,
+            "log_recoveries": self.committer.recoveries,
             "unanchored": self.anchorer.backlog(),
             "anchored_upto": self.anchorer.anchored_upto,
             "batches_anchored": self.anchorer.batches_anchored,
-            "anchoring_ok": self.anchorer.chain_ok and not self.anchorer.halted,
+            "anchoring_ok": self.anchorer.chain_ok
+            and self.anchorer.storage_ok
+            and not self.anchorer.halted,
             "anchor_error": self.anchorer.halted or self.anchorer.last_error,
             "subjects": self.subjects,
         }

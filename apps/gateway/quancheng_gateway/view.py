@@ -85,6 +85,7 @@ class ChainView:
         self.provider = provider
         self._applier = EventApplier(contracts, provider)
         self._lock = threading.Lock()
+        self._members_stale = False
         self.members: dict[str, MemberInfo] = {}
         self.resources: dict[str, ResourceInfo] = {}
         self._scopes: dict[str, dict[str, tuple[str, ...]]] = {}
@@ -112,17 +113,44 @@ class ChainView:
         return -1 if value is None else int(value)
 
     def apply(self, events: list[FollowedEvent], to_block: int) -> None:
+        """Apply a range in one transaction, skipping blocks the database already holds.
+
+        The follower advances only after this returns, so a failed range is fetched again.
+        If the failure hid a COMMIT that did happen (the connection dropped on the way back),
+        or another replica's follower applied the range to a shared view, the stored
+        ``processed_block`` (read under a row lock) says so and those events are not applied
+        twice: use counts are increments.
+        """
         self._applier.changed_members = False
-        with self.engine.begin() as conn:
-            for event in events:
-                self._applier.apply(conn, event)
-            done = conn.execute(
-                update(STATE).where(STATE.c.key == _STATE_KEY).values(processed_block=to_block)
-            )
-            if done.rowcount == 0:
-                conn.execute(insert(STATE).values(key=_STATE_KEY, processed_block=to_block))
-        if self._applier.changed_members:
+        skipped = False
+        try:
+            with self.engine.begin() as conn:
+                stored = conn.execute(
+                    select(STATE.c.processed_block)
+                    .where(STATE.c.key == _STATE_KEY)
+                    .with_for_update()
+                ).scalar()
+                done = -1 if stored is None else int(stored)
+                for event in events:
+                    if event.block_number <= done:
+                        skipped = True
+                        continue
+                    self._applier.apply(conn, event)
+                if stored is None:
+                    conn.execute(insert(STATE).values(key=_STATE_KEY, processed_block=to_block))
+                elif to_block > done:
+                    conn.execute(
+                        update(STATE)
+                        .where(STATE.c.key == _STATE_KEY)
+                        .values(processed_block=to_block)
+                    )
+        except BaseException:
+            # The transaction may have committed: reload the members once it goes through.
+            self._members_stale = self._members_stale or self._applier.changed_members
+            raise
+        if self._applier.changed_members or skipped or self._members_stale:
             self.reload_members()
+            self._members_stale = False
 
     # ---------------------------------------------------------------------- reads
 

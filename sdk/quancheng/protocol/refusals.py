@@ -224,6 +224,16 @@ class ChainUnavailable(Refusal):
     status = 503
 
 
+class StorageUnavailable(Refusal):
+    """The gateway cannot reach its database: failing closed until it answers again."""
+
+    # Temporary: the gateway recovers by itself once its database is back (``/healthz``
+    # says when). Resending the same signed request is safe: it is answered once or, if its
+    # receipt was stored just before the failure, refused as REPLAYED_REQUEST.
+    code = "STORAGE_UNAVAILABLE"
+    status = 503
+
+
 class InternalError(Refusal):
     """The gateway failed; nothing was answered and no use was counted."""
 
@@ -261,6 +271,7 @@ _REGISTRY: dict[str, type[Refusal]] = {
         UnknownReceipt,
         ReceiptNotAnchored,
         ChainUnavailable,
+        StorageUnavailable,
         InternalError,
     )
 }

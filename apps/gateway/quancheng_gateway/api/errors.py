@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from quancheng.protocol import refusals as r
+from quancheng_gateway.storage import is_unavailable, storage_refusal
 
 __all__ = [
     "BodyLimit",
@@ -20,6 +23,8 @@ __all__ = [
     "install_error_handlers",
     "refusal_response",
 ]
+
+_log = logging.getLogger("quancheng_gateway.api")
 
 
 class ErrorDetail(BaseModel):
@@ -81,7 +86,16 @@ def install_error_handlers(app: FastAPI) -> None:
         body = {"error": {"code": code, "message": str(exc.detail), "details": {}}}
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
+    async def _database(_request: Request, exc: Exception) -> JSONResponse:
+        # Any route reading the database (receipts, batches): an unavailable database is a
+        # typed, temporary refusal; any other database error stays a 500.
+        if not is_unavailable(exc):
+            raise exc
+        _log.warning("request refused, database unavailable: %s", exc)
+        return refusal_response(storage_refusal(exc))
+
     app.add_exception_handler(r.Refusal, _refusal)
+    app.add_exception_handler(SQLAlchemyError, _database)
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(StarletteHTTPException, _http)
 

@@ -23,7 +23,9 @@ class UnknownBatch(r.Refusal):
 
 
 @router.get(
-    "/v1/batches/{seq}", response_model=BatchPublic, responses=error_responses(UnknownBatch)
+    "/v1/batches/{seq}",
+    response_model=BatchPublic,
+    responses=error_responses(UnknownBatch, r.StorageUnavailable),
 )
 def get_batch(
     seq: Annotated[int, Path(ge=0, le=2**63 - 1)], session: SessionDep, gateway: GatewayDep

@@ -35,7 +35,9 @@ def _anchored(batch: Batch | None) -> bool:
 
 
 @router.get(
-    "/v1/receipts", response_model=ReceiptLogPage, responses=error_responses(r.MalformedRequest)
+    "/v1/receipts",
+    response_model=ReceiptLogPage,
+    responses=error_responses(r.MalformedRequest, r.StorageUnavailable),
 )
 def receipt_log(
     session: SessionDep,
@@ -50,7 +52,7 @@ def receipt_log(
 @router.get(
     "/v1/receipts/{receipt_id}",
     response_model=ReceiptPublic,
-    responses=error_responses(r.UnknownReceipt),
+    responses=error_responses(r.UnknownReceipt, r.StorageUnavailable),
 )
 def get_receipt(receipt_id: str, session: SessionDep) -> ReceiptPublic:
     """A receipt this gateway issued, and its batch once anchored."""
@@ -71,7 +73,7 @@ def get_receipt(receipt_id: str, session: SessionDep) -> ReceiptPublic:
 @router.get(
     "/v1/receipts/{receipt_id}/proof",
     response_model=ReceiptProof,
-    responses=error_responses(r.UnknownReceipt, r.ReceiptNotAnchored),
+    responses=error_responses(r.UnknownReceipt, r.ReceiptNotAnchored, r.StorageUnavailable),
 )
 def receipt_proof(receipt_id: str, session: SessionDep, gateway: GatewayDep) -> dict[str, Any]:
     """The receipt's Merkle inclusion proof in its anchored batch."""
