@@ -5,19 +5,19 @@ provider, consumer, owner and grant, batches of 256 receipts anchored, the provi
 the figure is the audit itself: parse, canonicalise, SM2-verify, Merkle roots, every rule.
 Baseline in the same run: a bare single-thread SM2 verify loop over the same receipts.
 
-Run: ``PYTHONPATH=apps/audit .venv/bin/python -m benchmarks.audit_bench [N]``
+Run: ``.venv/bin/python -m benchmarks.audit_bench [N] [--quick] [--no-write]``
 """
 
 from __future__ import annotations
 
+import argparse
 import os
-import sys
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from benchmarks.report import machine_line, update_section
+from benchmarks.report import add_output_args, apply_output_args, image, machine_line, publish
 from quancheng import merkle
 from quancheng.chain.types import Role, code32
 from quancheng.crypto import SM2PrivateKey, sm3
@@ -256,21 +256,39 @@ def build(n: int) -> tuple[ChainEvidence, ReceiptLog]:
     return chain, log
 
 
-def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
+def worker_counts() -> list[int]:
+    """1, 2, 4, ... up to the cores this process may use, and that count itself."""
+    cores = len(os.sched_getaffinity(0))
+    counts = [1 << i for i in range(cores.bit_length()) if 1 << i <= cores]
+    return [*counts, cores] if counts[-1] != cores else counts
+
+
+def measure(n: int) -> dict[str, Any]:
+    """Audit the same trail with each worker count; the bare verify loop as baseline."""
     chain, log = build(n)
     sample = [SignedReceipt.model_validate(e) for e in log.entries[:500]]
     rows = []
-    for workers in (1, None):
+    for workers in worker_counts():
         report = audit(chain, [log], AuditConfig(workers=workers))
         assert report.passed and not report.findings, [f.line() for f in report.findings[:5]]
-        rows.append((workers or os.cpu_count(), report.stats))
-    base = _baseline(sample)
+        s = report.stats
+        rows.append(
+            {
+                "workers": workers,
+                "receipts_phase_s": s["receipts_phase_s"],
+                "per_s": s["receipts_verified_per_s"],
+            }
+        )
+    return {"n": n, "batch": BATCH, "rows": rows, "baseline_per_s": _baseline(sample)}
+
+
+def render(data: dict[str, Any]) -> str:
+    """The ``audit`` section of BENCHMARKS.md."""
+    n = data["n"]
     lines = [
         "## Auditor (receipts verified per second)",
         "",
-        f"Machine: {machine_line()}. Reproduce: "
-        "`PYTHONPATH=apps/audit .venv/bin/python -m benchmarks.audit_bench`.",
+        f"Machine: {machine_line()}. Reproduce: `.venv/bin/python -m benchmarks.audit_bench`.",
         "",
         f"A synthetic trail of {n:,} receipts (one provider, batches of {BATCH}, every rule run, "
         "zero findings). The receipts phase parses each log entry, canonicalises it, verifies "
@@ -280,16 +298,29 @@ def main() -> None:
         "| SM2 worker processes | receipts | receipts phase | receipts verified/s |",
         "|---:|---:|---:|---:|",
         *[
-            f"| {w} | {n:,} | {s['receipts_phase_s']:.2f} s | {s['receipts_verified_per_s']:,.0f} |"
-            for w, s in rows
+            f"| {r['workers']} | {n:,} | {r['receipts_phase_s']:.2f} s | {r['per_s']:,.0f} |"
+            for r in data["rows"]
         ],
         "",
         f"Baseline in the same run: a bare single-thread `SM2PublicKey.verify` loop, "
-        f"{base:,.0f} verifies/s.",
+        f"{data['baseline_per_s']:,.0f} verifies/s.",
+        "",
+        image("audit", "receipts verified/s per worker count beside the bare verify loop"),
     ]
-    text = "\n".join(lines)
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", nargs="?", type=int, default=20_000, help="receipts in the trail")
+    add_output_args(parser)
+    args = parser.parse_args()
+    apply_output_args(args)
+    data = measure(600 if args.quick else args.n)
+    text = render(data)
     print(text)
-    update_section("audit", text)
+    if not args.no_write:
+        publish("audit", text, data, quick=args.quick)
 
 
 def _baseline(sample: list[SignedReceipt]) -> float:

@@ -1,9 +1,9 @@
 """SM2 / SM3 / SM4 throughput of ``quancheng.crypto`` beside ``openssl speed`` in the same run.
 
 Run: ``.venv/bin/python -m benchmarks.crypto_bench`` (``--seconds`` per measurement,
-``--no-write`` to leave BENCHMARKS.md alone).  Single thread throughout.  SM2 figures
-are the best of a few interleaved rounds (ours, OpenSSL, ours, ...), so that a noisy
-neighbour on a shared machine hurts both sides alike.
+``--quick`` for a seconds-long check, ``--no-write`` to leave BENCHMARKS.md alone).
+Single thread throughout.  SM2 figures are the best of a few interleaved rounds (ours,
+OpenSSL, ours, ...), so that a noisy neighbour on a shared machine hurts both sides alike.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ import re
 import subprocess
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from benchmarks.report import machine_line, update_section
+from benchmarks.report import add_output_args, apply_output_args, image, machine_line, publish
 from quancheng.crypto import SM2PrivateKey, SM3Hasher, SM4Key, open_sealed, seal, sm4_gcm_encrypt
 
 MIB = 1 << 20
@@ -213,6 +213,8 @@ def render(rows: list[Row], seconds: float, rounds: int) -> str:
             "",
             *lines,
             "",
+            image("crypto", "SM2 operations/s and SM3/SM4 MB/s, ours beside openssl speed"),
+            "",
             target,
             "",
             "Backend and why:",
@@ -240,17 +242,21 @@ def render(rows: list[Row], seconds: float, rounds: int) -> str:
 
 
 def main() -> None:
-    """Measure, print, and write the ``crypto`` section of BENCHMARKS.md."""
+    """Measure, print, and write the ``crypto`` section, its JSON and its plot."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=float, default=2.0, help="per measurement")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved SM2 rounds")
-    parser.add_argument("--no-write", action="store_true", help="do not touch BENCHMARKS.md")
+    add_output_args(parser)
     args = parser.parse_args()
+    apply_output_args(args)
+    if args.quick:
+        args.seconds, args.rounds = 0.2, 1
     rows = measure(args.seconds, args.rounds)
     markdown = render(rows, args.seconds, args.rounds)
     print(markdown)
     if not args.no_write:
-        update_section("crypto", markdown)
+        data = {"seconds": args.seconds, "rounds": args.rounds, "rows": [asdict(r) for r in rows]}
+        publish("crypto", markdown, data, quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ Baselines measured in the same run:
 - the floor of loading: the same rows sent by the raw ``sqlite3`` driver's
   ``executemany``, with no generation and no SQLAlchemy.
 
-Run ``python -m benchmarks.datagen_bench [--people N] [--businesses N] [--no-write]``.
+Run ``python -m benchmarks.datagen_bench [--people N] [--businesses N] [--quick] [--no-write]``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine
 
-from benchmarks.report import machine_line, update_section
+from benchmarks.report import add_output_args, apply_output_args, image, machine_line, publish
 from quancheng_datagen import (
     DEPARTMENTS,
     World,
@@ -70,13 +70,23 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=100_000, help="for generation timing")
     parser.add_argument("--load-people", type=int, default=20_000, help="for the SQLite load")
     parser.add_argument("--businesses", type=int, default=10_000)
-    parser.add_argument("--no-write", action="store_true", help="print only")
+    add_output_args(parser)
     args = parser.parse_args()
+    apply_output_args(args)
+    if args.quick:
+        args.people, args.load_people, args.businesses = 2_000, 500, 200
     seed = 20261031
-    lines = [f"Machine: {machine_line()}", "",
-             "| what | count | time | rate |", "|---|---:|---:|---:|"]
+    results: list[dict[str, object]] = []
+    lines = [
+        f"Machine: {machine_line()}",
+        "",
+        "| what | count | time | rate |",
+        "|---|---:|---:|---:|",
+    ]
 
     def row(what: str, n: int, seconds: float, unit: str = "") -> None:
+        base = what.startswith("baseline")
+        results.append({"what": what, "n": n, "seconds": seconds, "unit": unit, "baseline": base})
         lines.append(f"| {what} | {n:,} {unit} | {seconds:.2f} s | {_rate(n, seconds)} |")
         print(lines[-1], flush=True)
 
@@ -101,19 +111,27 @@ def main() -> None:
             elapsed = time.perf_counter() - started
             row(f"populate {key} (generate + insert)", sum(counts.values()), elapsed, "rows")
             total_rows, total_time = total_rows + sum(counts.values()), total_time + elapsed
-        row(f"populate all ({world.people:,} people, {world.businesses:,} businesses)",
-            total_rows, total_time, "rows")
+        row(
+            f"populate all ({world.people:,} people, {world.businesses:,} businesses)",
+            total_rows,
+            total_time,
+            "rows",
+        )
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         # the floor holds all its rows in memory at once, so it runs after the RSS reading
         n, seconds = _raw_sqlite_floor(world, "utility_bill", Path(tmp) / "floor.db")
-        row("baseline: raw sqlite3 executemany, utility_bill (no generation)", n, seconds,
-            "rows")
-    lines += ["", f"Peak RSS up to the end of the loads: {peak_mb:.0f} MB "
-              "(streaming, 2,000 subjects per transaction)."]
+        row("baseline: raw sqlite3 executemany, utility_bill (no generation)", n, seconds, "rows")
+    lines += [
+        "",
+        f"Peak RSS up to the end of the loads: {peak_mb:.0f} MB "
+        "(streaming, 2,000 subjects per transaction).",
+    ]
     print(lines[-1])
+    lines += ["", image("datagen", "generation and loading rates beside their baselines")]
     if not args.no_write:
         title = "## Synthetic department data (`benchmarks/datagen_bench.py`)"
-        update_section("datagen", title + "\n\n" + "\n".join(lines))
+        data = {"people": args.people, "load_people": args.load_people, "rows": results}
+        publish("datagen", title + "\n\n" + "\n".join(lines), data, quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -1,10 +1,12 @@
 """Gateway throughput and latency through real HTTP, beside the node's raw transaction rate.
 
-Run: ``.venv/bin/python -m benchmarks.gateway_bench`` (``--no-write`` leaves BENCHMARKS.md
-alone, ``--million`` adds 10^6 grants in the view). It starts its own node and a gateway
-subprocess (SQLite, WAL, ``synchronous=FULL``: every answer's receipt is on disk before the
-answer leaves), creates grants on chain, pre-signs the requests, and drives the gateway from
-a separate process (``benchmarks.gateway_loadgen``: raw keep-alive HTTP/1.1 sockets).
+Run: ``.venv/bin/python -m benchmarks.gateway_bench`` (``--quick``: tiny sizes, seconds;
+``--max-grants`` caps the view-scaling sweep, 10^6 by default; ``--no-write`` leaves
+BENCHMARKS.md alone). It starts its own node and a gateway subprocess (SQLite, WAL,
+``synchronous=FULL``: every answer's receipt is on disk before the answer leaves), creates
+grants on chain, pre-signs the requests, and drives the gateway from a separate process
+(``benchmarks.gateway_loadgen``: raw keep-alive HTTP/1.1 sockets) at 1, 2, 4, ... 64
+connections, sampling the gateway's resident memory every 0.5 s throughout.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -21,7 +24,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from benchmarks.report import machine_line, update_section
+from benchmarks.crypto_bench import openssl_sm2
+from benchmarks.report import add_output_args, apply_output_args, image, machine_line, publish
+from benchmarks.rss import RssSampler
 from quancheng.chain import load_account
 from quancheng_gateway.process import GatewayProcess
 from quancheng_node.config import NodeSettings
@@ -32,27 +37,32 @@ from tests.utils.scenario import active_grant, build_scenario, gateway_settings,
 VR = "vehicle.registration"
 FIELDS = ("plate_no", "status")
 REPRODUCE = ".venv/bin/python -m benchmarks.gateway_bench"
-def _openssl_sm2() -> tuple[float, float]:
-    """``openssl speed`` SM2 sign/s and verify/s, this run (the machine's own speed varies)."""
-    out = subprocess.run(
-        ["openssl", "speed", "-seconds", "2", "sm2"], capture_output=True, text=True, check=False
-    ).stdout
-    for line in out.splitlines():
-        if "SM2" in line and "bits" in line:
-            parts = line.split()
-            return float(parts[-2]), float(parts[-1])
-    return float("nan"), float("nan")
+LEVELS = (1, 2, 4, 8, 16, 32, 64)
+GRANT_STEPS = (1_000, 10_000, 100_000, 1_000_000)
 
 
-def _target_note(rows: list[dict[str, Any]], sign: float, verify: float) -> str:
+def level_requests(total: int, concurrency: int) -> int:
+    """Fewer requests at low concurrency (slow per request), ``total`` from 8 connections."""
+    return max(total // 8, total * min(concurrency, 8) // 8)
+
+
+def sm2_ceiling(seconds: float) -> dict[str, float]:
+    """``openssl speed sm2`` this run, and the queries/s its three SM2 operations allow."""
+    sign, verify = openssl_sm2(seconds)
+    sign, verify = sign or float("nan"), verify or float("nan")
+    # one verify of the request, two signatures (receipt and answer)
+    return {"sign": sign, "verify": verify, "ceiling": 1 / (1 / verify + 2 / sign)}
+
+
+def _target_note(rows: list[dict[str, Any]], sm2: dict[str, float]) -> str:
     best = max(rows, key=lambda r: r["qps"])
-    ceiling = 1 / (1 / verify + 2 / sign)  # one request verify + receipt and answer signatures
+    sign, verify, ceiling = sm2["sign"], sm2["verify"], sm2["ceiling"]
     met = best["qps"] >= 1000 and best["p99"] <= 50
     return f"""
 Same-run baseline: `openssl speed sm2` {sign:,.0f} sign/s, {verify:,.0f} verify/s, so the three
 SM2 operations of a query alone cap one core at {ceiling:,.0f} queries/s; the best level above
-reached {best['qps']:,.0f}/s ({best['qps'] / ceiling:.0%} of that cap). This machine's speed
-varies by ±30 % between runs (compare ratios, not absolute figures).
+(c={best["c"]}) reached {best["qps"]:,.0f}/s ({best["qps"] / ceiling:.0%} of that cap). This
+machine's speed varies by ±30 % between runs (compare ratios, not absolute figures).
 
 Against the target (≥ 1,000 verified queries/s, p99 ≤ 50 ms on this 2-core machine):
 **{"met" if met else "not met"}** — one gateway process is one core's worth of Python. Per query
@@ -60,7 +70,6 @@ it spends ≈ 0.75 ms in three SM2 operations that hold the GIL (tongsuopy does 
 two threads sign no faster than one), ≈ 0.3 ms in RFC 8785 canonicalisations, ≈ 0.3 ms in
 SQLAlchemy, plus HTTP and FastAPI; the node and the load generator share the same two cores.
 Several worker processes per gateway need the shared receipt log (see docs/deployment.md).
-The view is not the bottleneck: latency is flat from 10³ to 10⁶ grants (one indexed read).
 """
 
 
@@ -71,7 +80,7 @@ def node_raw_tx_rate(rpc_url: str, private_key: str, n: int = 1000) -> float:
     chain_id = int(_rpc(rpc_url, "eth_chainId", []), 16)
     raws = []
     for i in range(n):
-        tx = {
+        tx: dict[str, Any] = {
             "to": "0x" + "11" * 20,
             "value": 1,
             "gas": 21_000,
@@ -128,7 +137,7 @@ def load(proc: GatewayProcess, bodies: list[bytes], concurrency: int, work: Path
     ok = result["statuses"].get("200", 0)
 
     def pct(p: float) -> float:
-        return lat[min(len(lat) - 1, int(p * len(lat)))] * 1000
+        return float(lat[min(len(lat) - 1, int(p * len(lat)))]) * 1000
 
     return {
         "c": concurrency,
@@ -185,17 +194,6 @@ def synthetic_grants(db: Path, count: int, start: int) -> float:
     return time.perf_counter() - began
 
 
-def _rss_mib(pid: int | None) -> float:
-    """Resident memory of the gateway process (MiB), from /proc."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except (OSError, ValueError):
-        pass
-    return float("nan")
-
-
 def _health(proc: GatewayProcess) -> dict[str, Any]:
     health = proc.health()
     assert health is not None
@@ -208,17 +206,80 @@ def _wait(predicate: Any, timeout: float) -> None:
         time.sleep(0.05)
 
 
-def run(args: argparse.Namespace) -> str:
-    work = Path(tempfile.mkdtemp(prefix="qc-gwbench-"))
+def _bodies(sc: Any, docs: list[Any], n: int) -> tuple[list[bytes], float]:
+    """``n`` pre-signed request bodies, and the client's signing rate (requests/s)."""
+    t = time.perf_counter()
+    out = [
+        signed_request(sc.consumer, docs[i % len(docs)], VR, FIELDS).model_dump_json().encode()
+        for i in range(n)
+    ]
+    return out, n / (time.perf_counter() - t)
+
+
+def sweep(
+    proc: GatewayProcess, sc: Any, docs: list[Any], total: int, rss: RssSampler, work: Path
+) -> dict[str, Any]:
+    """Every concurrency level in turn, then wait for the anchoring backlog to drain."""
+    began, h0 = time.perf_counter(), _health(proc)
+    levels, sign_rates = [], []
+    for c in LEVELS:
+        bodies, rate = _bodies(sc, docs, level_requests(total, c))
+        sign_rates.append(rate)
+        with rss.phase(f"c={c}"):
+            row = load(proc, bodies, c, work)
+        levels.append(row | {"rss_mib": rss.sample()})
+        print(levels[-1], flush=True)
+    load_end = time.perf_counter()
+    with rss.phase("anchoring backlog"):
+        _wait(lambda: _health(proc)["unanchored"] == 0, 120)
+    drained = time.perf_counter()
+    h = _health(proc)
+    anchored, batches = h["anchored_upto"] - h0["anchored_upto"], h["batches_anchored"]
+    batches -= h0["batches_anchored"]
+    anchoring = {
+        "receipts": anchored,
+        "batches": batches,
+        "rate": anchored / (drained - began),
+        "tx_rate": 2 * batches / (drained - began),  # anchor + recordUsesBatch per batch
+        "drain_s": drained - load_end,
+    }
+    return {
+        "levels": levels,
+        "client_sign_rate": sum(sign_rates) / len(sign_rates),
+        "anchoring": anchoring,
+    }
+
+
+def grants_sweep(
+    proc: GatewayProcess, sc: Any, docs: list[Any], steps: list[int], quick: bool, work: Path,
+    rss: RssSampler,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """Latency at c=1 and c=32 as synthetic ACTIVE grants are added to the view."""
+    scaling = []
+    total, added = len(docs), 0
+    for target in steps:
+        with rss.phase(f"{target:,} grants"):
+            insert_s = synthetic_grants(work / "gw.db", target - total, added)
+            added, total = added + target - total, target
+            one = load(proc, _bodies(sc, docs, 20 if quick else 200)[0], 1, work)
+            many = load(proc, _bodies(sc, docs, 64 if quick else 2000)[0], 32, work)
+        scaling.append({"grants": target, "insert_s": insert_s, "c1": one, "c32": many})
+        print(target, one["p50"], many["qps"], many["p99"], flush=True)
+    return scaling
+
+
+def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    """Start a node and a gateway in ``work``, measure everything; the raw figures."""
     node = HardhatNode(NodeSettings(port=free_port(), state_dir=work / "chain"))
     node.start()
     proc: GatewayProcess | None = None
     try:
         keys = node.dev_private_keys(3)
-        tx_rate = node_raw_tx_rate(node.rpc_url, keys[2])
+        tx_rate = node_raw_tx_rate(node.rpc_url, keys[2], n=100 if args.quick else 1000)
         print(f"node raw tx rate: {tx_rate:.0f} tx/s")
-        sc = build_scenario(node.rpc_url, keys[0], work, people=300)
-        docs = [active_grant(sc, s, {VR: FIELDS}, max_uses=2**32 - 1) for s in sc.subjects[:20]]
+        sc = build_scenario(node.rpc_url, keys[0], work, people=60 if args.quick else 300)
+        subjects = sc.subjects[: 5 if args.quick else 20]
+        docs = [active_grant(sc, s, {VR: FIELDS}, max_uses=2**32 - 1) for s in subjects]
         settings = gateway_settings(
             sc, database_url=f"sqlite:///{work / 'gw.db'}", port=free_port()
         )
@@ -226,62 +287,25 @@ def run(args: argparse.Namespace) -> str:
         proc.start()
         head = sc.net.w3.eth.block_number
         _wait(lambda: _health(proc)["view_block"] >= head, 30)
-
-        def bodies(n: int) -> tuple[list[bytes], float]:
-            t = time.perf_counter()
-            out = [
-                signed_request(sc.consumer, docs[i % len(docs)], VR, FIELDS)
-                .model_dump_json()
-                .encode()
-                for i in range(n)
-            ]
-            return out, n / (time.perf_counter() - t)
-
-        rows, sign_rates = [], []
-        anchor_start = (time.perf_counter(), _health(proc)["anchored_upto"])
-        for c in (1, 8, 32, 64):
-            b, rate = bodies(args.requests if c > 1 else args.requests // 8)
-            sign_rates.append(rate)
-            rows.append(load(proc, b, c, work) | {"rss_mib": _rss_mib(proc.pid)})
-            print(rows[-1] | {"statuses": rows[-1]["statuses"]})
-        load_end = time.perf_counter()
-        _wait(lambda: _health(proc)["unanchored"] == 0, 120)
-        drained = time.perf_counter()
-        h = _health(proc)
-        anchored = h["anchored_upto"] - anchor_start[1]
-        anchoring = {
-            "receipts": anchored,
-            "batches": h["batches_anchored"],
-            "rate": anchored / (drained - anchor_start[0]),
-            "drain_s": drained - load_end,
-        }
-
-        scaling = []
-        db = work / "gw.db"
-        total, added = len(docs), 0
-        targets = [1_000, 100_000] + ([1_000_000] if args.million else [])
-        for target in targets:
-            insert_s = synthetic_grants(db, target - total, added)
-            added += target - total
-            total = target
-            one = load(proc, bodies(200)[0], 1, work)
-            many = load(proc, bodies(2000)[0], 32, work)
-            scaling.append({"grants": target, "insert_s": insert_s, "c1": one, "c32": many})
-            print(scaling[-1]["grants"], one["p50"], many["qps"], many["p99"])
-        return report(tx_rate, sum(sign_rates) / len(sign_rates), rows, anchoring, scaling)
+        assert proc.pid is not None
+        steps = [100, 1_000] if args.quick else [g for g in GRANT_STEPS if g <= args.max_grants]
+        with RssSampler(proc.pid, interval=0.5) as rss:
+            data = sweep(proc, sc, docs, 128 if args.quick else args.requests, rss, work)
+            data["scaling"] = grants_sweep(proc, sc, docs, steps, args.quick, work, rss)
+        data |= {"node_tx_rate": tx_rate, "memory": rss.as_dict()}
+        data["sm2"] = sm2_ceiling(1 if args.quick else 2)
+        return data
     finally:
         if proc is not None:
             proc.stop()
         node.stop()
 
 
-def report(
-    tx_rate: float,
-    sign_rate: float,
-    rows: list[dict[str, Any]],
-    anchoring: dict[str, Any],
-    scaling: list[dict[str, Any]],
-) -> str:
+def report(data: dict[str, Any]) -> str:
+    """The ``gateway`` section of BENCHMARKS.md."""
+    rows, anchoring, scaling = data["levels"], data["anchoring"], data["scaling"]
+    sign_rate, memory = data["client_sign_rate"], data["memory"]
+    rss = [mib for _t, mib in memory["samples"]]
     lines = [
         "## Gateway (verified queries through real HTTP)",
         "",
@@ -296,45 +320,68 @@ def report(
         "",
         "| concurrency | requests | answered/s | p50 ms | p95 ms | p99 ms | gateway RSS MiB |",
         "|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in rows:
-        lines.append(
+        *(
             f"| {r['c']} | {r['n']} | {r['qps']:.0f} | {r['p50']:.1f} | {r['p95']:.1f} "
             f"| {r['p99']:.1f} | {r['rss_mib']:.0f} |"
-        )
-    lines += [
+            for r in rows
+        ),
+        "",
+        image("gateway_throughput", "answered/s against concurrency, with the SM2 ceiling"),
+        image("gateway_latency", "p50, p95 and p99 latency against concurrency"),
+        "",
+        f"Gateway resident memory, sampled every {memory['interval_s']:g} s through the whole "
+        f"run (every level, the anchoring backlog, the grants sweep): {rss[0]:.0f} MiB before "
+        f"the first request, peak {max(rss):.0f} MiB, {rss[-1]:.0f} MiB at the end.",
+        "",
+        image("gateway_memory", "gateway RSS over time, load phases shaded"),
         "",
         f"Anchoring during that load: {anchoring['receipts']} receipts in {anchoring['batches']} "
         f"batches, {anchoring['rate']:.0f} receipts anchored/s (backlog drained "
-        f"{anchoring['drain_s']:.1f} s after the load ended); each batch of ≤256 receipts costs "
-        f"two transactions (anchor + recordUsesBatch). Node raw transaction rate in the same run "
-        f"(pre-signed transfers, one JSON-RPC batch): {tx_rate:.0f} tx/s.",
+        f"{anchoring['drain_s']:.1f} s after the load ended: anchoring can go no faster than "
+        "receipts arrive, so the drain time is the figure of its headroom); each batch of "
+        "≤256 receipts costs two transactions (anchor + recordUsesBatch), "
+        f"{anchoring['tx_rate']:.1f} tx/s. Node raw "
+        f"transaction rate in the same run (pre-signed transfers, one JSON-RPC batch): "
+        f"{data['node_tx_rate']:.0f} tx/s.",
+        "",
+        image("gateway_anchoring", "receipts anchored/s beside the node's raw transaction rate"),
         "",
         "Latency against the number of ACTIVE grants in the view (synthetic rows bulk-inserted "
         "into the view's SQLite table; the queried grants are real):",
         "",
-        "| grants in view | insert s | c=1 p50 ms | c=32 answered/s | c=32 p99 ms |",
-        "|---:|---:|---:|---:|---:|",
-    ]
-    for s in scaling:
-        lines.append(
+        "| grants in view | insert s | c=1 p50 ms | c=32 answered/s | c=32 p50 ms | c=32 p99 ms |",
+        "|---:|---:|---:|---:|---:|---:|",
+        *(
             f"| {s['grants']:,} | {s['insert_s']:.1f} | {s['c1']['p50']:.2f} | "
-            f"{s['c32']['qps']:.0f} | {s['c32']['p99']:.1f} |"
-        )
-    sign, verify = _openssl_sm2()
-    return "\n".join(lines) + "\n" + _target_note(rows, sign, verify)
+            f"{s['c32']['qps']:.0f} | {s['c32']['p50']:.1f} | {s['c32']['p99']:.1f} |"
+            for s in scaling
+        ),
+        "",
+        f"From {scaling[0]['grants']:,} to {scaling[-1]['grants']:,} grants the c=1 median "
+        f"goes from {scaling[0]['c1']['p50']:.2f} ms to {scaling[-1]['c1']['p50']:.2f} ms "
+        "(the view is one indexed read per query).",
+        "",
+        image("gateway_grants", "latency against active grants in the view"),
+    ]
+    return "\n".join(lines) + "\n" + _target_note(rows, data["sm2"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--requests", type=int, default=4000, help="requests per load level")
-    parser.add_argument("--million", action="store_true", help="also measure 10^6 grants")
-    parser.add_argument("--no-write", action="store_true", help="leave BENCHMARKS.md alone")
+    parser.add_argument("--requests", type=int, default=4000, help="requests per level from c=8")
+    parser.add_argument(
+        "--max-grants", type=int, default=1_000_000, help="largest view in the grants sweep"
+    )
+    add_output_args(parser)
     args = parser.parse_args()
-    md = run(args)
+    apply_output_args(args)
+    work = Path(tempfile.mkdtemp(prefix="qc-gwbench-"))
+    data = run(args, work)
+    shutil.rmtree(work, ignore_errors=True)  # kept (logs, databases) only when a run fails
+    md = report(data)
     print(md)
     if not args.no_write:
-        update_section("gateway", md)
+        publish("gateway", md, data, quick=args.quick)
 
 
 if __name__ == "__main__":
