@@ -7,12 +7,13 @@ PIP := $(VENV)/bin/pip
 HH := hardhat-network
 PYTEST_ARGS ?=
 
-.PHONY: help setup system-deps test demo bench lint typecheck chain-up chain-down deploy build-contracts clean
+.PHONY: help setup system-deps test demo bench soak lint typecheck chain-up chain-down deploy build-contracts clean
 
 help:
 	@echo "make demo    - local chain, contracts, both scenarios end to end"
 	@echo "make test    - install what is missing, then run the whole suite"
-	@echo "make bench   - run the benchmarks and rewrite BENCHMARKS.md"
+	@echo "make bench   - run the benchmarks and rewrite BENCHMARKS.md (figures and plots)"
+	@echo "make soak    - 10 minutes at ~80% of a gateway's capacity, then the audit"
 	@echo "make lint typecheck build-contracts chain-up chain-down clean"
 
 PORTAL_WEB := apps/portal/web
@@ -48,6 +49,9 @@ bench: setup
 	$(PY) -m benchmarks.gateway_bench
 	$(PY) -m benchmarks.decision_bench
 	$(PY) -m benchmarks.audit_bench
+
+soak: setup
+	$(PY) -m benchmarks.soak
 
 lint: setup
 	$(VENV)/bin/ruff check sdk node apps tests benchmarks
