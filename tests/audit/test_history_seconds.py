@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from quancheng.chain.types import GrantStatus
-from quancheng_audit.evidence import ChainEvent
+from quancheng_audit.evidence import ChainEvent, ChainGrant
 from quancheng_audit.history import GrantHistory
 
 REQUESTED, ACTIVATED, REVOKED, PAUSED, RESUMED = 100, 200, 300, 400, 500
@@ -96,3 +96,39 @@ def test_a_paused_grant_is_not_servable_a_second_after_the_pause() -> None:
         (PAUSED, GrantStatus.PAUSED),
     )
     assert grant.servable_at(PAUSED * 1000 + 1500) == (False, "PAUSED")
+
+
+def _terms(not_before: int, not_after: int) -> ChainGrant:
+    return ChainGrant(
+        grant_id="0x" + "11" * 32, owner_pseudonym="0x" + "22" * 32,
+        consumer_id="0x" + "33" * 32, resource_ids=[], purpose=2, data_from=0, data_to=0,
+        not_before=not_before, not_after=not_after, max_uses=10, mode=0,
+        document_digest="0x" + "44" * 32, owner_signature="0x",
+    )  # fmt: skip
+
+
+def test_a_grant_approved_and_revoked_within_one_lagging_block_second_is_ambiguous() -> None:
+    # Seen in the demo on a loaded machine: the node stamped request, approval and revocation
+    # all at second S (its clock lagging), the owner's notBefore is S+1 (the wall clock), and
+    # the gateway served at S+1.4 — before the revocation in truth.
+    s = 1_796_460_440
+    grant = _history((s, GrantStatus.PENDING), (s, GrantStatus.ACTIVE), (s, GrantStatus.REVOKED))
+    grant.terms = _terms(not_before=s + 1, not_after=s + 3600)
+    served = (s + 1) * 1000 + 419
+    assert grant.servable_at(served) == (False, "REVOKED")
+    assert grant.servable_near(served, 30_000)  # within the clock tolerance: not a breach
+    assert not grant.servable_near(served, 0)  # with clocks taken as exact: a breach
+
+
+def test_the_tolerance_does_not_excuse_a_serve_far_from_any_active_moment() -> None:
+    grant = _history(
+        (REQUESTED, GrantStatus.PENDING),
+        (ACTIVATED, GrantStatus.ACTIVE),
+        (REVOKED, GrantStatus.REVOKED),
+    )
+    grant.terms = _terms(not_before=ACTIVATED, not_after=REVOKED + 3600)
+    assert not grant.servable_near(REVOKED * 1000 + 31_000, 30_000)
+    assert grant.servable_near(REVOKED * 1000 + 29_000, 30_000)
+    # ACTIVE, but the validity window ended long before, whatever the tolerance
+    grant.terms = _terms(not_before=ACTIVATED, not_after=ACTIVATED + 1)
+    assert not grant.servable_near(ACTIVATED * 1000 + 40_000, 30_000)

@@ -105,6 +105,29 @@ class GrantHistory:
             return False, "NOT_YET_VALID"
         return True, GrantStatus.ACTIVE.name
 
+    def servable_near(self, t_ms: int, tolerance_ms: int) -> bool:
+        """Whether a serve stamped ``t_ms`` by a clock ``tolerance_ms`` off the chain's is fine.
+
+        Two clocks meet here: the grant's states change at block times (the chain's clock,
+        whole seconds), while the receipt's time and the grant's ``notBefore`` /
+        ``notAfter`` come from the gateway's and the owner's clocks. So the state is judged
+        anywhere within the tolerance around ``t_ms`` (including each change that falls in
+        it), and the validity window by ``t_ms`` widened by the tolerance — not the one at
+        the other's moment: a grant requested, approved and revoked within one block-second
+        that lags the wall clock is served after its ``notBefore`` yet within that second.
+        """
+        window = (t_ms - tolerance_ms, t_ms + tolerance_ms)
+        near = [at * 1000 for at, _, _ in self.changes if window[0] <= at * 1000 <= window[1]]
+        moments = [*window, *near, *(m - 1 for m in near)]
+        if not any(GrantStatus.ACTIVE in self.statuses_in_second(m) for m in moments):
+            return False
+        if self.terms is None:
+            return True
+        return (
+            window[1] // 1000 >= self.terms.not_before
+            and window[0] // 1000 <= self.terms.not_after
+        )
+
 
 @dataclass(frozen=True)
 class Anchor:

@@ -189,11 +189,7 @@ def _check_status(ctx: Context, e: Entry, grant: GrantHistory) -> None:
     ok, status = grant.servable_at(t)
     if ok:
         return
-    # Block times are whole seconds: a change stamped S happened somewhere in [S, S+1), so
-    # both its own moment and the instant before it are candidates for the serve time.
-    near = [at * 1000 for at, _, _ in grant.changes if t - tol <= at * 1000 <= t + tol]
-    moments = [t - tol, t + tol, *near, *(m - 1 for m in near)]
-    if any(grant.servable_at(m)[0] for m in moments):
+    if grant.servable_near(t, tol):
         ctx.near_changes += 1  # ambiguous within the clock tolerance: not evidence of a breach
         return
     ctx.add(
