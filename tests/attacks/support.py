@@ -14,7 +14,6 @@ import json
 import re
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -109,8 +108,8 @@ def gateway_state(client: Any, database_url: str, gateway: Any = None) -> Gatewa
     if gateway is not None:
         c = gateway.committer
         assert not c._inflight, c._inflight  # nothing half-reserved after a refusal
-        served = tuple(sorted((g, n) for g, n in Counter(c.served).items() if n))
-        committer = (c.next_index, c.committed, served, len(c._inflight))
+        # The committed head, what is in flight (ids, uses); served counts are in the DB.
+        committer = (c.head, c.inflight, (), len(c._inflight_uses))
     return GatewayState(
         rows,
         ids,

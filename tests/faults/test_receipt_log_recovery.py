@@ -1,56 +1,55 @@
-"""The receipt log's in-process recovery, branch by branch, on a real PostgreSQL server.
+"""The receipt log across database failures, step by step, on a real PostgreSQL server.
 
-The load scenario (``test_postgres_restart``) shows the whole gateway recovering; here the
-:class:`GroupCommitter` is driven step by step, so each branch of :meth:`recover` is
-reached on purpose: a probe while the server is still down, a reservation still
-outstanding, a failed group whose COMMIT did reach the database, and a failure that is not
-an outage (which must stay fail-stop).
+The load scenario (``test_postgres_restart``) shows the whole gateway going on; here the
+:class:`GroupCommitter` is driven one group at a time, so each case is reached on purpose:
+an outage, a COMMIT whose acknowledgement was lost (the rows are in the database all the
+same), a failure that is not an outage, and one bad receipt in a group of good ones. In
+every case the next group continues from what the database holds: no gap, no position used
+twice, no request answered twice — and nothing in memory to repair.
 """
 
 from __future__ import annotations
 
 import asyncio
-import secrets
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, insert
+from sqlalchemy import create_engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from quancheng.protocol import refusals as r
 from quancheng_gateway.db import create_gateway_engine, init_schema
-from quancheng_gateway.models import ReceiptRow
-from quancheng_gateway.receipt_log import GroupCommitter, LogFailed
+from quancheng_gateway.models import GrantServed, LogHead, ReceiptRow
+from quancheng_gateway.receipt_log import GroupCommitter, LogFailed, log_head
 from quancheng_gateway.storage import is_unavailable
 from tests.utils.ports import free_port
 from tests.utils.postgres import PostgresServer
+from tests.utils.receipts import commit, committer, draft, grant, reserve
 
-GRANT = "0x" + "0a" * 32
+GRANT = grant(10)
 RCPT = ReceiptRow.__table__  # type: ignore[attr-defined]
+HEAD = LogHead.__table__  # type: ignore[attr-defined]
+SERVED = GrantServed.__table__  # type: ignore[attr-defined]
 
 
 @pytest.fixture
 def log(pg: PostgresServer) -> Iterator[GroupCommitter]:
     engine = create_gateway_engine(pg.create_database())
     init_schema(engine)
-    committer = GroupCommitter(engine, probe_interval_s=0.0)
-    committer.start()
+    log = committer(engine)
     try:
-        yield committer
+        yield log
     finally:
-        committer.stop()
+        log.stop()
         engine.dispose()
 
 
-def _reserve(log: GroupCommitter, request_id: str) -> Any:
-    return log.reserve(request_id=request_id, grant_id=GRANT, max_uses=100, uses=0, provider_uses=0)
-
-
-def _row(index: int, request_id: str) -> dict[str, Any]:
+def _row(index: int, request_id: str, receipt_id: str | None = None) -> dict[str, Any]:
     return {
         "log_index": index,
-        "receipt_id": secrets.token_hex(8),
+        "receipt_id": receipt_id or str(uuid.uuid4()),
         "request_id": request_id,
         "grant_id": GRANT,
         "resource": "vehicle.registration",
@@ -60,86 +59,93 @@ def _row(index: int, request_id: str) -> dict[str, Any]:
     }
 
 
-def _commit(log: GroupCommitter, held: Any) -> None:
-    asyncio.run(log.commit(held, _row(held.log_index, held.request_id)))
+def _stored(log: GroupCommitter) -> list[tuple[int, str]]:
+    with log.engine.connect() as conn:
+        rows = conn.execute(select(RCPT.c.log_index, RCPT.c.request_id).order_by("log_index"))
+        return [(int(i), str(rid)) for i, rid in rows]
 
 
-def test_an_outage_stops_the_log_with_a_typed_refusal_until_the_server_is_back(
+def test_an_outage_refuses_the_group_typed_and_the_next_one_goes_on(
     log: GroupCommitter, pg: PostgresServer
 ) -> None:
-    _commit(log, _reserve(log, "r-0"))
-    held = _reserve(log, "r-1")
+    commit(log, reserve(log, "r-0", GRANT))
+    held = reserve(log, "r-1", GRANT)
     pg.stop("fast")
     try:
         with pytest.raises(r.StorageUnavailable):
-            _commit(log, held)
-        assert log.failed and log.recoverable
-        assert log.recover() is False  # the probe fails: still down
-        with pytest.raises(r.StorageUnavailable):
-            _reserve(log, "r-2")
+            commit(log, held)
+        assert log.last_error is not None
+        with pytest.raises(r.StorageUnavailable):  # still down: the early checks say so too
+            log.reserve(request_id="r-2", grant_id=GRANT, max_uses=9, uses=0, provider_uses=0)
     finally:
         pg.start()
-    again = _reserve(log, "r-1")  # recovered on the way: r-1 was never stored
-    assert (again.log_index, log.recoveries) == (1, 1)
-    assert not log.failed
-    _commit(log, again)
-    assert (log.committed, log.served[GRANT]) == (2, 2)
+    again = commit(log, reserve(log, "r-1", GRANT))  # r-1 was never stored: answered now
+    assert again.receipt.log_index == 1
+    assert log.last_error is None
+    assert _stored(log) == [(0, "r-0"), (1, "r-1")]
 
 
-def test_recovery_waits_until_every_reservation_has_settled(
+def test_a_group_whose_commit_did_land_is_never_answered_twice(
     log: GroupCommitter, pg: PostgresServer
 ) -> None:
-    first, second = _reserve(log, "r-a"), _reserve(log, "r-b")
+    commit(log, reserve(log, "r-0", GRANT))
+    held = reserve(log, "r-1", GRANT)
+    resent = reserve(log, "r-2", GRANT)  # passed the early checks before the commit landed
     pg.stop("fast")
     try:
         with pytest.raises(r.StorageUnavailable):
-            _commit(log, second)
+            commit(log, held)
     finally:
         pg.start()
-    assert log.recover() is False  # r-a still holds position 0: the log must not move
-    assert log.failed is not None
-    with pytest.raises(r.StorageUnavailable):  # the writer fails what queues behind a failure
-        _commit(log, first)
-    assert log.recover() is True
-    assert (log.next_index, log.committed, log.served[GRANT]) == (0, 0, 0)
-    assert _reserve(log, "r-a").log_index == 0
-
-
-def test_a_failed_group_that_did_commit_is_counted_and_its_request_refused_as_replayed(
-    log: GroupCommitter, pg: PostgresServer
-) -> None:
-    _commit(log, _reserve(log, "r-0"))
-    held = _reserve(log, "r-1")
-    pg.stop("fast")
-    try:
-        with pytest.raises(r.StorageUnavailable):
-            _commit(log, held)
-    finally:
-        pg.start()
-    # The COMMIT whose acknowledgement was lost: the row is in the database all the same.
+    # The COMMIT whose acknowledgement was lost: r-1 and r-2 are in the database all the same.
     engine = create_engine(log.engine.url)
     with engine.begin() as conn:
-        conn.execute(insert(RCPT).values(**_row(1, "r-1")))
+        conn.execute(insert(RCPT), [_row(1, "r-1"), _row(2, "r-2")])
+        conn.execute(update(HEAD).values(next_index=3))
+        conn.execute(update(SERVED).values(served=3))
     engine.dispose()
-    assert log.recover() is True
-    assert (log.next_index, log.committed, log.served[GRANT]) == (2, 2, 2)
-    with pytest.raises(r.ReplayedRequest):
-        _reserve(log, "r-1")
-    assert _reserve(log, "r-2").log_index == 2  # no hole, no position used twice
+    with pytest.raises(r.ReplayedRequest):  # refused early, before any data is read
+        reserve(log, "r-1", GRANT)
+    with pytest.raises(r.ReplayedRequest):  # and by the log itself, in its transaction
+        commit(log, resent)
+    assert commit(log, reserve(log, "r-3", GRANT)).receipt.log_index == 3
+    assert [i for i, _ in _stored(log)] == [0, 1, 2, 3]
 
 
-def test_a_failure_that_is_not_an_outage_stays_fail_stop(log: GroupCommitter) -> None:
-    held = _reserve(log, "r-0")
+def test_a_failure_that_is_not_an_outage_refuses_its_group_and_leaves_no_gap(
+    log: GroupCommitter,
+) -> None:
+    held = reserve(log, "r-0", GRANT)
+    clash = draft("r-0", GRANT)
     engine = create_engine(log.engine.url)
-    with engine.begin() as conn:  # another writer took position 0
-        conn.execute(insert(RCPT).values(**_row(0, "someone-else")))
+    with engine.begin() as conn:  # a receipt id already taken: the insert breaks a constraint
+        conn.execute(insert(RCPT).values(**_row(0, "someone-else", clash.receipt_id)))
+        conn.execute(update(HEAD).values(next_index=1))
     engine.dispose()
     with pytest.raises(LogFailed):
-        _commit(log, held)
-    assert log.failed and not log.recoverable
-    assert log.recover() is False
-    with pytest.raises(LogFailed):
-        _reserve(log, "r-1")
+        asyncio.run(log.commit(held, clash))
+    assert commit(log, reserve(log, "r-0", GRANT)).receipt.log_index == 1
+    assert _stored(log) == [(0, "someone-else"), (1, "r-0")]
+
+
+def test_one_receipt_that_cannot_be_sealed_does_not_sink_its_group(
+    log: GroupCommitter,
+) -> None:
+    async def both() -> list[Any]:
+        good = reserve(log, "r-good", GRANT)
+        bad = reserve(log, "r-bad", GRANT)
+        broken = draft("r-bad", "not-a-grant-id")  # the signed receipt refuses it
+        return await asyncio.gather(
+            log.commit(good, draft("r-good", GRANT)), log.commit(bad, broken),
+            return_exceptions=True,
+        )  # fmt: skip
+
+    good, bad = asyncio.run(both())
+    assert isinstance(bad, LogFailed)
+    assert good.receipt.log_index == 0
+    assert _stored(log) == [(0, "r-good")]
+    with log.engine.connect() as conn:
+        assert log_head(conn) == 1
 
 
 def test_errors_that_mean_the_database_is_unavailable(pg: PostgresServer) -> None:

@@ -10,20 +10,20 @@ from sqlalchemy import func, select
 from quancheng.crypto import SM2PublicKey, canonical_digest
 from quancheng.protocol import SignedAnswer, SignedRequest, signing_bytes
 from quancheng.protocol.documents import unb64
-from quancheng_gateway.models import ReceiptRow
+from quancheng_gateway.models import GrantServed, ReceiptRow
+from quancheng_gateway.receipt_log import log_head
 from quancheng_gateway.service import Gateway
 
 
-def log_state(gateway: Gateway) -> tuple[int, int, Counter[str], int]:
-    """What a refusal must not change: log positions, receipt rows, use counts."""
+def log_state(gateway: Gateway) -> tuple[int, int, Counter[str], int, int]:
+    """What a refusal must not change: log head, receipt rows, served counts, in flight."""
     with gateway.engine.connect() as conn:
         rows = conn.execute(select(func.count()).select_from(ReceiptRow)).scalar()
-    return (
-        gateway.committer.next_index,
-        int(rows or 0),
-        Counter(gateway.committer.served),
-        gateway.committer.committed,
-    )
+        head = log_head(conn)
+        served = Counter(
+            {g: int(n) for g, n in conn.execute(select(GrantServed.grant_id, GrantServed.served))}
+        )  # type: ignore[call-overload]
+    return (head, int(rows or 0), served, gateway.committer.head, gateway.committer.inflight)
 
 
 def request_stored(gateway: Gateway, request_id: str) -> bool:

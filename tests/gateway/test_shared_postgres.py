@@ -1,45 +1,48 @@
-"""Several gateway replicas of one department on one PostgreSQL database.
+"""Several gateway replicas of one department on one PostgreSQL database, answering at once.
 
 A deployment runs a department's gateway more than once behind a load balancer, all on the
 department's PostgreSQL. This file runs two real gateways (the same code, the same settings,
-one database) and records what the current design gives:
+one database) and checks that together they behave as one gateway:
 
-* safe: a request id is never answered twice (the database's unique constraint, checked
-  before answering); a receipt written by one replica is served, with its proof, by the
-  other; a standby started after the active replica stopped continues the same log and the
-  same anchoring sequence (active/passive failover); a standby's chain follower does not
-  apply the active replica's events to the shared view a second time;
-* not yet (``xfail(strict=True)``, each with the line of code that decides it): two replicas
-  writing at once. Log positions, in-flight request ids and use counts live in each process,
-  and every replica runs an anchorer.
+* one receipt log: positions are given inside the transaction that stores the receipts,
+  under the log head's row lock, so the log is gap-free whoever answers;
+* a request id is answered at most once, across replicas and in flight at both at once;
+  the use limit of a grant holds across replicas (the served counts live in the database);
+* one anchorer at a time (an advisory lock), a standby taking over when it stops; an anchorer
+  acting on a stale read of a batch sends nothing (compare-and-set on the batch row);
+* a standby's chain follower does not apply the other replica's events a second time.
 """
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from quancheng import merkle
 from quancheng.chain.types import code32
 from quancheng.protocol import SignedReceipt
 from quancheng.protocol import refusals as r
 from quancheng_gateway.db import create_gateway_engine, init_schema
-from quancheng_gateway.models import Batch, BatchStatus, ReceiptRow
-from quancheng_gateway.receipt_log import GroupCommitter, LogFailed
+from quancheng_gateway.models import Batch, BatchStatus, GrantServed, ReceiptRow
+from quancheng_gateway.receipt_log import log_head
 from tests.gateway.conftest import FUNDER_INDEX, InProcessGateway, in_process_gateway, wait_until
 from tests.gateway.support import assert_refusal_body
 from tests.utils.postgres import PostgresServer, postgres_server
+from tests.utils.receipts import commit, committer, grant, reserve
 from tests.utils.scenario import Scenario, active_grant, build_scenario, signed_request
 
 VR, FIELDS = "vehicle.registration", ("plate_no", "status")
+G1, G3 = grant(1), grant(3)
+RCPT = ReceiptRow.__table__  # type: ignore[attr-defined]
+SERVED = GrantServed.__table__  # type: ignore[attr-defined]
 #: Batches close on size only (the age bound is never reached in a test), so each is known.
 BATCHING = {"batch_size": 3, "batch_max_age_s": 600.0}
 
@@ -149,40 +152,45 @@ def _race(pair: list[InProcessGateway], signed: Any) -> list[int]:
     return codes
 
 
-def test_the_database_stores_a_request_id_once_and_the_losing_writer_stops_its_log(
+def test_a_request_id_in_flight_at_both_replicas_is_stored_once_and_both_logs_go_on(
     db_url: str,
 ) -> None:
     engine = create_gateway_engine(db_url)
     init_schema(engine)
-    a, b = GroupCommitter(engine), GroupCommitter(engine)
-    a.start(), b.start()
+    a, b = committer(engine), committer(engine)
     try:
-        kw = {"request_id": "req-1", "grant_id": "0x01", "max_uses": 9, "uses": 0}
-        held = [c.reserve(**kw, provider_uses=0) for c in (a, b)]  # both pass (see xfail)
-        rows = [_row(res.log_index, f"rcpt-{i}", "req-1") for i, res in enumerate(held)]
-        assert asyncio.run(a.commit(held[0], rows[0])) is None
-        with pytest.raises(LogFailed):
-            asyncio.run(b.commit(held[1], rows[1]))
+        held = [reserve(c, "req-1", G1) for c in (a, b)]  # neither has stored it yet
+        assert commit(a, held[0]).receipt.log_index == 0
+        with pytest.raises(r.ReplayedRequest):  # decided in b's transaction, not a 500
+            commit(b, held[1])
+        assert commit(b, reserve(b, "req-2", G1)).receipt.log_index == 1
+        assert commit(a, reserve(a, "req-3", G1)).receipt.log_index == 2
         with engine.connect() as conn:
-            count = conn.execute(select(func.count()).select_from(ReceiptRow.__table__))  # type: ignore[attr-defined]
-            assert count.scalar() == 1
-        assert b.failed is not None  # the loser refuses every query until restarted
+            rows = conn.execute(select(RCPT.c.log_index, RCPT.c.request_id).order_by("log_index"))
+            assert rows.all() == [(0, "req-1"), (1, "req-2"), (2, "req-3")]
+            assert log_head(conn) == 3
     finally:
         a.stop(), b.stop()
         engine.dispose()
 
 
-def _row(index: int, receipt_id: str, request_id: str) -> dict[str, Any]:
-    return {
-        "log_index": index,
-        "receipt_id": receipt_id,
-        "request_id": request_id,
-        "grant_id": "0x01",
-        "resource": VR,
-        "consumer": "bank.test",
-        "served_at_ms": 0,
-        "signed_receipt": "{}",
-    }
+def test_the_use_limit_of_a_grant_holds_across_replicas(db_url: str) -> None:
+    engine = create_gateway_engine(db_url)
+    init_schema(engine)
+    a, b = committer(engine), committer(engine)
+    try:
+        held = [reserve(c, f"r-{i}", G3, max_uses=1) for i, c in enumerate((a, b))]
+        commit(a, held[0])
+        with pytest.raises(r.GrantExhausted):
+            commit(b, held[1])
+        with pytest.raises(r.GrantExhausted):  # now b knows it before reading any data
+            reserve(b, "r-2", G3, max_uses=1)
+        with engine.connect() as conn:
+            served = conn.execute(select(SERVED.c.grant_id, SERVED.c.served)).all()
+        assert served == [(G3, 1)]
+    finally:
+        a.stop(), b.stop()
+        engine.dispose()
 
 
 def test_a_standby_started_after_the_active_replica_stops_continues_one_log(
@@ -206,57 +214,76 @@ def test_a_standby_started_after_the_active_replica_stops_continues_one_log(
         assert merkle.verify_inclusion(leaf, proof["leaf_index"], 3, siblings, root)
 
 
-# ------------------------------------------------------------------------------ not yet
+# ------------------------------------------------------------------------ at once
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="receipt_log.GroupCommitter reads max(log_index) once at start and then numbers "
-    "receipts in memory: the second replica reuses position 0, its insert violates the "
-    "receipts primary key and its log stops (500 INTERNAL_ERROR from then on)",
-)
 def test_two_replicas_answering_in_turn_keep_one_gap_free_log(sc: Scenario, db_url: str) -> None:
     doc = active_grant(sc, sc.subjects[3], {VR: FIELDS}, max_uses=10)
     with replicas(sc, db_url) as (a, b):
-        codes = [_ask(gw, sc, doc).status_code for gw in (a, b, a, b)]
-        assert codes == [200] * 4
+        answers = [_ask(gw, sc, doc) for gw in (a, b, a, b)]
+        assert [x.status_code for x in answers] == [200] * 4
+        indexes = [x.json()["answer"]["receipt"]["receipt"]["log_index"] for x in answers]
+        assert indexes == [0, 1, 2, 3]
         assert [i for i, _ in _log(a)] == [0, 1, 2, 3]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GroupCommitter._inflight is a per-process set: a request id in flight at one "
-    "replica passes the replay check at the other; only the unique constraint stops it, at "
-    "commit, as a storage failure (see the test above)",
-)
-def test_a_request_id_in_flight_at_one_replica_is_refused_at_the_other(db_url: str) -> None:
-    engine = create_gateway_engine(db_url)
-    init_schema(engine)
-    try:
-        a, b = GroupCommitter(engine), GroupCommitter(engine)
-        kw = {"request_id": "req-2", "grant_id": "0x02", "max_uses": 9, "uses": 0}
-        a.reserve(**kw, provider_uses=0)
-        with pytest.raises(r.ReplayedRequest):
-            b.reserve(**kw, provider_uses=0)
-    finally:
-        engine.dispose()
+def test_two_replicas_under_concurrent_load_behave_as_one_gateway(
+    sc: Scenario, db_url: str
+) -> None:
+    limited = active_grant(sc, sc.subjects[6], {VR: FIELDS}, max_uses=5)
+    open_ = active_grant(sc, sc.subjects[7], {VR: FIELDS}, max_uses=1_000)
+    with replicas(sc, db_url) as pair:
+        requests = [
+            signed_request(sc.consumer, d, VR, FIELDS) for d in [limited] * 12 + [open_] * 49
+        ]
+        statuses: dict[str, list[tuple[int, Any]]] = {"limited": [], "open": []}
+
+        def send(i: int) -> None:
+            resp = pair[i % 2].query(requests[i])
+            kind = "limited" if i < 12 else "open"
+            statuses[kind].append((resp.status_code, resp.json()))
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(send, range(len(requests))))
+        limited_codes = sorted(code for code, _ in statuses["limited"])
+        assert limited_codes == [200] * 5 + [403] * 7
+        assert {b["error"]["code"] for c, b in statuses["limited"] if c == 403} == {
+            "GRANT_EXHAUSTED"
+        }
+        assert [code for code, _ in statuses["open"]] == [200] * 49
+        answered = {
+            body["answer"]["request_id"]: body["answer"]["receipt"]["receipt"]["log_index"]
+            for kind in statuses.values()
+            for code, body in kind
+            if code == 200
+        }
+        log = dict((rid, i) for i, rid in _log(pair[0]))
+        assert log == answered  # every answer has its receipt, no receipt without an answer
+        assert sorted(log.values()) == list(range(54))  # one gap-free log: 18 whole batches
+        for gw in pair:
+            gw.drain(30)
+        _assert_anchored_once(pair[0], sc)
+        anchoring = [gw.gateway.anchorer.batches_anchored for gw in pair]
+        assert sorted(anchoring)[0] == 0 and sum(anchoring) == 54 // 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GroupCommitter.served counts a grant's answered uses per process: with "
-    "max_uses=1 each replica serves one, two in all",
-)
-def test_the_use_limit_of_a_grant_holds_across_replicas(db_url: str) -> None:
-    engine = create_gateway_engine(db_url)
-    init_schema(engine)
-    try:
-        a, b = GroupCommitter(engine), GroupCommitter(engine)
-        a.reserve(request_id="r-a", grant_id="0x03", max_uses=1, uses=0, provider_uses=0)
-        with pytest.raises(r.GrantExhausted):
-            b.reserve(request_id="r-b", grant_id="0x03", max_uses=1, uses=0, provider_uses=0)
-    finally:
-        engine.dispose()
+def test_when_the_anchoring_replica_stops_the_standby_anchors_the_rest(
+    sc: Scenario, db_url: str
+) -> None:
+    doc = active_grant(sc, sc.subjects[8], {VR: FIELDS}, max_uses=20)
+    with replicas(sc, db_url, count=1) as (anchoring,):
+        leader = anchoring.gateway.anchorer  # started first: it holds the lock
+        assert leader.leadership.held()
+        with replicas(sc, db_url, count=1) as (other,):
+            assert not other.gateway.anchorer.leadership.held()
+            assert [_ask(other, sc, doc).status_code for _ in range(3)] == [200] * 3
+            wait_until(lambda: other.gateway.anchorer.anchored_upto == 3, 20, "seen anchored")
+            assert (leader.batches_anchored, other.gateway.anchorer.batches_anchored) == (1, 0)
+            leader.stop()  # the anchoring replica goes away: its session's lock is released
+            assert [_ask(other, sc, doc).status_code for _ in range(3)] == [200] * 3
+            wait_until(lambda: other.gateway.anchorer.batches_anchored == 1, 20, "taken over")
+            assert other.gateway.anchorer.leadership.held()
+            _assert_anchored_once(other, sc)
 
 
 def test_a_standby_following_the_chain_does_not_let_a_grant_be_over_served(
@@ -285,25 +312,23 @@ def _batch_done(gw: InProcessGateway) -> int | None:
     return int(row.uses_block)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GrantRegistry.recordUsesBatch carries no batch sequence and every replica runs "
-    "an anchorer: when one replica has read a batch before the other recorded its uses "
-    "(anchorer.step reads the lowest open batch, then records), the uses go on chain twice",
-)
-def test_the_uses_of_a_batch_are_recorded_on_chain_once_with_two_anchorers(
-    sc: Scenario, db_url: str
-) -> None:
+def test_an_anchorer_acting_on_a_stale_batch_records_no_uses(sc: Scenario, db_url: str) -> None:
     doc = active_grant(sc, sc.subjects[5], {VR: FIELDS}, max_uses=10)
     with replicas(sc, db_url, batch_size=2) as (a, b):
         first, second = a.gateway.anchorer, b.gateway.anchorer
         first.stop(), second.stop()  # driven step by step below: one exact interleaving
+        assert first.leadership.held()  # taken again by the first to ask
+        assert not second.step()  # a standby only follows
         assert [_ask(a, sc, doc).status_code for _ in range(2)] == [200, 200]
         assert first.step() and first.step()  # batch 0 closed, then anchored
         with a.gateway.engine.connect() as conn:
-            read_by_first = conn.execute(select(Batch).where(Batch.seq == 0)).first()  # type: ignore[arg-type]
-        assert read_by_first is not None and read_by_first.status == BatchStatus.ANCHORED
-        assert second.step()  # the other replica records the batch's uses, marks it done
-        first._record_uses(read_by_first)  # ... while this one goes on with what it read
+            stale = conn.execute(select(Batch).where(Batch.seq == 0)).first()  # type: ignore[arg-type]
+        assert stale is not None and stale.status == BatchStatus.ANCHORED
+        assert first.step()  # uses recorded, batch done
+        w3, account = sc.net.w3, first.account.address
+        nonce = w3.eth.get_transaction_count(account)
+        second._record_uses(stale)  # e.g. a holder that lost its lock mid-step
         grant = sc.net.contracts.grant(bytes.fromhex(doc.grant_id[2:]))
         assert grant.uses == 2
+        assert w3.eth.get_transaction_count(account) == nonce  # nothing was sent
+        assert _batch_done(a) is not None

@@ -7,6 +7,12 @@ Then it anchors (``ReceiptLedger.anchor``) and records the batch's uses
 (``GrantRegistry.recordUsesBatch``), each as a stored raw transaction, so a crash at any
 point resumes without anchoring twice or skipping receipts: on restart the lowest
 unfinished batch is reconciled with ``nextSeq`` / ``getAnchor`` before anything is sent.
+
+Replicas of a department share the database: one of them anchors
+(:class:`~quancheng_gateway.leader.Leadership`), the others only follow the batches' state.
+Every state change of a batch row is a compare-and-set (``UPDATE … WHERE`` the state it was
+read in), and a transaction is sent only after its raw bytes were stored that way, so an
+anchorer acting on a stale read changes nothing and sends nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from collections.abc import Callable
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import Engine, Table, insert, select, update
+from sqlalchemy import ColumnElement, Engine, Table, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from quancheng import merkle
 from quancheng.chain import ContractSet
@@ -29,8 +36,9 @@ from quancheng.protocol import AnchorDocument
 from quancheng.protocol.documents import b64, unb64
 from quancheng_gateway.chaintx import SignedTx, lookup, send_raw, sign_call
 from quancheng_gateway.core.clock import Clock
+from quancheng_gateway.leader import Leadership
 from quancheng_gateway.models import Batch, BatchStatus, ReceiptRow
-from quancheng_gateway.receipt_log import GroupCommitter
+from quancheng_gateway.receipt_log import GroupCommitter, anchored_upto, log_head
 from quancheng_gateway.storage import is_unavailable
 from quancheng_gateway.uses import GrantState, batch_uses, plan_from_chain, plan_uses
 
@@ -89,27 +97,29 @@ class Anchorer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._oldest: tuple[int, int] | None = None  # (log_index, served_at_ms)
+        self.leadership = Leadership(engine, provider)
         self._load()
 
     # ----------------------------------------------------------------------- state
 
     def _load(self) -> None:
+        """Read where the batches and the log stand (another replica may have moved them)."""
         with self.engine.connect() as conn:
-            rows = conn.execute(select(BATCH).order_by(BATCH.c.seq)).all()
-        self.next_seq = rows[-1].seq + 1 if rows else 0
-        self.next_first = rows[-1].first_index + rows[-1].size if rows else 0
-        self.last_root = rows[-1].root if rows else ZERO_ROOT
-        done = [b for b in rows if b.status != BatchStatus.CREATED]
-        self.anchored_upto = done[-1].first_index + done[-1].size if done else 0
+            last = conn.execute(select(BATCH).order_by(BATCH.c.seq.desc()).limit(1)).first()
+            self.anchored_upto = anchored_upto(conn)
+            self.committer.observe(log_head(conn))
+        self.next_seq = last.seq + 1 if last else 0
+        self.next_first = last.first_index + last.size if last else 0
+        self.last_root = last.root if last else ZERO_ROOT
 
     def backlog(self) -> int:
         """Receipts answered but not anchored yet."""
-        return max(0, self.committer.committed - self.anchored_upto)
+        return max(0, self.committer.head - self.anchored_upto)
 
     def oldest_unanchored_ms(self) -> int | None:
         """served_at_ms of the oldest receipt not anchored yet (None if none)."""
         index = self.anchored_upto
-        if index >= self.committer.committed:
+        if index >= self.committer.head:
             return None
         if self._oldest is None or self._oldest[0] != index:
             with self.engine.connect() as conn:
@@ -133,6 +143,7 @@ class Anchorer:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        self.leadership.release()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -164,6 +175,9 @@ class Anchorer:
         """Do the next piece of work; False when there was none."""
         if self.halted:
             return False
+        if not self.leadership.held():  # a standby: follow what the anchoring replica does
+            self._load()
+            return False
         if self._reload:
             self._load()
             self._oldest, self._reload = None, False
@@ -182,7 +196,10 @@ class Anchorer:
     # ---------------------------------------------------------------- close a batch
 
     def _close_batch(self) -> bool:
-        available = self.committer.committed - self.next_first
+        with self.engine.connect() as conn:
+            head = log_head(conn)
+        self.committer.observe(head)
+        available = head - self.next_first
         if available <= 0:
             return False
         if available < self.batch_size:
@@ -203,34 +220,50 @@ class Anchorer:
             first_index=self.next_first,
             prev_root=self.last_root,
         )
+        try:
+            self._insert_batch(doc)
+        except IntegrityError:  # another anchorer closed this seq first: read its batch
+            self._reload = True
+            return True
+        self.next_seq, self.next_first, self.last_root = doc.seq + 1, doc.first_index + size, root
+        return True
+
+    def _insert_batch(self, doc: AnchorDocument) -> None:
         with self.engine.begin() as conn:
             conn.execute(
                 insert(BATCH).values(
                     seq=doc.seq,
                     first_index=doc.first_index,
-                    size=size,
-                    root=root,
+                    size=doc.size,
+                    root=doc.root,
                     prev_root=doc.prev_root,
                     status=BatchStatus.CREATED,
                     signature=b64(self.sm2.sign(doc.canonical())),
                     created_at_ms=self.clock.now_ms(),
                 )
             )
-        self.next_seq, self.next_first, self.last_root = doc.seq + 1, doc.first_index + size, root
-        return True
 
     # ---------------------------------------------------------------------- anchor
 
-    def _set(self, seq: int, **values: Any) -> None:
+    def _set(self, seq: int, *when: ColumnElement[bool], **values: Any) -> bool:
+        """Update batch ``seq`` if it still is as ``when`` says; False if it had moved on."""
         with self.engine.begin() as conn:
-            conn.execute(update(BATCH).where(BATCH.c.seq == seq).values(**values))
+            done = conn.execute(update(BATCH).where(BATCH.c.seq == seq, *when).values(**values))
+        if done.rowcount == 1:
+            return True
+        _log.info("batch %d changed under this anchorer: reading it again", seq)
+        self._reload = True
+        return False
 
     def _anchored(self, batch: Any, block: int, tx: str | None) -> None:
-        self._set(batch.seq, status=BatchStatus.ANCHORED, anchor_block=block, anchor_tx=tx)
-        self.anchored_upto = batch.first_index + batch.size
-        self.batches_anchored += 1
-        self.on_anchored(batch.size)
-        _log.info("batch %d anchored in block %d (%d receipts)", batch.seq, block, batch.size)
+        created = BATCH.c.status == BatchStatus.CREATED
+        if self._set(
+            batch.seq, created, status=BatchStatus.ANCHORED, anchor_block=block, anchor_tx=tx
+        ):
+            self.batches_anchored += 1
+            self.on_anchored(batch.size)
+            _log.info("batch %d anchored in block %d (%d receipts)", batch.seq, block, batch.size)
+        self.anchored_upto = max(self.anchored_upto, batch.first_index + batch.size)
 
     def _anchor(self, batch: Any) -> None:
         if batch.anchor_tx:
@@ -257,32 +290,46 @@ class Anchorer:
             bytes.fromhex(batch.prev_root[2:]),
             unb64(batch.signature),
         )
-        tx = self._stored_or_new(batch.anchor_raw_tx, batch.anchor_tx, batch.seq, fn, "anchor")
+        tx = self._stored_or_new(batch, fn, "anchor")
         if tx is None:
             return None
         try:
             mined = send_raw(self.contracts.w3, tx.raw, tx.tx_hash, self.timeout_s)
         except (RevertError, TransactionRejected) as exc:
             _log.warning("anchor of batch %d refused: %s", batch.seq, exc)
-            self._set(batch.seq, anchor_raw_tx=None, anchor_tx=None)
+            self._forget(batch.seq, "anchor", tx.tx_hash)
             return None
         if mined.ok:
             return self._anchored(batch, mined.block, tx.tx_hash)
-        self._set(batch.seq, anchor_raw_tx=None, anchor_tx=None)
+        self._forget(batch.seq, "anchor", tx.tx_hash)
         return None
 
-    def _stored_or_new(
-        self, raw: str | None, tx_hash: str | None, seq: int, fn: Any, kind: str
-    ) -> SignedTx | None:
+    def _stored_or_new(self, batch: Any, fn: Any, kind: str) -> SignedTx | None:
+        """The batch's stored transaction of ``kind``, or a new one, stored before it is sent."""
+        raw, tx_hash = getattr(batch, f"{kind}_raw_tx"), getattr(batch, f"{kind}_tx")
         if raw and tx_hash:
             return SignedTx(raw, tx_hash, -1)
         try:
             tx = sign_call(self.contracts.w3, self.account, fn)
         except RevertError as exc:
-            _log.warning("%s of batch %d would revert: %s", kind, seq, exc)
+            _log.warning("%s of batch %d would revert: %s", kind, batch.seq, exc)
             return None
-        self._set(seq, **{f"{kind}_raw_tx": tx.raw, f"{kind}_tx": tx.tx_hash})
-        return tx
+        return tx if self._store(batch, kind, tx) else None
+
+    def _store(self, batch: Any, kind: str, tx: SignedTx) -> bool:
+        """Store ``tx`` as the batch's ``kind`` transaction unless one is stored already."""
+        # False: another anchorer stored its own first; this one is never sent.
+        return self._set(
+            batch.seq,
+            BATCH.c[f"{kind}_tx"].is_(None),
+            BATCH.c.status == batch.status,
+            **{f"{kind}_raw_tx": tx.raw, f"{kind}_tx": tx.tx_hash},
+        )
+
+    def _forget(self, seq: int, kind: str, tx_hash: str) -> None:
+        """Drop a stored transaction that failed, so that a new one can be made."""
+        cleared = {f"{kind}_raw_tx": None, f"{kind}_tx": None}
+        self._set(seq, BATCH.c[f"{kind}_tx"] == tx_hash, **cleared)
 
     # ------------------------------------------------------------------------ uses
 
@@ -297,39 +344,48 @@ class Anchorer:
                 except (RevertError, TransactionRejected):
                     mined = None
             if mined is not None and mined.ok:
-                self._set(batch.seq, status=BatchStatus.DONE, uses_block=mined.block)
+                self._set(
+                    batch.seq,
+                    BATCH.c.status == BatchStatus.ANCHORED,
+                    status=BatchStatus.DONE,
+                    uses_block=mined.block,
+                )
                 return
-            self._set(batch.seq, uses_raw_tx=None, uses_tx=None)
+            self._forget(batch.seq, "uses", batch.uses_tx)
+            return
         with self.engine.connect() as conn:
             entries = batch_uses(conn, batch.first_index, batch.size)
         plan = plan_uses(entries, self.grant_state)
-        if not plan.empty:
-            fn = self.contracts.grants.functions.recordUsesBatch(
-                plan.grant_ids, plan.resource_ids, plan.counts
-            )
-            try:
-                tx = sign_call(self.contracts.w3, self.account, fn)
-            except RevertError:  # the view was behind the chain: plan from the chain itself
-                plan = plan_uses(
-                    entries, plan_from_chain(self.contracts, self.clock.now_ms() // 1000)
-                )
-                if plan.empty:
-                    return self._uses_done(batch, None, plan.notes)
-                fn = self.contracts.grants.functions.recordUsesBatch(
-                    plan.grant_ids, plan.resource_ids, plan.counts
-                )
-                tx = sign_call(self.contracts.w3, self.account, fn)
-            self._set(batch.seq, uses_raw_tx=tx.raw, uses_tx=tx.tx_hash)
-            mined = send_raw(self.contracts.w3, tx.raw, tx.tx_hash, self.timeout_s)
-            if not mined.ok:
-                self._set(batch.seq, uses_raw_tx=None, uses_tx=None)
-                return None
-            return self._uses_done(batch, mined.block, plan.notes)
-        return self._uses_done(batch, None, plan.notes)
+        if plan.empty:
+            return self._uses_done(batch, None, plan.notes)
+        try:
+            tx = sign_call(self.contracts.w3, self.account, _uses_call(self.contracts, plan))
+        except RevertError:  # the view was behind the chain: plan from the chain itself
+            plan = plan_uses(entries, plan_from_chain(self.contracts, self.clock.now_ms() // 1000))
+            if plan.empty:
+                return self._uses_done(batch, None, plan.notes)
+            tx = sign_call(self.contracts.w3, self.account, _uses_call(self.contracts, plan))
+        if not self._store(batch, "uses", tx):
+            return None
+        mined = send_raw(self.contracts.w3, tx.raw, tx.tx_hash, self.timeout_s)
+        if not mined.ok:
+            self._forget(batch.seq, "uses", tx.tx_hash)
+            return None
+        return self._uses_done(batch, mined.block, plan.notes)
 
     def _uses_done(self, batch: Any, block: int | None, notes: list[str]) -> None:
         for note in notes:
             _log.warning("batch %d: %s", batch.seq, note)
         self._set(
-            batch.seq, status=BatchStatus.DONE, uses_block=block, uses_note="; ".join(notes) or None
+            batch.seq,
+            BATCH.c.status == BatchStatus.ANCHORED,
+            status=BatchStatus.DONE,
+            uses_block=block,
+            uses_note="; ".join(notes) or None,
         )
+
+
+def _uses_call(contracts: ContractSet, plan: Any) -> Any:
+    return contracts.grants.functions.recordUsesBatch(
+        plan.grant_ids, plan.resource_ids, plan.counts
+    )

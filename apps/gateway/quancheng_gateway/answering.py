@@ -1,20 +1,26 @@
-"""Reading the granted data and signing the receipt and the answer."""
+"""Reading the granted data, drafting the receipt and signing the answer.
+
+The receipt log (:mod:`quancheng_gateway.receipt_log`) fixes the receipt's position and time
+and signs it inside the transaction that stores it; the answer, which carries that signed
+receipt, is signed once the receipt is durable.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
 
 from quancheng.crypto import SM2PrivateKey, canonical_digest
-from quancheng.protocol import Answer, GrantMode, Receipt, SignedAnswer, SignedReceipt
+from quancheng.protocol import Answer, GrantMode, Purpose, Receipt, SignedAnswer, SignedReceipt
 from quancheng.protocol import refusals as r
 from quancheng.protocol.documents import b64
 from quancheng_gateway.pipeline import Checked
 from quancheng_gateway.resources import UnsafeValue, check_json_safe
 
-__all__ = ["read_data", "sign_answer"]
+__all__ = ["ReceiptDraft", "read_data", "sign_answer"]
 
 _KIND_OF = {"person": "resident_id", "business": "uscc"}
 
@@ -64,52 +70,80 @@ def read_data(data_engine: Engine, checked: Checked) -> dict[str, Any]:
     return data
 
 
+@dataclass(frozen=True)
+class ReceiptDraft:
+    """A receipt before the log fixes its position and time (both are signed)."""
+
+    receipt_id: str
+    request_id: str
+    grant_id: str
+    consumer: str
+    provider: str
+    resource: str
+    purpose: Purpose
+    request_hash: str
+    response_hash: str
+
+    @classmethod
+    def of(cls, *, provider: str, checked: Checked, data: dict[str, Any]) -> ReceiptDraft:
+        req = checked.request
+        return cls(
+            receipt_id=str(uuid.uuid4()),
+            request_id=req.request_id,
+            grant_id=checked.grant.grant_id,
+            consumer=req.consumer,
+            provider=provider,
+            resource=req.resource,
+            purpose=req.purpose,
+            request_hash=checked.request_hash,
+            response_hash="0x" + canonical_digest(data).hex(),
+        )
+
+    def seal(
+        self, key: SM2PrivateKey, *, log_index: int, now_ms: int
+    ) -> tuple[SignedReceipt, dict[str, Any]]:
+        """The signed receipt at ``log_index`` and the receipt-log row that stores it."""
+        receipt = Receipt(
+            receipt_id=self.receipt_id,
+            log_index=log_index,
+            grant_id=self.grant_id,
+            consumer=self.consumer,
+            provider=self.provider,
+            resource=self.resource,
+            purpose=self.purpose,
+            request_hash=self.request_hash,
+            response_hash=self.response_hash,
+            served_at_ms=now_ms,
+        )
+        signed = SignedReceipt(receipt=receipt, signature=b64(key.sign(receipt.canonical())))
+        row = {
+            "log_index": log_index,
+            "receipt_id": self.receipt_id,
+            "request_id": self.request_id,
+            "grant_id": self.grant_id,
+            "resource": self.resource,
+            "consumer": self.consumer,
+            "served_at_ms": now_ms,
+            "signed_receipt": signed.canonical().decode("utf-8"),
+        }
+        return signed, row
+
+
 def sign_answer(
-    *,
-    key: SM2PrivateKey,
-    provider: str,
-    checked: Checked,
-    log_index: int,
-    data: dict[str, Any],
-    now_ms: int,
-) -> tuple[dict[str, Any], bytes]:
-    """The receipt row to commit and the canonical signed answer to send after it."""
-    req, grant = checked.request, checked.grant
-    data_digest = "0x" + canonical_digest(data).hex()
-    receipt = Receipt(
-        receipt_id=str(uuid.uuid4()),
-        log_index=log_index,
-        grant_id=grant.grant_id,
-        consumer=req.consumer,
-        provider=provider,
-        resource=req.resource,
-        purpose=req.purpose,
-        request_hash=checked.request_hash,
-        response_hash=data_digest,
-        served_at_ms=now_ms,
-    )
-    signed_receipt = SignedReceipt(receipt=receipt, signature=b64(key.sign(receipt.canonical())))
+    *, key: SM2PrivateKey, checked: Checked, data: dict[str, Any], receipt: SignedReceipt
+) -> bytes:
+    """The canonical signed answer: the data with its stored receipt, sent after the commit."""
+    req, grant, r_ = checked.request, checked.grant, receipt.receipt
     answer = Answer(
         request_id=req.request_id,
         request_hash=checked.request_hash,
         grant_id=grant.grant_id,
-        provider=provider,
+        provider=r_.provider,
         resource=req.resource,
         mode=GrantMode(grant.mode),
         data=data,
-        data_digest=data_digest,
-        receipt=signed_receipt,
-        served_at_ms=now_ms,
+        data_digest=r_.response_hash,
+        receipt=receipt,
+        served_at_ms=r_.served_at_ms,
     )
-    signed_answer = SignedAnswer(answer=answer, signature=b64(key.sign(answer.canonical())))
-    row = {
-        "log_index": log_index,
-        "receipt_id": receipt.receipt_id,
-        "request_id": req.request_id,
-        "grant_id": grant.grant_id,
-        "resource": req.resource,
-        "consumer": req.consumer,
-        "served_at_ms": now_ms,
-        "signed_receipt": signed_receipt.canonical().decode("utf-8"),
-    }
-    return row, signed_answer.canonical()
+    return SignedAnswer(answer=answer, signature=b64(key.sign(answer.canonical()))).canonical()

@@ -5,7 +5,8 @@ Three groups, all in the gateway's own database:
 * the chain view — institutions, resources, owners and grants as the contracts' events
   describe them, checked on ingest, plus the last block processed;
 * the subject index — keyed pseudonym → the department's identifier of the owner;
-* the receipt log and its batches — what was answered, and what is anchored on chain.
+* the receipt log and its batches — what was answered, and what is anchored on chain; the
+  log's head and per-grant served counts, which every replica of the department shares.
 
 Ids and digests are ``0x`` hex, codes are plain strings, times are unix seconds on chain
 and unix milliseconds at the gateway (``*_ms``).
@@ -23,8 +24,10 @@ __all__ = [
     "BatchBase",
     "BatchPublic",
     "BatchStatus",
+    "GrantServed",
     "GrantView",
     "InstitutionView",
+    "LogHead",
     "OwnerView",
     "ReceiptLogPage",
     "ReceiptPublic",
@@ -146,6 +149,22 @@ class ReceiptRow(SQLModel, table=True):
     served_at_ms: int = Field(sa_type=BigInteger)
     #: Canonical JSON of the SignedReceipt (the Merkle leaf's entry).
     signed_receipt: str = Field(sa_type=Text)
+
+
+class LogHead(SQLModel, table=True):
+    """The receipt log's next position: one row, locked by every append (replicas share it)."""
+
+    __tablename__ = "log_head"
+    key: str = Field(primary_key=True)
+    next_index: int = Field(sa_type=BigInteger)
+
+
+class GrantServed(SQLModel, table=True):
+    """Receipts this provider issued per grant: the use limit's counter, kept with the log."""
+
+    __tablename__ = "grant_served"
+    grant_id: str = Field(primary_key=True)
+    served: int = Field(sa_type=BigInteger)
 
 
 class BatchStatus:

@@ -1,22 +1,28 @@
-"""The receipt log and its group commit: one durable transaction for many answers.
+"""The receipt log: durable before the answer, gap-free, shared by every replica.
 
-Every answered query appends one receipt at the next position of the provider's log. The
-event loop reserves the position (after the replay and use-count checks, which it settles
-synchronously, so no two requests can race past them), signs the receipt and the answer,
-and hands the row to a single writer thread. The writer takes every row waiting, inserts
-them in one transaction, commits (SQLite WAL + ``synchronous=FULL``: on disk; PostgreSQL:
-``synchronous_commit``), and only then releases the waiting answers.
+A query takes two steps here. On the event loop, :meth:`GroupCommitter.reserve` refuses
+early (synchronously, no await) what is certainly refused: a request id already stored or
+in flight in this process, a grant whose uses are spent as far as this process knows. Then,
+after the data is read, :meth:`GroupCommitter.commit` hands the receipt draft to a single
+writer thread, which takes every draft waiting and appends them in **one transaction**:
 
-A storage failure fails the rows of that group (and of every group queued behind it) and
-stops the log. When the failure means the database is *unavailable* (restart, network,
-see :mod:`quancheng_gateway.storage`), the log recovers in-process: once every outstanding
-reservation has settled and nothing waits for the writer, :meth:`GroupCommitter.recover`
-re-reads the log position and the served counts from the database and clears the failure.
-The failed group's COMMIT may or may not have reached the database; the database is the
-only one that knows, which is why positions and counts are re-read rather than rolled
-back: the log stays gap-free and a request id whose receipt did land is refused as
-replayed. Any other failure (a constraint broken, a reserved position abandoned) stays
-fail-stop until a restart, which resumes after the last committed receipt the same way.
+1. lock the log: ``UPDATE log_head`` (PostgreSQL: a row lock that serialises the replicas of
+   a department sharing one database; SQLite: the database's write lock, taken first so
+   that nothing read afterwards can be overtaken);
+2. judge each draft against the database, which is the only authority every replica shares:
+   request id already stored (``REPLAYED_REQUEST``), the grant's served count
+   (``grant_served``) against its use limit (``GRANT_EXHAUSTED``), the un-anchored backlog
+   against its bound (``CHAIN_UNAVAILABLE``);
+3. give the accepted ones the next positions, sign them (position and time are signed),
+   insert them, move the head and the served counts, commit — only then are the waiting
+   answers released.
+
+Positions exist only inside a committed transaction, so the log has no gap whatever fails
+and no position is used twice, across processes too. When the database is *unavailable*
+(restart, network, see :mod:`quancheng_gateway.storage`) the group is refused with
+``503 STORAGE_UNAVAILABLE`` and the next group simply starts from what the database holds:
+if the failed COMMIT did land, its request ids are refused as replayed when resent, never
+answered twice. Nothing in memory needs repairing.
 """
 
 from __future__ import annotations
@@ -25,190 +31,208 @@ import asyncio
 import logging
 import queue
 import threading
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, Table, func, insert, select
+from sqlalchemy import Connection, Engine, Table, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
+from quancheng.crypto import SM2PrivateKey
+from quancheng.protocol import SignedReceipt
 from quancheng.protocol import refusals as r
-from quancheng_gateway.models import ReceiptRow
+from quancheng_gateway.answering import ReceiptDraft
+from quancheng_gateway.core.clock import Clock
+from quancheng_gateway.models import Batch, BatchStatus, GrantServed, LogHead, ReceiptRow
 from quancheng_gateway.storage import is_unavailable, storage_refusal
 
-__all__ = ["GroupCommitter", "LogFailed", "Reservation"]
+__all__ = ["GroupCommitter", "LogFailed", "Reservation", "anchored_upto", "init_log", "log_head"]
 
 _log = logging.getLogger("quancheng_gateway.receipts")
 RCPT: Table = ReceiptRow.__table__  # type: ignore[attr-defined]
+HEAD: Table = LogHead.__table__  # type: ignore[attr-defined]
+SERVED: Table = GrantServed.__table__  # type: ignore[attr-defined]
+BATCH: Table = Batch.__table__  # type: ignore[attr-defined]
+_KEY = "receipts"
+#: Beyond this many grants the early-refusal cache starts over (the writer stays exact).
+_CACHE_LIMIT = 100_000
 
 
 class LogFailed(r.InternalError):
-    """The receipt log could not be written; the gateway stops answering."""
+    """The receipt could not be stored for another reason than an unavailable database."""
 
 
 @dataclass
 class Reservation:
-    """A log position held for one request until its receipt commits (or is released)."""
+    """One request on its way to the log: its id is held until it is stored or released."""
 
-    log_index: int
     request_id: str
     grant_id: str
+    #: What the grant allowed when the request was judged (the chain view's snapshot).
+    max_uses: int
+    uses: int
+    provider_uses: int
     done: bool = False
 
 
 @dataclass
 class _Pending:
-    row: dict[str, Any]
+    reservation: Reservation
+    draft: ReceiptDraft
     loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[None] = field(repr=False)
+    future: asyncio.Future[SignedReceipt] = field(repr=False)
+
+
+# ------------------------------------------------------------------------ shared state
+
+
+def init_log(engine: Engine) -> None:
+    """Create the log's head row (and served counts) if missing, from the receipts stored."""
+    with engine.begin() as conn:
+        if conn.execute(select(HEAD.c.next_index).where(HEAD.c.key == _KEY)).first():
+            return
+    try:
+        with engine.begin() as conn:
+            last = conn.execute(select(func.max(RCPT.c.log_index))).scalar()
+            conn.execute(insert(HEAD).values(key=_KEY, next_index=0 if last is None else last + 1))
+            counts = conn.execute(
+                select(RCPT.c.grant_id, func.count()).group_by(RCPT.c.grant_id)
+            ).all()
+            if counts:
+                conn.execute(insert(SERVED), [{"grant_id": g, "served": n} for g, n in counts])
+    except IntegrityError:
+        pass  # another replica starting at the same moment created it
+
+
+def log_head(conn: Connection) -> int:
+    """The next log position, as committed."""
+    return int(conn.execute(select(HEAD.c.next_index).where(HEAD.c.key == _KEY)).scalar_one())
+
+
+def anchored_upto(conn: Connection) -> int:
+    """Log positions below this are in batches anchored on chain."""
+    row = conn.execute(
+        select(BATCH.c.first_index, BATCH.c.size)
+        .where(BATCH.c.status != BatchStatus.CREATED)
+        .order_by(BATCH.c.seq.desc())
+        .limit(1)
+    ).first()
+    return 0 if row is None else int(row.first_index) + int(row.size)
 
 
 class GroupCommitter:
-    """Reserves log positions and commits receipts in groups from one writer thread."""
+    """Appends receipts in groups from one writer thread; the database decides."""
 
     def __init__(
-        self, engine: Engine, *, max_group: int = 512, probe_interval_s: float = 0.2
+        self,
+        engine: Engine,
+        *,
+        key: SM2PrivateKey,
+        clock: Clock,
+        max_backlog: int,
+        max_group: int = 512,
     ) -> None:
-        self.engine = engine
+        self.engine, self.key, self.clock = engine, key, clock
+        self.max_backlog = max_backlog
         self.max_group = max_group
-        self.probe_interval_s = probe_interval_s
-        self.next_index, self.served = self._read_state()
-        #: Receipts durably in the log (positions 0 .. committed-1).
-        self.committed = self.next_index
+        init_log(engine)
+        with engine.connect() as conn:
+            #: The log's next position as this process last saw it committed (only grows).
+            self.head = log_head(conn)
         self.groups = 0
-        self.failed: str | None = None
-        #: The failure is the database being unavailable: :meth:`recover` may clear it.
-        self.recoverable = False
-        self.recoveries = 0
+        #: Groups refused because they could not be stored (their answers were never sent).
+        self.failed_groups = 0
+        #: The last failure to store a group (None once a group is stored again).
+        self.last_error: str | None = None
         self._inflight: set[str] = set()
-        self._queued = 0  # rows handed to the writer and not settled yet
-        self._probed_at = float("-inf")
-        # reserve/release run on the event loop, the writer in its thread, recover also from
-        # /healthz's worker thread: state changes happen under this lock.
-        self._lock = threading.RLock()
+        self._inflight_uses: Counter[str] = Counter()
+        self._served: dict[str, int] = {}  # grant → served, as last read from the database
+        # reserve/release run on the event loop, the writer in its thread.
+        self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
-    def _read_state(self) -> tuple[int, Counter[str]]:
-        """The next log position and each grant's served count, as the database has them."""
-        with self.engine.connect() as conn:
-            last = conn.execute(select(func.max(RCPT.c.log_index))).scalar()
-            served: Counter[str] = Counter(
-                {
-                    g: int(n)
-                    for g, n in conn.execute(
-                        select(RCPT.c.grant_id, func.count()).group_by(RCPT.c.grant_id)
-                    )
-                }
-            )
-        return (0 if last is None else int(last) + 1), served
+    def observe(self, head: int) -> None:
+        """Another reader (the anchorer) saw the committed head at ``head``."""
+        with self._lock:
+            self.head = max(self.head, head)
+
+    @property
+    def inflight(self) -> int:
+        """Requests of this process between reservation and commit."""
+        return len(self._inflight)
 
     # ---------------------------------------------------------------- event-loop side
 
     def reserve(
         self, *, request_id: str, grant_id: str, max_uses: int, uses: int, provider_uses: int
     ) -> Reservation:
-        """Check replay and uses, then hold the next log position (synchronous, no await)."""
+        """Refuse early what is certainly refused; hold the request id (no await)."""
         with self._lock:
-            self.check()
-            if request_id in self._inflight or self._seen(request_id):
+            if request_id in self._inflight:
                 raise r.ReplayedRequest(request_id=request_id)
-            pending = self.served[grant_id] - provider_uses
+        try:
+            if self._seen(request_id):
+                raise r.ReplayedRequest(request_id=request_id)
+            served = self._served_count(grant_id)
+        except Exception as exc:
+            if is_unavailable(exc):
+                raise storage_refusal(exc) from None
+            raise
+        with self._lock:
+            if request_id in self._inflight:
+                raise r.ReplayedRequest(request_id=request_id)
+            pending = served + self._inflight_uses[grant_id] - provider_uses
             if uses + max(pending, 0) >= max_uses:
                 raise r.GrantExhausted(grant_id=grant_id, max_uses=max_uses)
             self._inflight.add(request_id)
-            self.served[grant_id] += 1
-            index = self.next_index
-            self.next_index += 1
-            return Reservation(index, request_id, grant_id)
-
-    def check(self) -> None:
-        """Refuse while the log is stopped (after trying to recover it)."""
-        if self.failed and self.recoverable:
-            self.recover()
-        if not self.failed:
-            return
-        raise self._refusal()
+            self._inflight_uses[grant_id] += 1
+        return Reservation(request_id, grant_id, max_uses, uses, provider_uses)
 
     def release(self, reservation: Reservation) -> None:
-        """Give back a reservation whose receipt will not be written.
-
-        Only the newest position can be handed back; an older one would leave a hole, so the
-        log stops instead (this only happens if signing fails between reserve and commit).
-        """
+        """Give back a reservation whose receipt will not be written."""
         with self._lock:
             if reservation.done:
                 return
             reservation.done = True
             self._inflight.discard(reservation.request_id)
-            self.served[reservation.grant_id] -= 1
-            if reservation.log_index == self.next_index - 1:
-                self.next_index -= 1
-            else:
-                self._fail("a reserved log position was abandoned", recoverable=False)
+            self._inflight_uses[reservation.grant_id] -= 1
+            if self._inflight_uses[reservation.grant_id] <= 0:
+                del self._inflight_uses[reservation.grant_id]
 
-    async def commit(self, reservation: Reservation, row: dict[str, Any]) -> None:
-        """Write the receipt durably; returns once it is committed."""
+    async def commit(self, reservation: Reservation, draft: ReceiptDraft) -> SignedReceipt:
+        """Store the receipt durably; the signed receipt, or the refusal the log decided."""
         loop = asyncio.get_running_loop()
-        pending = _Pending(row, loop, loop.create_future())
-        with self._lock:
-            self._queued += 1
+        pending = _Pending(reservation, draft, loop, loop.create_future())
         self._queue.put(pending)
         try:
-            await pending.future
+            return await pending.future
         finally:
-            with self._lock:
-                reservation.done = True
-                self._inflight.discard(reservation.request_id)
+            self.release(reservation)
 
     def _seen(self, request_id: str) -> bool:
         with self.engine.connect() as conn:
             stmt = select(RCPT.c.log_index).where(RCPT.c.request_id == request_id)
             return conn.execute(stmt).first() is not None
 
-    # --------------------------------------------------------------------- recovery
+    def _served_count(self, grant_id: str) -> int:
+        known = self._served.get(grant_id)
+        if known is not None:
+            return known
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                select(SERVED.c.served).where(SERVED.c.grant_id == grant_id)
+            ).scalar()
+        served = 0 if value is None else int(value)
+        self._remember({grant_id: served})
+        return served
 
-    def recover(self) -> bool:
-        """Resume after the database came back; True when the log is running.
-
-        Only once every reservation has settled (answered, refused or released) and the
-        writer holds no row: then no position is held in memory and the database alone says
-        where the log ends. Probes at most every ``probe_interval_s``.
-        """
+    def _remember(self, served: dict[str, int]) -> None:
         with self._lock:
-            if not self.failed:
-                return True
-            if not self.recoverable or self._inflight or self._queued:
-                return False
-            now = time.monotonic()
-            if now - self._probed_at < self.probe_interval_s:
-                return False
-            self._probed_at = now
-            try:
-                next_index, served = self._read_state()
-            except Exception as exc:
-                if not is_unavailable(exc):
-                    raise
-                return False
-            lost = self.committed  # what this process knew was durable
-            self.next_index = self.committed = next_index
-            self.served = served
-            _log.warning(
-                "receipt log recovered after a storage failure (%s): resuming at position %d "
-                "(%d receipt(s) of the failed group were committed)",
-                self.failed,
-                next_index,
-                next_index - lost,
-            )
-            self.failed, self.recoverable = None, False
-            self.recoveries += 1
-            return True
-
-    def _fail(self, reason: str, *, recoverable: bool) -> None:
-        # An unrecoverable failure is never downgraded by a later, recoverable one.
-        if self.failed and not self.recoverable:
-            return
-        self.failed, self.recoverable = reason, recoverable
+            if len(self._served) > _CACHE_LIMIT:
+                self._served.clear()
+            for grant_id, n in served.items():  # counts only grow: never step back
+                self._served[grant_id] = max(n, self._served.get(grant_id, 0))
 
     # ------------------------------------------------------------------- writer side
 
@@ -234,48 +258,104 @@ class GroupCommitter:
                 except queue.Empty:
                     break
                 if item is None:
-                    self._queue.put(None)
-                    break
+                    self._write(group)
+                    return
                 group.append(item)
             self._write(group)
 
     def _write(self, group: list[_Pending]) -> None:
-        error: BaseException | None = None
-        if self.failed:
-            error = self._refusal()
+        try:
+            with self.engine.begin() as conn:
+                outcomes, served, head = self._append(conn, group)
+        except Exception as exc:
+            outcomes = [self._failure(exc)] * len(group)
+            with self._lock:  # the counts may have moved (a COMMIT whose answer was lost)
+                for p in group:
+                    self._served.pop(p.reservation.grant_id, None)
         else:
-            try:
-                with self.engine.begin() as conn:
-                    conn.execute(insert(RCPT), [p.row for p in group])
-                with self._lock:
-                    top = max(p.row["log_index"] for p in group) + 1
-                    self.committed = max(self.committed, top)
-                self.groups += 1
-            except Exception as exc:
-                unavailable = is_unavailable(exc)
-                with self._lock:
-                    self._fail(f"{type(exc).__name__}: {exc}", recoverable=unavailable)
-                if unavailable:
-                    _log.error("receipt log write failed, database unavailable: %s", exc)
-                    error = storage_refusal(exc)
-                else:
-                    _log.critical("receipt log write failed; stopping the log: %s", exc)
-                    error = LogFailed("the receipt could not be stored")
-        with self._lock:
-            self._queued -= len(group)
+            self.groups += 1
+            self.last_error = None
+            self.observe(head)
+            self._remember(served)
+        for p, outcome in zip(group, outcomes, strict=True):
+            p.loop.call_soon_threadsafe(_settle, p.future, outcome)
+
+    def _failure(self, exc: BaseException) -> r.Refusal:
+        self.failed_groups += 1
+        self.last_error = f"{type(exc).__name__}: {exc}"
+        if is_unavailable(exc):
+            _log.error("receipt group not stored, database unavailable: %s", exc)
+            return storage_refusal(exc)
+        _log.critical("receipt group not stored: %s", exc, exc_info=exc)
+        return LogFailed("the receipt could not be stored")
+
+    def _append(
+        self, conn: Connection, group: list[_Pending]
+    ) -> tuple[list[SignedReceipt | r.Refusal], dict[str, int], int]:
+        """Judge and store one group inside the caller's transaction."""
+        # The write comes first: it takes the lock before anything is read.
+        conn.execute(update(HEAD).where(HEAD.c.key == _KEY).values(next_index=HEAD.c.next_index))
+        head = log_head(conn)
+        floor = anchored_upto(conn)
+        ids = [p.draft.request_id for p in group]
+        seen = set(
+            conn.execute(select(RCPT.c.request_id).where(RCPT.c.request_id.in_(ids))).scalars()
+        )
+        grants = sorted({p.draft.grant_id for p in group})
+        stored: dict[str, int] = {
+            g: int(n)
+            for g, n in conn.execute(
+                select(SERVED.c.grant_id, SERVED.c.served).where(SERVED.c.grant_id.in_(grants))
+            )
+        }
+        served = {g: stored.get(g, 0) for g in grants}
+        now_ms = self.clock.now_ms()
+        outcomes: list[SignedReceipt | r.Refusal] = []
+        rows: list[dict[str, Any]] = []
         for p in group:
-            p.loop.call_soon_threadsafe(_settle, p.future, error)
+            refusal = self._judge(p, seen, served, head - floor)
+            if refusal is not None:
+                outcomes.append(refusal)
+                continue
+            try:
+                signed, row = p.draft.seal(self.key, log_index=head, now_ms=now_ms)
+            except Exception as exc:  # one bad draft must not sink the group
+                _log.critical("receipt %s not sealed: %s", p.draft.receipt_id, exc)
+                outcomes.append(LogFailed("the receipt could not be signed"))
+                continue
+            rows.append(row)
+            outcomes.append(signed)
+            seen.add(p.draft.request_id)
+            served[p.draft.grant_id] += 1
+            head += 1
+        if rows:
+            conn.execute(insert(RCPT), rows)
+            for g, n in served.items():
+                if g not in stored:
+                    conn.execute(insert(SERVED).values(grant_id=g, served=n))
+                elif n != stored[g]:
+                    conn.execute(update(SERVED).where(SERVED.c.grant_id == g).values(served=n))
+            conn.execute(update(HEAD).where(HEAD.c.key == _KEY).values(next_index=head))
+        return outcomes, served, head
 
-    def _refusal(self) -> r.Refusal:
-        if self.recoverable:
-            return r.StorageUnavailable("the receipt log is waiting for its database to answer")
-        return LogFailed("the receipt log is stopped after a storage failure")
+    def _judge(
+        self, p: _Pending, seen: set[str], served: dict[str, int], backlog: int
+    ) -> r.Refusal | None:
+        res, draft = p.reservation, p.draft
+        if draft.request_id in seen:
+            return r.ReplayedRequest(request_id=draft.request_id)
+        pending = served[draft.grant_id] - res.provider_uses
+        if res.uses + max(pending, 0) >= res.max_uses:
+            return r.GrantExhausted(grant_id=draft.grant_id, max_uses=res.max_uses)
+        if backlog >= self.max_backlog:
+            return r.ChainUnavailable(unanchored_receipts=backlog, bound=self.max_backlog)
+        return None
 
 
-def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+def _settle(future: asyncio.Future[SignedReceipt], outcome: SignedReceipt | r.Refusal) -> None:
     if future.done():
         return
-    if error is None:
-        future.set_result(None)
+    if isinstance(outcome, r.Refusal):
+        future.set_exception(outcome)
     else:
-        future.set_exception(error)
+        future.set_result(outcome)

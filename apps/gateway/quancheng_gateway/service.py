@@ -11,7 +11,7 @@ from quancheng.chain.follower import ChainFollower
 from quancheng.protocol import SignedRequest
 from quancheng.protocol import refusals as r
 from quancheng_gateway.anchorer import Anchorer
-from quancheng_gateway.answering import read_data, sign_answer
+from quancheng_gateway.answering import ReceiptDraft, read_data, sign_answer
 from quancheng_gateway.core.clock import Clock, SystemClock
 from quancheng_gateway.core.config import GatewaySettings
 from quancheng_gateway.db import create_data_engine, create_gateway_engine, init_schema
@@ -60,7 +60,13 @@ class Gateway:
             ws_url=s.websocket_url(),
         )
         self.metrics = GatewayMetrics()
-        self.committer = GroupCommitter(self.engine, max_group=s.commit_max_group)
+        self.committer = GroupCommitter(
+            self.engine,
+            key=self.sm2,
+            clock=self.clock,
+            max_backlog=s.max_backlog,
+            max_group=s.commit_max_group,
+        )
         self.pipeline = Pipeline(
             view=self.view,
             handlers=self.handlers,
@@ -128,7 +134,6 @@ class Gateway:
 
     def _availability(self) -> None:
         s = self.settings
-        self.committer.check()
         lag = self.follower.lag()
         if lag is None:
             raise r.ChainUnavailable("the chain view has not synchronised yet")
@@ -137,9 +142,11 @@ class Gateway:
         bound = s.view_max_lag_s if self.follower.reachable else s.max_backlog_age_s
         if lag > bound:
             raise r.ChainUnavailable(view_lag_s=round(lag, 3), bound_s=bound)
-        # Reserved positions count: answers still committing are part of the backlog, so
-        # concurrent requests cannot take it past the bound.
-        backlog = max(0, self.committer.next_index - self.anchorer.anchored_upto)
+        # An early refusal from what this process knows; the receipt log judges the bound
+        # exactly, inside the transaction that would go past it (replicas included).
+        backlog = max(
+            0, self.committer.head + self.committer.inflight - self.anchorer.anchored_upto
+        )
         if backlog >= s.max_backlog:
             raise r.ChainUnavailable(unanchored_receipts=backlog, bound=s.max_backlog)
         oldest = self.anchorer.oldest_unanchored_ms()
@@ -169,18 +176,12 @@ class Gateway:
         )
         try:
             data = read_data(self.data_engine, checked)
-            row, body = sign_answer(
-                key=self.sm2,
-                provider=self.provider,
-                checked=checked,
-                log_index=reservation.log_index,
-                data=data,
-                now_ms=self.clock.now_ms(),
-            )
+            draft = ReceiptDraft.of(provider=self.provider, checked=checked, data=data)
         except BaseException:
             self.committer.release(reservation)
             raise
-        await self.committer.commit(reservation, row)
+        receipt = await self.committer.commit(reservation, draft)
+        body = sign_answer(key=self.sm2, checked=checked, data=data, receipt=receipt)
         self.metrics.receipts.inc()
         return body
 
@@ -225,9 +226,9 @@ class Gateway:
             "chain_head": self.follower.head_block,
             "view_lag_s": None if lag is None else round(lag, 3),
             "websocket": self.follower.websocket_connected,
-            "log_size": self.committer.committed,
-            "log_failed": self.committer.failed,
-            "log_recoveries": self.committer.recoveries,
+            "log_size": self.committer.head,
+            "log_error": self.committer.last_error,
+            "log_failed_groups": self.committer.failed_groups,
             "unanchored": self.anchorer.backlog(),
             "anchored_upto": self.anchorer.anchored_upto,
             "batches_anchored": self.anchorer.batches_anchored,

@@ -125,6 +125,13 @@ class ChainView:
         skipped = False
         try:
             with self.engine.begin() as conn:
+                # A write first takes the lock before anything is read (SQLite's write lock;
+                # PostgreSQL's row lock, as FOR UPDATE below), so no reader is overtaken.
+                conn.execute(
+                    update(STATE)
+                    .where(STATE.c.key == _STATE_KEY)
+                    .values(processed_block=STATE.c.processed_block)
+                )
                 stored = conn.execute(
                     select(STATE.c.processed_block)
                     .where(STATE.c.key == _STATE_KEY)

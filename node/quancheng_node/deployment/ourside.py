@@ -63,7 +63,7 @@ def _gateway_env(spec: TopologySpec, member: MemberEntry, rpc: NodePlan) -> str:
         f"QC_GW_WS_URL={rpc.ws_url()}",
         "QC_GW_USE_WEBSOCKET=true",
         "# The department's PostgreSQL, shared by its gateway replicas (password: ~/.pgpass).",
-        "# Replicas must run active/passive today: see docs/deployment.md, 'Gateway replicas'.",
+        "# Replicas all answer (active/active): see docs/deployment.md, 'Gateway replicas'.",
         f"QC_GW_DATABASE_URL=postgresql+psycopg://{db}@{member.db_host}:5432/{db}",
         f"QC_GW_DATA_URL={CHANGE_ME}:the-department-source-database-url",
         f"QC_GW_MANIFEST_PATH={MANIFEST_PATH}",
