@@ -24,6 +24,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from benchmarks.crypto_bench import openssl_sm2
 from benchmarks.report import add_output_args, apply_output_args, image, machine_line, publish
 from benchmarks.rss import RssSampler
@@ -38,6 +40,7 @@ VR = "vehicle.registration"
 FIELDS = ("plate_no", "status")
 REPRODUCE = ".venv/bin/python -m benchmarks.gateway_bench"
 LEVELS = (1, 2, 4, 8, 16, 32, 64)
+WORKER_LEVELS = (8, 32, 64)
 GRANT_STEPS = (1_000, 10_000, 100_000, 1_000_000)
 
 
@@ -69,7 +72,7 @@ Against the target (≥ 1,000 verified queries/s, p99 ≤ 50 ms on this 2-core m
 it spends ≈ 0.75 ms in three SM2 operations that hold the GIL (tongsuopy does not release it:
 two threads sign no faster than one), ≈ 0.3 ms in RFC 8785 canonicalisations, ≈ 0.3 ms in
 SQLAlchemy, plus HTTP and FastAPI; the node and the load generator share the same two cores.
-Several worker processes per gateway need the shared receipt log (see docs/deployment.md).
+Worker processes (the table above) scale it only as far as the machine has free cores.
 """
 
 
@@ -268,6 +271,40 @@ def grants_sweep(
     return scaling
 
 
+def _tree_rss_mib(pid: int) -> float:
+    """Resident memory of a process and its children (uvicorn's workers)."""
+    root = psutil.Process(pid)
+    return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20
+
+
+def _serve(settings: Any, work: Path, name: str, head: int) -> GatewayProcess:
+    proc = GatewayProcess(settings, log_file=work / f"{name}.log")
+    proc.start()
+    _wait(lambda: _health(proc)["view_block"] >= head, 30)
+    return proc
+
+
+def workers_sweep(
+    proc: GatewayProcess, sc: Any, docs: list[Any], total: int, work: Path, workers: int
+) -> tuple[GatewayProcess, list[dict[str, Any]]]:
+    """The same levels served by ``proc`` (one process), then by ``workers`` processes.
+
+    Both on the same database, one after the other; returns the process left running.
+    """
+    rows = []
+    for n in (1, workers):
+        if n > 1:  # the same gateway restarted with n worker processes on the same database
+            proc.stop()
+            settings = proc.settings.model_copy(update={"workers": n})
+            proc = _serve(settings, work, f"gateway-{n}w", sc.net.w3.eth.block_number)
+        for c in WORKER_LEVELS:
+            row = load(proc, _bodies(sc, docs, level_requests(total, c))[0], c, work)
+            assert proc.pid is not None
+            rows.append(row | {"workers": n, "rss_mib": _tree_rss_mib(proc.pid)})
+            print(rows[-1], flush=True)
+    return proc, rows
+
+
 def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
     """Start a node and a gateway in ``work``, measure everything; the raw figures."""
     node = HardhatNode(NodeSettings(port=free_port(), state_dir=work / "chain"))
@@ -283,15 +320,14 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         settings = gateway_settings(
             sc, database_url=f"sqlite:///{work / 'gw.db'}", port=free_port()
         )
-        proc = GatewayProcess(settings, log_file=work / "gateway.log")
-        proc.start()
-        head = sc.net.w3.eth.block_number
-        _wait(lambda: _health(proc)["view_block"] >= head, 30)
+        proc = _serve(settings, work, "gateway", sc.net.w3.eth.block_number)
         assert proc.pid is not None
         steps = [100, 1_000] if args.quick else [g for g in GRANT_STEPS if g <= args.max_grants]
         with RssSampler(proc.pid, interval=0.5) as rss:
             data = sweep(proc, sc, docs, 128 if args.quick else args.requests, rss, work)
             data["scaling"] = grants_sweep(proc, sc, docs, steps, args.quick, work, rss)
+        total = 128 if args.quick else args.requests
+        proc, data["workers"] = workers_sweep(proc, sc, docs, total, work, args.workers)
         data |= {"node_tx_rate": tx_rate, "memory": rss.as_dict()}
         data["sm2"] = sm2_ceiling(1 if args.quick else 2)
         return data
@@ -362,8 +398,33 @@ def report(data: dict[str, Any]) -> str:
         "(the view is one indexed read per query).",
         "",
         image("gateway_grants", "latency against active grants in the view"),
+        "",
+        *_workers_table(data["workers"]),
     ]
     return "\n".join(lines) + "\n" + _target_note(rows, data["sm2"])
+
+
+def _workers_table(rows: list[dict[str, Any]]) -> list[str]:
+    one = {r["c"]: r for r in rows if r["workers"] == 1}
+    many = [r for r in rows if r["workers"] > 1]
+    n = many[0]["workers"]
+    return [
+        f"The same gateway served by {n} worker processes (`QC_GW_WORKERS={n}`: uvicorn workers "
+        "on one port and one SQLite file, sharing the receipt log as replicas do, one of them "
+        "anchoring), beside one process, measured one after the other on the same database:",
+        "",
+        "| concurrency | 1 process answered/s | p99 ms "
+        f"| {n} workers answered/s | p99 ms | ratio | RSS MiB (1 → {n}) |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+        *(
+            f"| {r['c']} | {one[r['c']]['qps']:.0f} | {one[r['c']]['p99']:.1f} | {r['qps']:.0f} "
+            f"| {r['p99']:.1f} | {r['qps'] / one[r['c']]['qps']:.2f} "
+            f"| {one[r['c']]['rss_mib']:.0f} → {r['rss_mib']:.0f} |"
+            for r in many
+        ),
+        "",
+        "The load generator and the node share the same two cores with the workers.",
+    ]
 
 
 def main() -> None:
@@ -371,6 +432,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000, help="requests per level from c=8")
     parser.add_argument(
         "--max-grants", type=int, default=1_000_000, help="largest view in the grants sweep"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=2, help="worker processes compared with one (QC_GW_WORKERS)"
     )
     add_output_args(parser)
     args = parser.parse_args()

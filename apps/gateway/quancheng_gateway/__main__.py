@@ -1,23 +1,25 @@
-"""``python -m quancheng_gateway``: serve the gateway configured by ``QC_GW_*``."""
+"""``python -m quancheng_gateway``: serve the gateway configured by ``QC_GW_*``.
+
+With ``QC_GW_WORKERS`` > 1, uvicorn runs that many worker processes on the port, each a
+whole gateway on the same database: they share the receipt log as replicas do (see
+docs/deployment.md, "Gateway replicas"), and one of them anchors at a time.
+"""
 
 from __future__ import annotations
-
-import sys
 
 import uvicorn
 
 from quancheng_gateway.core.config import GatewaySettings
-from quancheng_gateway.main import create_app
+
+FACTORY = "quancheng_gateway.main:app_from_env"
 
 
 def main() -> None:
-    # The receipt writer releases the GIL for every fsync; with the default 5 ms switch
-    # interval it then waits up to 5 ms behind the busy event loop (the convoy effect).
-    sys.setswitchinterval(0.0002)
-    settings = GatewaySettings()  # type: ignore[call-arg]
-    app = create_app(settings)
+    settings = GatewaySettings()  # type: ignore[call-arg]  # refuses bad settings at once
     uvicorn.run(
-        app,
+        FACTORY,
+        factory=True,
+        workers=settings.workers if settings.workers > 1 else None,
         host=settings.host,
         port=settings.port,
         log_level="warning",

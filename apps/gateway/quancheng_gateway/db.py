@@ -7,16 +7,26 @@ used as configured (its default ``synchronous_commit=on`` gives the same guarant
 
 from __future__ import annotations
 
+import fcntl
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from quancheng_gateway import models  # noqa: F401  (registers the tables)
 
-__all__ = ["create_data_engine", "create_gateway_engine", "init_schema"]
+__all__ = [
+    "create_data_engine",
+    "create_gateway_engine",
+    "exclusive",
+    "init_schema",
+    "lock_file",
+]
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -74,3 +84,41 @@ def create_data_engine(url: str) -> Engine:
 def init_schema(engine: Engine) -> None:
     """Create the gateway's tables if missing."""
     SQLModel.metadata.create_all(engine)
+
+
+def lock_file(engine: Engine, name: str) -> Path | None:
+    """The lock file beside a SQLite database (None for other databases, or in memory)."""
+    path = _sqlite_file(str(engine.url))
+    return None if path is None else path.with_name(f"{path.name}.{name}.lock")
+
+
+@contextmanager
+def exclusive(engine: Engine, name: str) -> Iterator[None]:
+    """Run the block alone among the processes sharing ``engine``'s database.
+
+    For work every replica or worker does at start (creating tables, rebuilding the subject
+    index) that two of them must not interleave: a PostgreSQL session advisory lock, or an
+    ``flock`` on a file beside a SQLite database.
+    """
+    if engine.dialect.name == "postgresql":
+        key = zlib.crc32(f"quancheng.{name}".encode()) - 2**31
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
+        return
+    path = lock_file(engine, name)
+    if path is None:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

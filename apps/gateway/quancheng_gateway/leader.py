@@ -5,8 +5,9 @@ one should close batches and send the department's chain transactions: they come
 chain account, whose nonces one sender manages. On PostgreSQL the anchorer is the holder of
 a session-level advisory lock, taken on a connection kept for that purpose: when the
 holder's process dies or its connection drops, the server releases the lock and a standby
-takes it at its next try. On SQLite (one gateway process per database file) the only
-process always holds it.
+takes it at its next try. On SQLite (the workers of one gateway sharing its database file)
+it is an ``flock`` on a file beside the database, released by the kernel when its holder
+dies; an in-memory database has one process, which always holds it.
 
 The lock is an efficiency, not the safety net: every change of a batch's state is a
 compare-and-set on its row (see :mod:`quancheng_gateway.anchorer`), so even two anchorers
@@ -15,11 +16,15 @@ at once — a holder that lost its connection mid-step — cannot record a batch
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import threading
 import zlib
+from typing import IO
 
 from sqlalchemy import Connection, Engine, text
+
+from quancheng_gateway.db import lock_file
 
 __all__ = ["Leadership"]
 
@@ -34,15 +39,31 @@ class Leadership:
         self.shared = engine.dialect.name == "postgresql"
         # One database per department; the provider in the key guards a shared one anyway.
         self.key = zlib.crc32(f"quancheng.anchorer:{provider}".encode()) - 2**31
+        self.path = None if self.shared else lock_file(engine, "anchorer")
         self._conn: Connection | None = None
+        self._file: IO[str] | None = None
         self._lock = threading.Lock()  # one connection: never used by two threads at once
 
     def held(self) -> bool:
         """True while this process holds the lock (taking it if it is free)."""
-        if not self.shared:
-            return True
         with self._lock:
-            return self._hold()
+            if self.shared:
+                return self._hold()
+            return self.path is None or self._hold_file()
+
+    def _hold_file(self) -> bool:
+        if self._file is not None:
+            return True
+        assert self.path is not None
+        handle = self.path.open("a")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:  # another worker anchors
+            handle.close()
+            return False
+        self._file = handle
+        _log.info("this process anchors now (%s)", self.path.name)
+        return True
 
     def _hold(self) -> bool:
         try:
@@ -71,6 +92,9 @@ class Leadership:
             self._release()
 
     def _release(self) -> None:
+        handle, self._file = self._file, None
+        if handle is not None:
+            handle.close()  # closing the descriptor drops the flock
         conn, self._conn = self._conn, None
         if conn is None:
             return

@@ -14,10 +14,15 @@ from quancheng_gateway.anchorer import Anchorer
 from quancheng_gateway.answering import ReceiptDraft, read_data, sign_answer
 from quancheng_gateway.core.clock import Clock, SystemClock
 from quancheng_gateway.core.config import GatewaySettings
-from quancheng_gateway.db import create_data_engine, create_gateway_engine, init_schema
+from quancheng_gateway.db import (
+    create_data_engine,
+    create_gateway_engine,
+    exclusive,
+    init_schema,
+)
 from quancheng_gateway.metrics import GatewayMetrics
 from quancheng_gateway.pipeline import Pipeline
-from quancheng_gateway.receipt_log import GroupCommitter
+from quancheng_gateway.receipt_log import GroupCommitter, init_log
 from quancheng_gateway.resources import Department, load_department
 from quancheng_gateway.storage import is_unavailable, storage_refusal
 from quancheng_gateway.subjects import build_subject_index
@@ -46,7 +51,9 @@ class Gateway:
         self.handlers = {h.spec.resource_id: h for h in self.department.handlers}
         self.sm2 = s.load_sm2_key()
         self.engine = create_gateway_engine(s.database_url)
-        init_schema(self.engine)
+        with exclusive(self.engine, "schema"):  # replicas and workers may start together
+            init_schema(self.engine)
+            init_log(self.engine)
         self.data_engine = create_data_engine(s.data_url)
         self.manifest = Manifest.load(s.manifest_path)
         self.contracts = ContractSet(make_web3(s.rpc_url, timeout=s.chain_timeout_s), self.manifest)
@@ -113,12 +120,13 @@ class Gateway:
 
     def rebuild_subject_index(self) -> int:
         """Recompute the pseudonyms of the department's subjects (after a data load)."""
-        self.subjects = build_subject_index(
-            engine=self.engine,
-            data_engine=self.data_engine,
-            department=self.department,
-            key=self.settings.pseudonym_key_bytes(),
-        )
+        with exclusive(self.engine, "subjects"):
+            self.subjects = build_subject_index(
+                engine=self.engine,
+                data_engine=self.data_engine,
+                department=self.department,
+                key=self.settings.pseudonym_key_bytes(),
+            )
         return self.subjects
 
     # ---------------------------------------------------------------------- queries

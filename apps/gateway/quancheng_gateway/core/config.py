@@ -37,6 +37,8 @@ class GatewaySettings(BaseSettings):
     department: str
     host: str = "127.0.0.1"
     port: int = Field(default=8600, ge=1, le=65535)
+    #: Worker processes serving the port; they share the database as replicas do.
+    workers: int = Field(default=1, ge=1, le=32)
     #: The gateway's own database (view, subject index, receipts, batches).
     database_url: str = "sqlite:///var/gateway/gateway.db"
     #: The department's source data.
@@ -70,6 +72,11 @@ class GatewaySettings(BaseSettings):
 
     @model_validator(mode="after")
     def _secrets_present(self) -> GatewaySettings:
+        if self.workers > 1 and not (self.sm2_key_pem or self.sm2_key_file):
+            raise SettingsError(
+                "QC_GW_WORKERS > 1 needs QC_GW_SM2_KEY_PEM or QC_GW_SM2_KEY_FILE: every worker "
+                "must sign with the provider's one key"
+            )
         if self.environment == "development":
             return self
         missing = [
