@@ -41,7 +41,10 @@ def _run(*cmd: str, cwd: Path | None = None) -> str:
         proc = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=cwd)
     except OSError:
         return "not found"
-    return (proc.stdout or proc.stderr).strip().splitlines()[0] if proc.returncode == 0 else "n/a"
+    if proc.returncode != 0:
+        return "n/a"
+    lines = (proc.stdout or proc.stderr).strip().splitlines()
+    return lines[0] if lines else ""  # e.g. `git status --porcelain` on a clean tree
 
 
 def _cpu_model() -> str:
