@@ -32,6 +32,7 @@ import logging
 import queue
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -192,13 +193,16 @@ class GroupCommitter:
     def release(self, reservation: Reservation) -> None:
         """Give back a reservation whose receipt will not be written."""
         with self._lock:
-            if reservation.done:
-                return
-            reservation.done = True
-            self._inflight.discard(reservation.request_id)
-            self._inflight_uses[reservation.grant_id] -= 1
-            if self._inflight_uses[reservation.grant_id] <= 0:
-                del self._inflight_uses[reservation.grant_id]
+            self._settle_reservation(reservation)
+
+    def _settle_reservation(self, reservation: Reservation) -> None:
+        if reservation.done:
+            return
+        reservation.done = True
+        self._inflight.discard(reservation.request_id)
+        self._inflight_uses[reservation.grant_id] -= 1
+        if self._inflight_uses[reservation.grant_id] <= 0:
+            del self._inflight_uses[reservation.grant_id]
 
     async def commit(self, reservation: Reservation, draft: ReceiptDraft) -> SignedReceipt:
         """Store the receipt durably; the signed receipt, or the refusal the log decided."""
@@ -227,12 +231,18 @@ class GroupCommitter:
         self._remember({grant_id: served})
         return served
 
-    def _remember(self, served: dict[str, int]) -> None:
+    def _remember(self, served: dict[str, int], stored: Sequence[Reservation] = ()) -> None:
+        """Take the database's served counts; ``stored`` are now counted there, not in flight.
+
+        Both in one step: a request judged in between must not count a use twice.
+        """
         with self._lock:
             if len(self._served) > _CACHE_LIMIT:
                 self._served.clear()
             for grant_id, n in served.items():  # counts only grow: never step back
                 self._served[grant_id] = max(n, self._served.get(grant_id, 0))
+            for reservation in stored:
+                self._settle_reservation(reservation)
 
     # ------------------------------------------------------------------- writer side
 
@@ -276,7 +286,10 @@ class GroupCommitter:
             self.groups += 1
             self.last_error = None
             self.observe(head)
-            self._remember(served)
+            self._remember(
+                served,
+                [p.reservation for p, o in zip(group, outcomes, strict=True) if _stored(o)],
+            )
         for p, outcome in zip(group, outcomes, strict=True):
             p.loop.call_soon_threadsafe(_settle, p.future, outcome)
 
@@ -350,6 +363,10 @@ class GroupCommitter:
         if backlog >= self.max_backlog:
             return r.ChainUnavailable(unanchored_receipts=backlog, bound=self.max_backlog)
         return None
+
+
+def _stored(outcome: SignedReceipt | r.Refusal) -> bool:
+    return not isinstance(outcome, r.Refusal)
 
 
 def _settle(future: asyncio.Future[SignedReceipt], outcome: SignedReceipt | r.Refusal) -> None:
