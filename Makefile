@@ -44,6 +44,7 @@ demo: setup
 	$(PY) -m quancheng_demo
 
 bench: setup
+	$(PY) -m benchmarks.machine
 	$(PY) -m benchmarks.crypto_bench
 	$(PY) -m benchmarks.datagen_bench
 	$(PY) -m benchmarks.gateway_bench

@@ -84,7 +84,9 @@ def _version(package: str) -> str:
 def machine_info() -> dict[str, Any]:
     """CPU, memory, software versions, date and commit of this run."""
     commit = _run("git", "rev-parse", "--short=12", "HEAD", cwd=REPO)
-    dirty = _run("git", "status", "--porcelain", "--untracked-files=no", cwd=REPO)
+    # What the benchmarks write themselves does not make the measured code "uncommitted".
+    own = (":!BENCHMARKS.md", ":!benchmarks/results", ":!docs/bench")
+    dirty = _run("git", "status", "--porcelain", "--untracked-files=no", "--", ".", *own, cwd=REPO)
     return {
         "cpu": _cpu_model(),
         "cores": os.cpu_count(),
