@@ -23,7 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import ColumnElement, Engine, Table, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from quancheng import merkle
@@ -38,7 +38,12 @@ from quancheng_gateway.chaintx import SignedTx, lookup, send_raw, sign_call
 from quancheng_gateway.core.clock import Clock
 from quancheng_gateway.leader import Leadership
 from quancheng_gateway.models import Batch, BatchStatus, ReceiptRow
-from quancheng_gateway.receipt_log import GroupCommitter, anchored_upto, log_head
+from quancheng_gateway.receipt_log import (
+    GroupCommitter,
+    anchored_upto,
+    log_head,
+    set_anchored_upto,
+)
 from quancheng_gateway.storage import is_unavailable
 from quancheng_gateway.uses import GrantState, batch_uses, plan_from_chain, plan_uses
 
@@ -245,10 +250,21 @@ class Anchorer:
 
     # ---------------------------------------------------------------------- anchor
 
-    def _set(self, seq: int, *when: ColumnElement[bool], **values: Any) -> bool:
-        """Update batch ``seq`` if it still is as ``when`` says; False if it had moved on."""
+    def _set(
+        self,
+        seq: int,
+        *when: ColumnElement[bool],
+        then: Callable[[Connection], None] | None = None,
+        **values: Any,
+    ) -> bool:
+        """Update batch ``seq`` if it still is as ``when`` says; False if it had moved on.
+
+        ``then`` runs in the same transaction when the update happened.
+        """
         with self.engine.begin() as conn:
             done = conn.execute(update(BATCH).where(BATCH.c.seq == seq, *when).values(**values))
+            if done.rowcount == 1 and then is not None:
+                then(conn)
         if done.rowcount == 1:
             return True
         _log.info("batch %d changed under this anchorer: reading it again", seq)
@@ -257,13 +273,19 @@ class Anchorer:
 
     def _anchored(self, batch: Any, block: int, tx: str | None) -> None:
         created = BATCH.c.status == BatchStatus.CREATED
+        upto = batch.first_index + batch.size
         if self._set(
-            batch.seq, created, status=BatchStatus.ANCHORED, anchor_block=block, anchor_tx=tx
+            batch.seq,
+            created,
+            then=lambda conn: set_anchored_upto(conn, upto),
+            status=BatchStatus.ANCHORED,
+            anchor_block=block,
+            anchor_tx=tx,
         ):
             self.batches_anchored += 1
             self.on_anchored(batch.size)
             _log.info("batch %d anchored in block %d (%d receipts)", batch.seq, block, batch.size)
-        self.anchored_upto = max(self.anchored_upto, batch.first_index + batch.size)
+        self.anchored_upto = max(self.anchored_upto, upto)
 
     def _anchor(self, batch: Any) -> None:
         if batch.anchor_tx:
@@ -319,11 +341,9 @@ class Anchorer:
     def _store(self, batch: Any, kind: str, tx: SignedTx) -> bool:
         """Store ``tx`` as the batch's ``kind`` transaction unless one is stored already."""
         # False: another anchorer stored its own first; this one is never sent.
+        values: dict[str, Any] = {f"{kind}_raw_tx": tx.raw, f"{kind}_tx": tx.tx_hash}
         return self._set(
-            batch.seq,
-            BATCH.c[f"{kind}_tx"].is_(None),
-            BATCH.c.status == batch.status,
-            **{f"{kind}_raw_tx": tx.raw, f"{kind}_tx": tx.tx_hash},
+            batch.seq, BATCH.c[f"{kind}_tx"].is_(None), BATCH.c.status == batch.status, **values
         )
 
     def _forget(self, seq: int, kind: str, tx_hash: str) -> None:

@@ -157,6 +157,8 @@ class LogHead(SQLModel, table=True):
     __tablename__ = "log_head"
     key: str = Field(primary_key=True)
     next_index: int = Field(sa_type=BigInteger)
+    #: Positions below this are in batches anchored on chain (moved with the batch's state).
+    anchored_upto: int = Field(default=0, sa_type=BigInteger)
 
 
 class GrantServed(SQLModel, table=True):

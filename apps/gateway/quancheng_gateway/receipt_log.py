@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from quancheng.crypto import SM2PrivateKey
@@ -47,7 +47,15 @@ from quancheng_gateway.core.clock import Clock
 from quancheng_gateway.models import Batch, BatchStatus, GrantServed, LogHead, ReceiptRow
 from quancheng_gateway.storage import is_unavailable, storage_refusal
 
-__all__ = ["GroupCommitter", "LogFailed", "Reservation", "anchored_upto", "init_log", "log_head"]
+__all__ = [
+    "GroupCommitter",
+    "LogFailed",
+    "Reservation",
+    "anchored_upto",
+    "init_log",
+    "log_head",
+    "set_anchored_upto",
+]
 
 _log = logging.getLogger("quancheng_gateway.receipts")
 RCPT: Table = ReceiptRow.__table__  # type: ignore[attr-defined]
@@ -57,6 +65,22 @@ BATCH: Table = Batch.__table__  # type: ignore[attr-defined]
 _KEY = "receipts"
 #: Beyond this many grants the early-refusal cache starts over (the writer stays exact).
 _CACHE_LIMIT = 100_000
+
+# The writer's statements, built once (it runs them for every group).
+#: A write first: it takes the lock before anything is read, and returns the head.
+_LOCK = (
+    update(HEAD)
+    .where(HEAD.c.key == _KEY)
+    .values(next_index=HEAD.c.next_index)
+    .returning(HEAD.c.next_index, HEAD.c.anchored_upto)
+)
+_MOVE_HEAD = update(HEAD).where(HEAD.c.key == _KEY).values(next_index=bindparam("head"))
+_SERVED = select(SERVED.c.grant_id, SERVED.c.served).where(
+    SERVED.c.grant_id.in_(bindparam("grants", expanding=True))
+)
+_BUMP = update(SERVED).where(SERVED.c.grant_id == bindparam("g")).values(served=bindparam("n"))
+_SEEN = select(RCPT.c.request_id).where(RCPT.c.request_id.in_(bindparam("ids", expanding=True)))
+_INSERT = insert(RCPT)
 
 
 class LogFailed(r.InternalError):
@@ -95,7 +119,13 @@ def init_log(engine: Engine) -> None:
     try:
         with engine.begin() as conn:
             last = conn.execute(select(func.max(RCPT.c.log_index))).scalar()
-            conn.execute(insert(HEAD).values(key=_KEY, next_index=0 if last is None else last + 1))
+            conn.execute(
+                insert(HEAD).values(
+                    key=_KEY,
+                    next_index=0 if last is None else last + 1,
+                    anchored_upto=anchored_upto(conn),
+                )
+            )
             counts = conn.execute(
                 select(RCPT.c.grant_id, func.count()).group_by(RCPT.c.grant_id)
             ).all()
@@ -110,8 +140,17 @@ def log_head(conn: Connection) -> int:
     return int(conn.execute(select(HEAD.c.next_index).where(HEAD.c.key == _KEY)).scalar_one())
 
 
+def set_anchored_upto(conn: Connection, upto: int) -> None:
+    """Record, in the anchorer's transaction, that positions below ``upto`` are anchored."""
+    conn.execute(
+        update(HEAD)
+        .where(HEAD.c.key == _KEY, HEAD.c.anchored_upto < upto)
+        .values(anchored_upto=upto)
+    )
+
+
 def anchored_upto(conn: Connection) -> int:
-    """Log positions below this are in batches anchored on chain."""
+    """Log positions below this are in batches anchored on chain (from the batches)."""
     row = conn.execute(
         select(BATCH.c.first_index, BATCH.c.size)
         .where(BATCH.c.status != BatchStatus.CREATED)
@@ -275,8 +314,14 @@ class GroupCommitter:
 
     def _write(self, group: list[_Pending]) -> None:
         try:
-            with self.engine.begin() as conn:
-                outcomes, served, head = self._append(conn, group)
+            try:
+                with self.engine.begin() as conn:
+                    outcomes, served, head = self._append(conn, group, careful=False)
+            except IntegrityError:
+                # A request id stored meanwhile (another replica, or a COMMIT whose answer
+                # was lost): the same group again, now looking every id up first.
+                with self.engine.begin() as conn:
+                    outcomes, served, head = self._append(conn, group, careful=True)
         except Exception as exc:
             outcomes = [self._failure(exc)] * len(group)
             with self._lock:  # the counts may have moved (a COMMIT whose answer was lost)
@@ -303,24 +348,21 @@ class GroupCommitter:
         return LogFailed("the receipt could not be stored")
 
     def _append(
-        self, conn: Connection, group: list[_Pending]
+        self, conn: Connection, group: list[_Pending], *, careful: bool
     ) -> tuple[list[SignedReceipt | r.Refusal], dict[str, int], int]:
-        """Judge and store one group inside the caller's transaction."""
-        # The write comes first: it takes the lock before anything is read.
-        conn.execute(update(HEAD).where(HEAD.c.key == _KEY).values(next_index=HEAD.c.next_index))
-        head = log_head(conn)
-        floor = anchored_upto(conn)
-        ids = [p.draft.request_id for p in group]
-        seen = set(
-            conn.execute(select(RCPT.c.request_id).where(RCPT.c.request_id.in_(ids))).scalars()
-        )
+        """Judge and store one group inside the caller's transaction.
+
+        Not ``careful``: request ids are left to the receipts table's unique constraint (the
+        early check has looked each up already); a violation rolls the group back and the
+        caller runs it again ``careful``, with every id looked up under the lock.
+        """
+        head, floor = conn.execute(_LOCK).one()
+        seen: set[str] = set()
+        if careful:
+            ids = [p.draft.request_id for p in group]
+            seen = set(conn.execute(_SEEN, {"ids": ids}).scalars())
         grants = sorted({p.draft.grant_id for p in group})
-        stored: dict[str, int] = {
-            g: int(n)
-            for g, n in conn.execute(
-                select(SERVED.c.grant_id, SERVED.c.served).where(SERVED.c.grant_id.in_(grants))
-            )
-        }
+        stored = {g: int(n) for g, n in conn.execute(_SERVED, {"grants": grants})}
         served = {g: stored.get(g, 0) for g in grants}
         now_ms = self.clock.now_ms()
         outcomes: list[SignedReceipt | r.Refusal] = []
@@ -342,13 +384,14 @@ class GroupCommitter:
             served[p.draft.grant_id] += 1
             head += 1
         if rows:
-            conn.execute(insert(RCPT), rows)
-            for g, n in served.items():
-                if g not in stored:
-                    conn.execute(insert(SERVED).values(grant_id=g, served=n))
-                elif n != stored[g]:
-                    conn.execute(update(SERVED).where(SERVED.c.grant_id == g).values(served=n))
-            conn.execute(update(HEAD).where(HEAD.c.key == _KEY).values(next_index=head))
+            conn.execute(_INSERT, rows)
+            moved = [{"g": g, "n": n} for g, n in served.items() if g in stored and n != stored[g]]
+            if moved:
+                conn.execute(_BUMP, moved)
+            new = [{"grant_id": g, "served": n} for g, n in served.items() if g not in stored]
+            if new:
+                conn.execute(insert(SERVED), new)
+            conn.execute(_MOVE_HEAD, {"head": head})
         return outcomes, served, head
 
     def _judge(
