@@ -48,9 +48,17 @@ async function main() {
     if (stopping) return;
     stopping = true;
     log(`${signal}: stopping`);
+    // server.close() waits for every open connection, and a client's keep-alive connection
+    // can hold it for good (a gateway's JSON-RPC session under load did, for the whole stop
+    // timeout): idle connections are closed at once, busy ones after a grace second.
+    const http = server._httpServer;
+    const grace = setTimeout(() => http.closeAllConnections(), 1000);
     try {
-      await server.close();
+      const closed = server.close();
+      http.closeIdleConnections();
+      await closed;
     } finally {
+      clearTimeout(grace);
       if (journal) journal.close();
       log("stopped");
       process.exit(0);

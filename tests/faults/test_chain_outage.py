@@ -42,7 +42,7 @@ from tests.utils.scenario import (
 
 VR, FIELDS = "vehicle.registration", ("plate_no", "status")
 CLIENTS = 4
-BOUND = 300
+BOUND = 1000
 
 
 @pytest.fixture
@@ -66,9 +66,10 @@ def test_chain_node_stopped_under_load_fails_closed_at_the_bound_and_recovers(
         database_url=db_url,
         port=free_port(),
         max_backlog=BOUND,
-        # Batches large enough for anchoring to keep up with the load while the node runs:
-        # the bound must be reached because the node is gone, not because batches are small.
-        batch_size=64,
+        # The default batch size: anchoring keeps up with the load while the node runs (an
+        # anchor cycle takes 0.15-0.35 s on a busy 2-core machine; batches of 16 or 64 fall
+        # behind), so the bound is reached because the node is gone.
+        batch_size=256,
         batch_max_age_s=0.2,
         chain_timeout_s=2.0,
     )
@@ -81,7 +82,8 @@ def test_chain_node_stopped_under_load_fails_closed_at_the_bound_and_recovers(
         load.wait_for("OK", 0.0, 30)
         time.sleep(1.5)
         before = health(proc)
-        assert before["ok"] and before["unanchored"] < BOUND // 2, before
+        # Room left under the bound: it is reached because the node is gone.
+        assert before["ok"] and before["unanchored"] <= BOUND - 200, before
 
         stopping = time.monotonic()
         own_node.stop()

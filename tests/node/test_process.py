@@ -152,3 +152,25 @@ def test_status_reports_a_stopped_node(tmp_path: Path) -> None:
     status = node.status()
     assert status["running"] is False
     assert status["pid"] is None
+
+
+def test_a_client_holding_a_connection_open_does_not_stall_a_graceful_stop(
+    node: HardhatNode,
+) -> None:
+    # A request whose headers never end keeps its connection busy: server.close() alone
+    # would wait for it until the stop timeout and the node would then be SIGKILLed.
+    host, port = node.rpc_url.removeprefix("http://").split(":")
+    held = socket.create_connection((host, int(port)))
+    held.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n")
+    w3, address = _fill(node, txs=2)
+    before = _snapshot(w3, address)
+    try:
+        started = time.monotonic()
+        node.stop()
+        took = time.monotonic() - started
+    finally:
+        held.close()
+    assert took < node.settings.stop_timeout - 2, took
+    assert node.log_file.read_text().rstrip().endswith("stopped")  # not SIGKILLed
+    node.start()
+    assert _snapshot(w3, address) == before
