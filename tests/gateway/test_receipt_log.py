@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from quancheng.protocol import refusals as r
 from quancheng_gateway.db import create_gateway_engine, init_schema
-from quancheng_gateway.receipt_log import GroupCommitter, _Pending
+from quancheng_gateway.receipt_log import GroupCommitter, _Pending, init_log
 from tests.utils.receipts import commit, committer, draft, grant, reserve
 
 G = grant(7)
@@ -66,3 +67,30 @@ def test_a_request_id_is_stored_once_even_within_one_group(log: GroupCommitter) 
     assert stored.receipt.log_index == 0
     with pytest.raises(r.ReplayedRequest):
         reserve(log, "r-1", G)
+
+
+def test_a_database_from_before_the_anchored_floor_column_is_upgraded(tmp_path: Path) -> None:
+    # An earlier build's log_head had no anchored_upto: added at start (0), then brought up
+    # to the anchored batches, or the writer would see every receipt as unanchored.
+    engine = create_gateway_engine(f"sqlite:///{tmp_path / 'gw.db'}")
+    try:
+        init_schema(engine)
+        init_log(engine)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE log_head SET next_index = 40"))
+            for seq, status in enumerate(["done", "anchored", "created"]):
+                conn.execute(
+                    text(
+                        "INSERT INTO batches (seq, first_index, size, root, prev_root, status,"
+                        " created_at_ms, signature) VALUES (:s, :f, 10, '0x', '0x', :st, 0, '')"
+                    ),
+                    {"s": seq, "f": seq * 10, "st": status},
+                )
+            conn.execute(text("ALTER TABLE log_head DROP COLUMN anchored_upto"))
+        init_schema(engine)
+        init_log(engine)
+        with engine.connect() as conn:
+            row = conn.execute(text("SELECT next_index, anchored_upto FROM log_head")).one()
+        assert tuple(row) == (40, 20)
+    finally:
+        engine.dispose()

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
@@ -81,9 +81,21 @@ def create_data_engine(url: str) -> Engine:
     return _server_engine(url)
 
 
+#: Columns added to existing tables since their first release: ``create_all`` creates
+#: missing tables only, so these are added to a database an earlier build created.
+_ADDED_COLUMNS: dict[tuple[str, str], str] = {
+    ("log_head", "anchored_upto"): "BIGINT NOT NULL DEFAULT 0",
+}
+
+
 def init_schema(engine: Engine) -> None:
-    """Create the gateway's tables if missing."""
+    """Create the gateway's tables if missing, and add columns later builds introduced."""
     SQLModel.metadata.create_all(engine)
+    with engine.begin() as conn:
+        inspector = inspect(conn)
+        for (table, column), ddl in _ADDED_COLUMNS.items():
+            if column not in {c["name"] for c in inspector.get_columns(table)}:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
 
 
 def lock_file(engine: Engine, name: str) -> Path | None:

@@ -112,9 +112,14 @@ class _Pending:
 
 
 def init_log(engine: Engine) -> None:
-    """Create the log's head row (and served counts) if missing, from the receipts stored."""
+    """Create the log's head row (and served counts) if missing, from the receipts stored.
+
+    An existing head's anchored floor is brought up to the batches' (it only moves forward):
+    a column added to a database an earlier build created starts at 0.
+    """
     with engine.begin() as conn:
         if conn.execute(select(HEAD.c.next_index).where(HEAD.c.key == _KEY)).first():
+            set_anchored_upto(conn, anchored_upto(conn))
             return
     try:
         with engine.begin() as conn:
