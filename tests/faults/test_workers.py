@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from quancheng_gateway.core.config import GatewaySettings, SettingsError
 from quancheng_gateway.process import GatewayProcess
@@ -122,3 +123,47 @@ def test_several_workers_need_the_providers_key(sc: Scenario) -> None:
     values.update(workers=2, sm2_key_pem=None, sm2_key_file=None, environment="development")
     with pytest.raises(SettingsError, match="QC_GW_WORKERS"):
         GatewaySettings(**values)
+
+
+def _scrape(url: str) -> dict[str, float]:
+    """One scrape on a new connection (it may reach either worker): sample name → value."""
+    text = httpx.get(url + "/metrics", timeout=10).text
+    return {
+        s.name + "".join(f"|{v}" for v in s.labels.values()): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+
+
+@pytest.mark.slow
+def test_metrics_of_several_workers_are_the_gateways_totals(sc: Scenario, tmp_path: Path) -> None:
+    grant = active_grant(sc, sc.subjects[0], {VR: FIELDS}, max_uses=5000)
+    db = tmp_path / "gw.db"
+    settings = gateway_settings(sc, database_url=f"sqlite:///{db}", port=free_port(), workers=2)
+    proc = GatewayProcess(settings, log_file=tmp_path / "gateway.log")
+    proc.start()
+    try:
+        wait_until(lambda: len(_workers(proc)) == 2, 20, "two workers")
+        synced(sc, proc)
+        sent = 60
+
+        def once(_: int) -> int:  # a new connection each time: the kernel spreads them
+            signed = signed_request(sc.consumer, grant, VR, FIELDS)
+            with httpx.Client(timeout=20) as client:
+                return post(client, proc.url, signed).status or 0
+
+        with ThreadPoolExecutor(CLIENTS) as pool:
+            assert set(pool.map(once, range(sent))) == {200}
+        with httpx.Client(timeout=20) as client:  # one refusal, counted by its code
+            replay = signed_request(sc.consumer, grant, VR, FIELDS)
+            assert post(client, proc.url, replay).code == "OK"
+            assert post(client, proc.url, replay).code == "REPLAYED_REQUEST"
+        for _ in range(8):
+            figures = _scrape(proc.url)
+            assert figures["qc_gateway_queries_total|OK"] == sent + 1, figures
+            assert figures["qc_gateway_queries_total|REPLAYED_REQUEST"] == 1
+            assert figures["qc_gateway_receipts_total"] == sent + 1
+            assert figures["qc_gateway_query_seconds_count|ok"] == sent + 1
+            assert figures["qc_gateway_view_block"] >= 1
+    finally:
+        proc.stop()

@@ -2,20 +2,45 @@
 
 With ``QC_GW_WORKERS`` > 1, uvicorn runs that many worker processes on the port, each a
 whole gateway on the same database: they share the receipt log as replicas do (see
-docs/deployment.md, "Gateway replicas"), and one of them anchors at a time.
+docs/deployment.md, "Gateway replicas"), and one of them anchors at a time. Their metrics
+are shared through prometheus_client's multiprocess files, so ``/metrics`` answers for the
+whole gateway whichever worker serves it (``PROMETHEUS_MULTIPROC_DIR`` if set, else a
+temporary directory; emptied at start).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
 import uvicorn
 
 from quancheng_gateway.core.config import GatewaySettings
+from quancheng_gateway.metrics import MULTIPROC_ENV
 
 FACTORY = "quancheng_gateway.main:app_from_env"
 
 
 def main() -> None:
     settings = GatewaySettings()  # type: ignore[call-arg]  # refuses bad settings at once
+    if settings.workers <= 1:
+        return _serve(settings)
+    given = os.environ.get(MULTIPROC_ENV)
+    shared = Path(given) if given else Path(tempfile.mkdtemp(prefix="qc-gw-metrics-"))
+    shared.mkdir(parents=True, exist_ok=True)
+    for stale in shared.glob("*.db"):  # values of an earlier run would be added in
+        stale.unlink()
+    os.environ[MULTIPROC_ENV] = str(shared)  # before the workers start (and import)
+    try:
+        _serve(settings)
+    finally:
+        if not given:
+            shutil.rmtree(shared, ignore_errors=True)
+
+
+def _serve(settings: GatewaySettings) -> None:
     uvicorn.run(
         FACTORY,
         factory=True,

@@ -1,10 +1,60 @@
-"""Prometheus metrics of one gateway (its own registry, so tests can run several)."""
+"""Prometheus metrics of one gateway (its own registry, so tests can run several).
+
+With several worker processes (``QC_GW_WORKERS``) a scrape reaches one of them, so the
+workers keep their values in prometheus_client's multiprocess files (the directory in
+``PROMETHEUS_MULTIPROC_DIR``, set by ``python -m quancheng_gateway`` before the workers start)
+and every scrape adds them up: counters and histograms are the gateway's totals (a worker that
+died still counts), gauges the value the worker answering the scrape has just refreshed.
+"""
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+import os
+import re
+from pathlib import Path
+from typing import Final
 
-__all__ = ["GatewayMetrics"]
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+__all__ = ["MULTIPROC_ENV", "GatewayMetrics", "shared_dir"]
+
+#: prometheus_client reads it when it is imported: the workers must inherit it.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+#: Gauges read the newest value among live workers (each scrape refreshes the answering one's).
+_GAUGE_MODE: Final = "livemostrecent"
+_LIVE_FILE = re.compile(r"^gauge_live\w+_(\d+)\.db$")
+
+
+def shared_dir() -> Path | None:
+    """The multiprocess directory, when the workers share their metrics through one."""
+    value = os.environ.get(MULTIPROC_ENV)
+    return Path(value) if value else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _forget_dead_workers(path: Path) -> None:
+    """Drop the live gauges of workers that are gone (their counters stay in the totals)."""
+    for file in path.glob("gauge_live*.db"):
+        match = _LIVE_FILE.match(file.name)
+        if match and not _alive(int(match.group(1))):
+            multiprocess.mark_process_dead(int(match.group(1)), str(path))  # type: ignore[no-untyped-call]
+
 
 _LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
@@ -31,7 +81,10 @@ class GatewayMetrics:
         self.receipts = Counter("qc_gateway_receipts", "Receipts committed", registry=r)
         self.commit_groups = Counter("qc_gateway_commit_groups", "Group commits", registry=r)
         self.backlog = Gauge(
-            "qc_gateway_unanchored_receipts", "Receipts not anchored yet", registry=r
+            "qc_gateway_unanchored_receipts",
+            "Receipts not anchored yet",
+            registry=r,
+            multiprocess_mode=_GAUGE_MODE,
         )
         self.batches = Counter("qc_gateway_batches_anchored", "Batches anchored", registry=r)
         self.anchored = Counter("qc_gateway_receipts_anchored", "Receipts anchored", registry=r)
@@ -39,10 +92,28 @@ class GatewayMetrics:
             "qc_gateway_view_lag_seconds",
             "Seconds since the view confirmed the chain head",
             registry=r,
+            multiprocess_mode=_GAUGE_MODE,
         )
-        self.view_block = Gauge("qc_gateway_view_block", "Last block in the view", registry=r)
-        self.chain_head = Gauge("qc_gateway_chain_head", "Chain head seen", registry=r)
+        self.view_block = Gauge(
+            "qc_gateway_view_block",
+            "Last block in the view",
+            registry=r,
+            multiprocess_mode=_GAUGE_MODE,
+        )
+        self.chain_head = Gauge(
+            "qc_gateway_chain_head", "Chain head seen", registry=r, multiprocess_mode=_GAUGE_MODE
+        )
 
     def observe(self, outcome: str, seconds: float) -> None:
         self.queries.labels(outcome=outcome).inc()
         self.latency.labels(outcome_class="ok" if outcome == "OK" else "refused").observe(seconds)
+
+    def exposition(self) -> bytes:
+        """The text a scrape gets: this process's registry, or every worker's added up."""
+        path = shared_dir()
+        if path is None:
+            return generate_latest(self.registry)
+        _forget_dead_workers(path)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry, path=str(path))  # type: ignore[no-untyped-call]
+        return generate_latest(registry)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
 from quancheng_gateway.api.deps import GatewayDep
@@ -63,6 +63,6 @@ def healthz(gateway: GatewayDep) -> Any:
 
 @router.get("/metrics", response_class=Response)
 def metrics(gateway: GatewayDep) -> Response:
-    """Prometheus metrics."""
+    """Prometheus metrics (with several workers, all of them added up)."""
     gateway.refresh_gauges()
-    return Response(generate_latest(gateway.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(gateway.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
