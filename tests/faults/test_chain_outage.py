@@ -81,9 +81,10 @@ def test_chain_node_stopped_under_load_fails_closed_at_the_bound_and_recovers(
         load.start()
         load.wait_for("OK", 0.0, 30)
         time.sleep(1.5)
+        # Stop the node at a moment with room under the bound (anchoring keeps up, but a
+        # batch in flight makes the backlog swing): the bound is reached because it is gone.
+        wait_until(lambda: health(proc)["unanchored"] <= BOUND - 200, 30, "room under the bound")
         before = health(proc)
-        # Room left under the bound: it is reached because the node is gone.
-        assert before["ok"] and before["unanchored"] <= BOUND - 200, before
 
         stopping = time.monotonic()
         own_node.stop()
