@@ -108,6 +108,13 @@ def build(n: int) -> tuple[ChainEvidence, ReceiptLog]:
             sm2PublicKey=_hex(keys[code].public_key().to_bytes()),
         )
     ev.add(
+        "ConsortiumRegistry",
+        "IdentityAuthorityGranted",
+        T0,
+        institutionId=_hex(code32("committee.a")),
+        proposalId=1,
+    )
+    ev.add(
         "DataCatalogue",
         "ResourceRegistered",
         T0,

@@ -316,7 +316,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         print(f"node raw tx rate: {tx_rate:.0f} tx/s")
         sc = build_scenario(node.rpc_url, keys[0], work, people=60 if args.quick else 300)
         subjects = sc.subjects[: 5 if args.quick else 20]
-        docs = [active_grant(sc, s, {VR: FIELDS}, max_uses=2**32 - 1) for s in subjects]
+        docs = [active_grant(sc, s, {VR: FIELDS}, max_uses=100_000) for s in subjects]
         settings = gateway_settings(
             sc, database_url=f"sqlite:///{work / 'gw.db'}", port=free_port()
         )

@@ -5,7 +5,7 @@ import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 
 import {IConsortiumRegistry} from "./interfaces/IConsortiumRegistry.sol";
-import {Sm2PublicKeys} from "./Sm2PublicKeys.sol";
+import {Sm2} from "./crypto/Sm2.sol";
 
 /**
  * @title ConsortiumRegistry
@@ -21,6 +21,9 @@ contract ConsortiumRegistry is AccessControl, IConsortiumRegistry {
     bytes32 public constant CONSUMER_ROLE = keccak256("CONSUMER_ROLE");
     bytes32 public constant AUDITOR_ROLE = keccak256("AUDITOR_ROLE");
     bytes32 public constant COMMITTEE_ROLE = keccak256("COMMITTEE_ROLE");
+    /// @notice Held by the institution(s) the committee voted identity authority (real-name checks,
+    /// owner key bindings), on top of their membership role, while they are ACTIVE.
+    bytes32 public constant IDENTITY_AUTHORITY_ROLE = keccak256("IDENTITY_AUTHORITY_ROLE");
 
     uint64 private immutable _votingPeriod;
 
@@ -32,6 +35,7 @@ contract ConsortiumRegistry is AccessControl, IConsortiumRegistry {
     uint256 private _proposalCount;
     uint256 private _threshold;
     uint256 private _committeeSize;
+    mapping(bytes32 institutionId => bool authority) private _identityAuthorities;
 
     /**
      * @param founders The founding committee, admitted ACTIVE with the COMMITTEE role.
@@ -115,6 +119,14 @@ contract ConsortiumRegistry is AccessControl, IConsortiumRegistry {
     }
 
     /// @inheritdoc IConsortiumRegistry
+    function proposeIdentityAuthority(bytes32 institutionId, bool grant) external returns (uint256 proposalId) {
+        bytes32 proposerId = _requireCommittee(msg.sender);
+        ProposalAction action = grant ? ProposalAction.GRANT_IDENTITY_AUTHORITY : ProposalAction.REVOKE_IDENTITY_AUTHORITY;
+        _checkIdentityAuthorityChange(institutionId, grant);
+        return _openProposal(_newProposal(action, institutionId, proposerId));
+    }
+
+    /// @inheritdoc IConsortiumRegistry
     function vote(uint256 proposalId) external {
         bytes32 memberId = _requireCommittee(msg.sender);
         Proposal storage p = _openProposalAt(proposalId);
@@ -158,6 +170,31 @@ contract ConsortiumRegistry is AccessControl, IConsortiumRegistry {
         if (inst.status != InstitutionStatus.ACTIVE) {
             revert ConsortiumRegistryInstitutionNotActive(institutionId, inst.status);
         }
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function requireIdentityAuthority(address account) external view returns (bytes32 institutionId) {
+        institutionId = _accounts[account];
+        if (institutionId == bytes32(0)) revert ConsortiumRegistryUnknownAccount(account);
+        Institution storage inst = _institutions[institutionId];
+        if (!_identityAuthorities[institutionId]) revert ConsortiumRegistryNotIdentityAuthority(institutionId);
+        if (inst.status != InstitutionStatus.ACTIVE) {
+            revert ConsortiumRegistryInstitutionNotActive(institutionId, inst.status);
+        }
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function isIdentityAuthority(bytes32 institutionId) external view returns (bool) {
+        return _identityAuthorities[institutionId]
+            && _institutions[institutionId].status == InstitutionStatus.ACTIVE;
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function requireMember(address account) external view returns (bytes32 institutionId) {
+        institutionId = _accounts[account];
+        if (institutionId == bytes32(0)) revert ConsortiumRegistryUnknownAccount(account);
+        InstitutionStatus status = _institutions[institutionId].status;
+        if (status != InstitutionStatus.ACTIVE) revert ConsortiumRegistryInstitutionNotActive(institutionId, status);
     }
 
     /// @inheritdoc IConsortiumRegistry
@@ -215,7 +252,7 @@ contract ConsortiumRegistry is AccessControl, IConsortiumRegistry {
 
     /// @inheritdoc IConsortiumRegistry
     function version() external pure returns (string memory) {
-        return "0.1.0";
+        return "0.2.0";
     }
 
     /// @inheritdoc AccessControl
@@ -284,6 +321,10 @@ contract ConsortiumRegistry is AccessControl, IConsortiumRegistry {
             _checkRemoval(id);
         } else if (action == ProposalAction.ROTATE_KEY) {
             _checkRotation(id, p.sm2PublicKey, p.account);
+        } else if (action == ProposalAction.GRANT_IDENTITY_AUTHORITY) {
+            _checkIdentityAuthorityChange(id, true);
+        } else if (action == ProposalAction.REVOKE_IDENTITY_AUTHORITY) {
+            _checkIdentityAuthorityChange(id, false);
         } else {
             _checkThreshold(p.threshold, _committeeSize);
         }
@@ -298,6 +339,10 @@ contract ConsortiumRegistry is AccessControl, IConsortiumRegistry {
             _remove(id, p.id);
         } else if (action == ProposalAction.ROTATE_KEY) {
             _rotate(id, p.sm2PublicKey, p.account, p.id);
+        } else if (action == ProposalAction.GRANT_IDENTITY_AUTHORITY) {
+            _setIdentityAuthority(id, true, p.id);
+        } else if (action == ProposalAction.REVOKE_IDENTITY_AUTHORITY) {
+            _setIdentityAuthority(id, false, p.id);
         } else {
             uint256 old = _threshold;
             _threshold = p.threshold;
@@ -356,6 +401,7 @@ contract ConsortiumRegistry is AccessControl, IConsortiumRegistry {
         inst.updatedAt = uint64(block.timestamp);
         if (inst.role == Role.COMMITTEE) --_committeeSize;
         _revokeRole(accessRoleOf(inst.role), inst.account);
+        _revokeRole(IDENTITY_AUTHORITY_ROLE, inst.account);
         emit InstitutionSuspended(id, proposalId);
     }
 
@@ -365,6 +411,7 @@ contract ConsortiumRegistry is AccessControl, IConsortiumRegistry {
         inst.updatedAt = uint64(block.timestamp);
         if (inst.role == Role.COMMITTEE) ++_committeeSize;
         _grantRole(accessRoleOf(inst.role), inst.account);
+        if (_identityAuthorities[id]) _grantRole(IDENTITY_AUTHORITY_ROLE, inst.account);
         emit InstitutionReinstated(id, proposalId);
     }
 
@@ -376,7 +423,9 @@ contract ConsortiumRegistry is AccessControl, IConsortiumRegistry {
         if (wasActive) {
             if (inst.role == Role.COMMITTEE) --_committeeSize;
             _revokeRole(accessRoleOf(inst.role), inst.account);
+            _revokeRole(IDENTITY_AUTHORITY_ROLE, inst.account);
         }
+        _identityAuthorities[id] = false;
         emit InstitutionRemoved(id, proposalId);
     }
 
@@ -397,13 +446,42 @@ contract ConsortiumRegistry is AccessControl, IConsortiumRegistry {
                 bytes32 accessRole = accessRoleOf(inst.role);
                 _revokeRole(accessRole, oldAccount);
                 _grantRole(accessRole, newAccount);
+                if (_identityAuthorities[id]) {
+                    _revokeRole(IDENTITY_AUTHORITY_ROLE, oldAccount);
+                    _grantRole(IDENTITY_AUTHORITY_ROLE, newAccount);
+                }
             }
         }
         inst.updatedAt = uint64(block.timestamp);
         emit InstitutionKeyRotated(id, proposalId, oldAccount, inst.account, oldKey, inst.sm2PublicKey);
     }
 
+    function _setIdentityAuthority(bytes32 id, bool grant, uint256 proposalId) private {
+        Institution storage inst = _institutions[id];
+        _identityAuthorities[id] = grant;
+        inst.updatedAt = uint64(block.timestamp);
+        if (grant) {
+            _grantRole(IDENTITY_AUTHORITY_ROLE, inst.account);
+            emit IdentityAuthorityGranted(id, proposalId);
+        } else {
+            _revokeRole(IDENTITY_AUTHORITY_ROLE, inst.account);
+            emit IdentityAuthorityRevoked(id, proposalId);
+        }
+    }
+
     // ----------------------------------------------------------------------------- checks
+
+    /// @dev Granting needs an ACTIVE institution without the authority; revoking one that has it.
+    function _checkIdentityAuthorityChange(bytes32 id, bool grant) private view {
+        Institution storage inst = _checkChangeable(id);
+        bool holds = _identityAuthorities[id];
+        if (grant) {
+            if (inst.status != InstitutionStatus.ACTIVE) revert ConsortiumRegistryInstitutionNotActive(id, inst.status);
+            if (holds) revert ConsortiumRegistryAlreadyIdentityAuthority(id);
+        } else if (!holds) {
+            revert ConsortiumRegistryNotIdentityAuthority(id);
+        }
+    }
 
     function _requireCommittee(address account) private view returns (bytes32) {
         return requireActive(account, Role.COMMITTEE);
@@ -433,7 +511,8 @@ contract ConsortiumRegistry is AccessControl, IConsortiumRegistry {
     }
 
     function _checkFreeKey(bytes memory key) private view {
-        if (!Sm2PublicKeys.isUncompressed(key)) revert ConsortiumRegistryInvalidSm2PublicKey(key);
+        (bool onCurve,,) = Sm2.parsePublicKey(key);
+        if (!onCurve) revert ConsortiumRegistryInvalidSm2PublicKey(key);
         bytes32 bound = _keys[keccak256(key)];
         if (bound != bytes32(0)) revert ConsortiumRegistrySm2KeyBound(key, bound);
     }

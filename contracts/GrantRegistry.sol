@@ -5,24 +5,58 @@ import {IConsortiumRegistry} from "./interfaces/IConsortiumRegistry.sol";
 import {IDataCatalogue} from "./interfaces/IDataCatalogue.sol";
 import {IGrantRegistry} from "./interfaces/IGrantRegistry.sol";
 import {IOwnerRegistry} from "./interfaces/IOwnerRegistry.sol";
+import {ISm2Verifier} from "./interfaces/ISm2Verifier.sol";
 
 /**
  * @title GrantRegistry
- * @notice Owners' grants: requested by consumers, decided by owners (relayed by the identity
- * authority), used under the providers' counters.
+ * @notice Owners' grants: requested by consumers, decided by owners, used under the providers'
+ * counters. The contract verifies every SM2 signature itself (the consumer's over its grant
+ * document, the owner's over the approved document and over each later decision), so whoever
+ * relays a decision gains no power from relaying it.
  */
 contract GrantRegistry is IGrantRegistry {
     IConsortiumRegistry private immutable _registry;
     IDataCatalogue private immutable _catalogue;
     IOwnerRegistry private immutable _owners;
+    ISm2Verifier private immutable _sm2;
 
     mapping(bytes32 grantId => Grant grant) private _grants;
     mapping(bytes32 grantId => StatusChange[] changes) private _history;
+    mapping(bytes32 grantId => uint32 nextSeq) private _decisions;
+    mapping(bytes32 grantId => mapping(bytes32 resourceId => uint32 uses)) private _resourceUses;
 
-    constructor(IConsortiumRegistry registry_, IDataCatalogue catalogue_, IOwnerRegistry owners_) {
+    /// @notice Purpose code of a domain grant (分领域授权) covering every insurance scenario.
+    uint8 public constant DOMAIN_INSURANCE = 100;
+    /// @notice Purpose code of a domain grant covering every credit scenario.
+    uint8 public constant DOMAIN_CREDIT = 101;
+    /// @notice Purpose code of a comprehensive grant (综合授权) covering every scenario.
+    uint8 public constant COMPREHENSIVE = 200;
+    /// @dev Motor, life and medical claims, underwriting: purpose codes 1-4.
+    uint256 private constant _INSURANCE_PURPOSES = (1 << 1) | (1 << 2) | (1 << 3) | (1 << 4);
+    /// @dev SME credit, personal credit, post-loan management: purpose codes 5-7.
+    uint256 private constant _CREDIT_PURPOSES = (1 << 5) | (1 << 6) | (1 << 7);
+
+    /// @notice Most resources one grant may name.
+    uint256 public constant MAX_RESOURCES = 16;
+    /// @notice Largest maxUses a grant may ask for.
+    uint32 public constant MAX_USES = 100_000;
+    /// @notice Longest validity (notAfter - notBefore), and farthest notAfter from now: 1,096 days.
+    uint64 public constant MAX_VALIDITY = 1_096 days;
+    /// @notice Longest data period (dataTo - dataFrom): 30 years of 366 days.
+    uint64 public constant MAX_DATA_PERIOD = 30 * 366 days;
+    /// @dev Largest integer canonical JSON writes exactly (2^53 - 1): the bound of a decision's time.
+    uint64 private constant _MAX_JSON_INT = 2 ** 53 - 1;
+
+    constructor(
+        IConsortiumRegistry registry_,
+        IDataCatalogue catalogue_,
+        IOwnerRegistry owners_,
+        ISm2Verifier sm2_
+    ) {
         _registry = registry_;
         _catalogue = catalogue_;
         _owners = owners_;
+        _sm2 = sm2_;
     }
 
     // ----------------------------------------------------------------- consumer: request
@@ -39,8 +73,12 @@ contract GrantRegistry is IGrantRegistry {
         _checkTerms(terms);
         _checkResources(grantId, terms.resourceIds, terms.purpose);
         if (terms.documentDigest == bytes32(0)) revert GrantRegistryInvalidDocumentDigest(grantId);
-        if (document.length == 0) revert GrantRegistryEmptyDocument(grantId);
+        _checkDocument(grantId, document, terms.documentDigest);
         if (consumerSignature.length == 0) revert GrantRegistryMissingSignature(grantId);
+        bytes memory consumerKey = _registry.getInstitution(consumerId).sm2PublicKey;
+        if (!_sm2.verify(consumerKey, document, consumerSignature)) {
+            revert GrantRegistryInvalidConsumerSignature(grantId, consumerId);
+        }
 
         Grant storage g = _grants[grantId];
         g.grantId = grantId;
@@ -62,59 +100,98 @@ contract GrantRegistry is IGrantRegistry {
         );
     }
 
-    // ------------------------------------ owner actions, relayed by the identity authority
+    // ------------------------------------------ owner decisions, verified here, relayed by anyone
 
     /// @inheritdoc IGrantRegistry
-    function approve(bytes32 grantId, bytes calldata ownerSignature) external {
+    function approve(bytes32 grantId, bytes calldata document, bytes calldata ownerSignature) external {
         (Grant storage g, bytes32 relayerId, GrantStatus current) = _ownerAction(grantId);
         if (current != GrantStatus.PENDING) revert GrantRegistryNotPending(grantId, current);
-        if (ownerSignature.length == 0) revert GrantRegistryMissingSignature(grantId);
+        _checkDocument(grantId, document, g.documentDigest);
+        _checkOwnerSignature(g, document, ownerSignature);
 
         g.ownerSignature = ownerSignature;
+        _decisions[grantId] = 1;
         _setStatus(g, GrantStatus.ACTIVE);
         emit GrantActivated(grantId, relayerId, ownerSignature);
     }
 
     /// @inheritdoc IGrantRegistry
-    function reject(bytes32 grantId, bytes calldata actionDocument, bytes calldata ownerSignature) external {
+    function reject(bytes32 grantId, uint32 seq, uint64 at, bytes calldata ownerSignature) external {
         (Grant storage g, bytes32 relayerId, GrantStatus current) = _ownerAction(grantId);
         if (current != GrantStatus.PENDING) revert GrantRegistryNotPending(grantId, current);
-        _checkSigned(grantId, actionDocument, ownerSignature);
+        bytes memory doc = _checkDecision(g, "reject", seq, at, ownerSignature);
 
         _setStatus(g, GrantStatus.REJECTED);
-        emit GrantRejected(grantId, relayerId, actionDocument, ownerSignature);
+        emit GrantRejected(grantId, relayerId, doc, ownerSignature);
     }
 
     /// @inheritdoc IGrantRegistry
-    function pause(bytes32 grantId, bytes calldata actionDocument, bytes calldata ownerSignature) external {
+    function pause(bytes32 grantId, uint32 seq, uint64 at, bytes calldata ownerSignature) external {
         (Grant storage g, bytes32 relayerId, GrantStatus current) = _ownerAction(grantId);
         if (current != GrantStatus.ACTIVE) revert GrantRegistryNotActive(grantId, current);
-        _checkSigned(grantId, actionDocument, ownerSignature);
+        bytes memory doc = _checkDecision(g, "pause", seq, at, ownerSignature);
 
         _setStatus(g, GrantStatus.PAUSED);
-        emit GrantPaused(grantId, relayerId, actionDocument, ownerSignature);
+        emit GrantPaused(grantId, relayerId, doc, ownerSignature);
     }
 
     /// @inheritdoc IGrantRegistry
-    function resume(bytes32 grantId, bytes calldata actionDocument, bytes calldata ownerSignature) external {
+    function resume(bytes32 grantId, uint32 seq, uint64 at, bytes calldata ownerSignature) external {
         (Grant storage g, bytes32 relayerId, GrantStatus current) = _ownerAction(grantId);
         if (current != GrantStatus.PAUSED) revert GrantRegistryNotPaused(grantId, current);
-        _checkSigned(grantId, actionDocument, ownerSignature);
+        bytes memory doc = _checkDecision(g, "resume", seq, at, ownerSignature);
 
         _setStatus(g, GrantStatus.ACTIVE);
-        emit GrantResumed(grantId, relayerId, actionDocument, ownerSignature);
+        emit GrantResumed(grantId, relayerId, doc, ownerSignature);
     }
 
     /// @inheritdoc IGrantRegistry
-    function revoke(bytes32 grantId, bytes calldata actionDocument, bytes calldata ownerSignature) external {
+    function revoke(bytes32 grantId, uint32 seq, uint64 at, bytes calldata ownerSignature) external {
         (Grant storage g, bytes32 relayerId, GrantStatus current) = _ownerAction(grantId);
         if (current != GrantStatus.ACTIVE && current != GrantStatus.PAUSED) {
             revert GrantRegistryNotRevocable(grantId, current);
         }
-        _checkSigned(grantId, actionDocument, ownerSignature);
+        bytes memory doc = _checkDecision(g, "revoke", seq, at, ownerSignature);
 
         _setStatus(g, GrantStatus.REVOKED);
-        emit GrantRevoked(grantId, relayerId, actionDocument, ownerSignature);
+        emit GrantRevoked(grantId, relayerId, doc, ownerSignature);
+    }
+
+    /// @inheritdoc IGrantRegistry
+    function purposesOf(uint8 purpose) public pure returns (uint256) {
+        if (purpose == 0) return 0;
+        if (purpose < DOMAIN_INSURANCE) return uint256(1) << purpose;
+        if (purpose == DOMAIN_INSURANCE) return _INSURANCE_PURPOSES;
+        if (purpose == DOMAIN_CREDIT) return _CREDIT_PURPOSES;
+        if (purpose == COMPREHENSIVE) return _INSURANCE_PURPOSES | _CREDIT_PURPOSES;
+        return 0;
+    }
+
+    /// @inheritdoc IGrantRegistry
+    function tierOf(uint8 purpose) external pure returns (GrantTier) {
+        if (purpose == 0 || purposesOf(purpose) == 0) return GrantTier.NONE;
+        if (purpose < DOMAIN_INSURANCE) return GrantTier.SCENARIO;
+        if (purpose == COMPREHENSIVE) return GrantTier.COMPREHENSIVE;
+        return GrantTier.DOMAIN;
+    }
+
+    /// @inheritdoc IGrantRegistry
+    function usesOf(bytes32 grantId, bytes32 resourceId) external view returns (uint32) {
+        return _resourceUses[grantId][resourceId];
+    }
+
+    /// @inheritdoc IGrantRegistry
+    function decisionSeq(bytes32 grantId) external view returns (uint32) {
+        return _decisions[grantId];
+    }
+
+    /// @inheritdoc IGrantRegistry
+    function decisionDocument(bytes32 grantId, string calldata action, uint32 seq, uint64 at)
+        external
+        view
+        returns (bytes memory)
+    {
+        return _decisionDocument(action, _grantAt(grantId), seq, at);
     }
 
     // ------------------------------------------------------------------ provider: uses
@@ -187,8 +264,13 @@ contract GrantRegistry is IGrantRegistry {
     }
 
     /// @inheritdoc IGrantRegistry
+    function sm2Verifier() external view returns (ISm2Verifier) {
+        return _sm2;
+    }
+
+    /// @inheritdoc IGrantRegistry
     function version() external pure returns (string memory) {
-        return "0.1.0";
+        return "0.2.0";
     }
 
     // ---------------------------------------------------------------------------- internals
@@ -199,13 +281,14 @@ contract GrantRegistry is IGrantRegistry {
         _history[g.grantId].push(StatusChange({at: uint64(block.timestamp), status: status}));
     }
 
-    /// @dev The relaying committee member, the grant and its current (derived) status.
+    /// @dev The relaying member (any ACTIVE one: the owner's signature carries the decision), the
+    /// grant and its current (derived) status.
     function _ownerAction(bytes32 grantId)
         private
         view
         returns (Grant storage g, bytes32 relayerId, GrantStatus current)
     {
-        relayerId = _registry.requireActive(msg.sender, IConsortiumRegistry.Role.COMMITTEE);
+        relayerId = _registry.requireMember(msg.sender);
         g = _grantAt(grantId);
         current = statusOf(grantId);
     }
@@ -219,17 +302,30 @@ contract GrantRegistry is IGrantRegistry {
         (bytes32 resourceProvider,,) = _catalogue.lookup(resourceId);
         if (resourceProvider != providerId) revert GrantRegistryNotResourceProvider(resourceId, providerId);
         if (count == 0) revert GrantRegistryZeroCount(grantId);
-        uint32 uses = g.uses;
-        if (uint256(uses) + count > g.maxUses) revert GrantRegistryUsesExceeded(grantId, uses, count, g.maxUses);
-
-        uses += count;
-        g.uses = uses;
-        g.updatedAt = uint64(block.timestamp);
-        emit GrantUsesRecorded(grantId, resourceId, providerId, count, uses);
-        if (uses == g.maxUses) {
-            _setStatus(g, GrantStatus.EXHAUSTED);
-            emit GrantExhausted(grantId, uses);
+        // maxUses is a budget per resource: each resource has one provider, which alone counts
+        // its uses, so no two providers can together exceed what the owner granted.
+        uint32 used = _resourceUses[grantId][resourceId];
+        if (uint256(used) + count > g.maxUses) {
+            revert GrantRegistryUsesExceeded(grantId, resourceId, used, count, g.maxUses);
         }
+
+        used += count;
+        _resourceUses[grantId][resourceId] = used;
+        g.uses += count;
+        g.updatedAt = uint64(block.timestamp);
+        emit GrantUsesRecorded(grantId, resourceId, providerId, count, used);
+        if (used == g.maxUses && _allResourcesSpent(g)) {
+            _setStatus(g, GrantStatus.EXHAUSTED);
+            emit GrantExhausted(grantId, g.uses);
+        }
+    }
+
+    function _allResourcesSpent(Grant storage g) private view returns (bool) {
+        uint256 n = g.resourceIds.length;
+        for (uint256 i = 0; i < n; ++i) {
+            if (_resourceUses[g.grantId][g.resourceIds[i]] < g.maxUses) return false;
+        }
+        return true;
     }
 
     function _grantAt(bytes32 grantId) private view returns (Grant storage g) {
@@ -244,18 +340,103 @@ contract GrantRegistry is IGrantRegistry {
     }
 
     function _checkTerms(GrantRequest calldata terms) private view {
-        if (terms.purpose == 0) revert GrantRegistryInvalidPurpose(terms.purpose);
+        if (purposesOf(terms.purpose) == 0) revert GrantRegistryInvalidPurpose(terms.purpose);
         if (terms.notBefore >= terms.notAfter) revert GrantRegistryInvalidValidity(terms.notBefore, terms.notAfter);
         if (terms.notAfter <= block.timestamp) {
             revert GrantRegistryValidityEnded(terms.notAfter, uint64(block.timestamp));
         }
         if (terms.dataFrom > terms.dataTo) revert GrantRegistryInvalidDataPeriod(terms.dataFrom, terms.dataTo);
         if (terms.maxUses == 0) revert GrantRegistryZeroMaxUses(terms.grantId);
+        _checkBound(terms.grantId, "maxUses", terms.maxUses, MAX_USES);
+        _checkBound(terms.grantId, "validity", terms.notAfter - terms.notBefore, MAX_VALIDITY);
+        _checkBound(terms.grantId, "notAfter", terms.notAfter - block.timestamp, MAX_VALIDITY);
+        _checkBound(terms.grantId, "dataPeriod", terms.dataTo - terms.dataFrom, MAX_DATA_PERIOD);
+    }
+
+    function _checkBound(bytes32 grantId, bytes32 term, uint256 value, uint256 limit) private pure {
+        if (value > limit) revert GrantRegistryTermsOutOfBounds(grantId, term, value, limit);
+    }
+
+    function _checkDocument(bytes32 grantId, bytes calldata document, bytes32 digest) private view {
+        if (document.length == 0) revert GrantRegistryEmptyDocument(grantId);
+        bytes32 actual = _sm2.sm3(document);
+        if (actual != digest) revert GrantRegistryDocumentDigestMismatch(grantId, digest, actual);
+    }
+
+    /// @dev The owner's current attested key must have signed `message`.
+    function _checkOwnerSignature(Grant storage g, bytes memory message, bytes calldata signature) private view {
+        if (signature.length == 0) revert GrantRegistryMissingSignature(g.grantId);
+        IOwnerRegistry.Owner memory owner = _owners.getOwner(g.ownerPseudonym);
+        if (owner.keyVersion == 0) revert GrantRegistryOwnerNotAttested(g.ownerPseudonym);
+        if (owner.revoked) revert GrantRegistryOwnerRevoked(g.ownerPseudonym);
+        if (!_sm2.verify(owner.sm2PublicKey, message, signature)) {
+            revert GrantRegistryInvalidOwnerSignature(g.grantId, g.ownerPseudonym, owner.keyVersion);
+        }
+    }
+
+    /// @dev A decision is the next in the grant's sequence and signed by the owner; returns the
+    /// canonical decision document that was signed, and advances the sequence.
+    function _checkDecision(Grant storage g, string memory action, uint32 seq, uint64 at, bytes calldata signature)
+        private
+        returns (bytes memory doc)
+    {
+        uint32 expected = _decisions[g.grantId];
+        if (seq != expected) revert GrantRegistryStaleDecision(g.grantId, expected, seq);
+        if (at > _MAX_JSON_INT) revert GrantRegistryInvalidDecisionTime(g.grantId, at);
+        doc = _decisionDocument(action, g, seq, at);
+        _checkOwnerSignature(g, doc, signature);
+        _decisions[g.grantId] = expected + 1;
+    }
+
+    /// @dev The canonical (RFC 8785) JSON of a decision: keys sorted, no spaces, lower-case hex.
+    function _decisionDocument(string memory action, Grant storage g, uint32 seq, uint64 at)
+        private
+        view
+        returns (bytes memory)
+    {
+        return abi.encodePacked(
+            '{"action":"',
+            action,
+            '","at":',
+            _decimal(at),
+            ',"document_digest":"',
+            _hex32(g.documentDigest),
+            '","grant_id":"',
+            _hex32(g.grantId),
+            '","seq":',
+            _decimal(seq),
+            ',"type":"quancheng.grant-action/2"}'
+        );
+    }
+
+    /// @dev "0x" and 64 lower-case hex digits.
+    function _hex32(bytes32 value) private pure returns (bytes memory out) {
+        out = new bytes(66);
+        out[0] = "0";
+        out[1] = "x";
+        bytes16 digits = "0123456789abcdef";
+        for (uint256 i = 0; i < 32; ++i) {
+            uint8 b = uint8(value[i]);
+            out[2 + 2 * i] = digits[b >> 4];
+            out[3 + 2 * i] = digits[b & 0x0f];
+        }
+    }
+
+    /// @dev The decimal digits of `value`, as JSON writes an integer.
+    function _decimal(uint256 value) private pure returns (bytes memory out) {
+        uint256 len = 1;
+        for (uint256 v = value; v >= 10; v /= 10) ++len;
+        out = new bytes(len);
+        for (uint256 i = len; i > 0; --i) {
+            out[i - 1] = bytes1(uint8(48 + (value % 10)));
+            value /= 10;
+        }
     }
 
     function _checkResources(bytes32 grantId, bytes32[] calldata resourceIds, uint8 purpose) private view {
         uint256 n = resourceIds.length;
         if (n == 0) revert GrantRegistryNoResources(grantId);
+        _checkBound(grantId, "resources", n, MAX_RESOURCES);
         for (uint256 i = 0; i < n; ++i) {
             bytes32 resourceId = resourceIds[i];
             for (uint256 j = 0; j < i; ++j) {
@@ -264,7 +445,7 @@ contract GrantRegistry is IGrantRegistry {
             (bytes32 providerId, bool active, uint256 allowedPurposes) = _catalogue.lookup(resourceId);
             if (providerId == bytes32(0)) revert GrantRegistryUnknownResource(resourceId);
             if (!active) revert GrantRegistryResourceInactive(resourceId);
-            if ((allowedPurposes >> purpose) & 1 == 0) revert GrantRegistryPurposeNotAllowed(resourceId, purpose);
+            if (allowedPurposes & purposesOf(purpose) == 0) revert GrantRegistryPurposeNotAllowed(resourceId, purpose);
         }
     }
 
@@ -274,13 +455,5 @@ contract GrantRegistry is IGrantRegistry {
             if (g.resourceIds[i] == resourceId) return;
         }
         revert GrantRegistryResourceNotInGrant(g.grantId, resourceId);
-    }
-
-    function _checkSigned(bytes32 grantId, bytes calldata actionDocument, bytes calldata ownerSignature)
-        private
-        pure
-    {
-        if (actionDocument.length == 0) revert GrantRegistryEmptyDocument(grantId);
-        if (ownerSignature.length == 0) revert GrantRegistryMissingSignature(grantId);
     }
 }

@@ -3,22 +3,26 @@ pragma solidity 0.8.30;
 
 import {IConsortiumRegistry} from "./interfaces/IConsortiumRegistry.sol";
 import {IOwnerRegistry} from "./interfaces/IOwnerRegistry.sol";
-import {Sm2PublicKeys} from "./Sm2PublicKeys.sol";
+import {ISm2Verifier} from "./interfaces/ISm2Verifier.sol";
 
 /**
  * @title OwnerRegistry
- * @notice Owner SM2 keys bound to keyed pseudonyms by the identity authority.
+ * @notice Owner SM2 keys bound to keyed pseudonyms by an identity authority: an institution the
+ * committee voted into that role (ConsortiumRegistry.proposeIdentityAuthority). No committee
+ * member, and no other member, can bind, re-bind or revoke an owner's key.
  * @dev A key replaced by a rotation is released; a revoked owner keeps its key bound until a
  * new attestation replaces it.
  */
 contract OwnerRegistry is IOwnerRegistry {
     IConsortiumRegistry private immutable _registry;
+    ISm2Verifier private immutable _sm2;
 
     mapping(bytes32 pseudonym => Owner owner) private _owners;
     mapping(bytes32 keyHash => bytes32 pseudonym) private _keys;
 
-    constructor(IConsortiumRegistry registry_) {
+    constructor(IConsortiumRegistry registry_, ISm2Verifier sm2_) {
         _registry = registry_;
+        _sm2 = sm2_;
     }
 
     /// @inheritdoc IOwnerRegistry
@@ -28,12 +32,16 @@ contract OwnerRegistry is IOwnerRegistry {
         bytes calldata attestationDocument,
         bytes calldata attestation
     ) external {
-        bytes32 attesterId = _registry.requireActive(msg.sender, IConsortiumRegistry.Role.COMMITTEE);
+        bytes32 attesterId = _registry.requireIdentityAuthority(msg.sender);
         if (pseudonym == bytes32(0)) revert OwnerRegistryInvalidPseudonym(pseudonym);
-        if (!Sm2PublicKeys.isUncompressed(sm2PublicKey)) revert OwnerRegistryInvalidSm2PublicKey(sm2PublicKey);
+        if (!_sm2.isValidPublicKey(sm2PublicKey)) revert OwnerRegistryInvalidSm2PublicKey(sm2PublicKey);
         if (attestationDocument.length == 0) revert OwnerRegistryEmptyAttestationDocument(pseudonym);
         if (attestation.length == 0) revert OwnerRegistryEmptyAttestation(pseudonym);
         Owner storage owner = _owners[pseudonym];
+        bytes memory attesterKey = _registry.getInstitution(attesterId).sm2PublicKey;
+        if (!_sm2.verify(attesterKey, attestationDocument, attestation)) {
+            revert OwnerRegistryInvalidAttestation(pseudonym, attesterId);
+        }
         bytes32 keyHash = keccak256(sm2PublicKey);
         _checkKeyAvailable(owner, pseudonym, sm2PublicKey, keyHash);
 
@@ -54,7 +62,7 @@ contract OwnerRegistry is IOwnerRegistry {
 
     /// @inheritdoc IOwnerRegistry
     function revokeAttestation(bytes32 pseudonym, bytes32 reason) external {
-        bytes32 attesterId = _registry.requireActive(msg.sender, IConsortiumRegistry.Role.COMMITTEE);
+        bytes32 attesterId = _registry.requireIdentityAuthority(msg.sender);
         Owner storage owner = _owners[pseudonym];
         if (owner.keyVersion == 0) revert OwnerRegistryUnknownOwner(pseudonym);
         if (owner.revoked) revert OwnerRegistryAlreadyRevoked(pseudonym);
@@ -86,7 +94,7 @@ contract OwnerRegistry is IOwnerRegistry {
 
     /// @inheritdoc IOwnerRegistry
     function version() external pure returns (string memory) {
-        return "0.2.0";
+        return "0.3.0";
     }
 
     /// @dev The key must be free, or be this owner's current key being re-attested after revocation.

@@ -30,6 +30,15 @@ def start_node(state_dir: Path, **overrides: object) -> HardhatNode:
     return node
 
 
+@pytest.fixture(scope="session", autouse=True)
+def evidence_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Consumer clients keep their receipts by default: here, not in the home directory."""
+    directory = tmp_path_factory.mktemp("consumer-evidence")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("QC_EVIDENCE_DIR", str(directory))
+        yield directory
+
+
 @pytest.fixture(scope="session")
 def chain_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
     """One node for the whole session (state persists between tests: use fresh ids)."""

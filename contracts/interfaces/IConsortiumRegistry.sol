@@ -14,11 +14,15 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
  * Identifiers are short ASCII codes packed left-aligned into `bytes32` (for example
  * `bytes32("jinan.bdb")`), so that they stay readable on chain.
  *
- * Trust model for SM2: the EVM has no SM2 precompile. The registry only binds an
- * institution's 65-byte uncompressed SM2 public key (0x04 ‖ x ‖ y) to its chain account; the
- * binding itself is authenticated by the committee vote (secp256k1 transactions). Signatures
- * made with the SM2 key (receipts, anchors, requests) are verified off chain, by gateways and
- * auditors, against the key this registry held at the time.
+ * Trust model for SM2: the registry binds an institution's 65-byte uncompressed SM2 public key
+ * (0x04 ‖ x ‖ y, checked to lie on the curve) to its chain account; the binding itself is
+ * authenticated by the committee vote (secp256k1 transactions). The grant and owner registries
+ * verify SM2 signatures on chain against these keys (consumers' grant requests, identity
+ * authorities' attestations); receipts, anchors and query requests are verified off chain by
+ * gateways, consumers and auditors against the key this registry held at the time.
+ *
+ * The identity authority is not a membership role but an authority the committee votes on top
+ * of one (proposeIdentityAuthority): only its holders may bind owners' keys.
  */
 interface IConsortiumRegistry is IAccessControl {
     /// @notice What an institution does in the consortium.
@@ -46,7 +50,9 @@ interface IConsortiumRegistry is IAccessControl {
         REINSTATE,
         REMOVE,
         ROTATE_KEY,
-        SET_THRESHOLD
+        SET_THRESHOLD,
+        GRANT_IDENTITY_AUTHORITY,
+        REVOKE_IDENTITY_AUTHORITY
     }
 
     /// @notice Lifecycle of a proposal. EXPIRED is derived from the clock, never stored.
@@ -170,6 +176,12 @@ interface IConsortiumRegistry is IAccessControl {
     /// @notice The number of votes a proposal needs changed.
     event ThresholdChanged(uint256 indexed proposalId, uint256 oldThreshold, uint256 newThreshold);
 
+    /// @notice The committee made the institution an identity authority (it alone binds owner keys).
+    event IdentityAuthorityGranted(bytes32 indexed institutionId, uint256 indexed proposalId);
+
+    /// @notice The committee withdrew the institution's identity authority.
+    event IdentityAuthorityRevoked(bytes32 indexed institutionId, uint256 indexed proposalId);
+
     // ----------------------------------------------------------------------------- errors
 
     /// @notice AccessControl's grantRole/revokeRole/renounceRole are disabled: roles follow votes.
@@ -194,7 +206,7 @@ interface IConsortiumRegistry is IAccessControl {
     error ConsortiumRegistryInvalidAccount(address account);
     /// @notice The account is bound to another institution (current or retired).
     error ConsortiumRegistryAccountBound(address account, bytes32 institutionId);
-    /// @notice The key is not 65 bytes starting 0x04.
+    /// @notice The key is not 65 bytes 0x04 ‖ x ‖ y of a point on the SM2 curve.
     error ConsortiumRegistryInvalidSm2PublicKey(bytes sm2PublicKey);
     /// @notice The SM2 key is bound to another institution (current or retired).
     error ConsortiumRegistrySm2KeyBound(bytes sm2PublicKey, bytes32 institutionId);
@@ -220,6 +232,10 @@ interface IConsortiumRegistry is IAccessControl {
     error ConsortiumRegistryAlreadyVoted(uint256 proposalId, bytes32 memberId);
     /// @notice execute() on a proposal that does not have enough valid votes.
     error ConsortiumRegistryNotEnoughVotes(uint256 proposalId, uint256 votes, uint256 threshold);
+    /// @notice The institution is not (or no longer) an identity authority.
+    error ConsortiumRegistryNotIdentityAuthority(bytes32 institutionId);
+    /// @notice The institution is an identity authority already.
+    error ConsortiumRegistryAlreadyIdentityAuthority(bytes32 institutionId);
 
     // ------------------------------------------------------------------------- proposals
 
@@ -258,6 +274,13 @@ interface IConsortiumRegistry is IAccessControl {
     function proposeThreshold(uint256 newThreshold) external returns (uint256 proposalId);
 
     /**
+     * @notice Propose to make an ACTIVE institution an identity authority (`grant`), or to withdraw
+     * that authority (ACTIVE COMMITTEE members only). Only identity authorities attest, re-bind
+     * and revoke owners' keys in the owner registry; no single committee member can.
+     */
+    function proposeIdentityAuthority(bytes32 institutionId, bool grant) external returns (uint256 proposalId);
+
+    /**
      * @notice Vote for a proposal (ACTIVE COMMITTEE members only, once each).
      * @dev Executes the proposal when its valid votes reach the threshold in force at that moment.
      * Votes of members that are no longer ACTIVE COMMITTEE members are not counted.
@@ -290,6 +313,23 @@ interface IConsortiumRegistry is IAccessControl {
 
     /// @notice The AccessControl role that corresponds to `role` (zero for NONE).
     function accessRoleOf(Role role) external pure returns (bytes32);
+
+    /**
+     * @notice The institution id of `account`, if it is an ACTIVE identity authority; reverts
+     * ConsortiumRegistryUnknownAccount, ConsortiumRegistryNotIdentityAuthority or
+     * ConsortiumRegistryInstitutionNotActive otherwise.
+     */
+    function requireIdentityAuthority(address account) external view returns (bytes32 institutionId);
+
+    /// @notice True when the institution holds the identity authority and is ACTIVE.
+    function isIdentityAuthority(bytes32 institutionId) external view returns (bool);
+
+    /**
+     * @notice The institution id of `account` if it is an ACTIVE member of any role; reverts
+     * ConsortiumRegistryUnknownAccount or ConsortiumRegistryInstitutionNotActive otherwise.
+     * @dev Used where relaying confers no power (owner decisions verified on chain).
+     */
+    function requireMember(address account) external view returns (bytes32 institutionId);
 
     /// @notice Number of ACTIVE COMMITTEE members.
     function committeeSize() external view returns (uint256);

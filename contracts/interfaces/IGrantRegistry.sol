@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {IConsortiumRegistry} from "./IConsortiumRegistry.sol";
 import {IDataCatalogue} from "./IDataCatalogue.sol";
 import {IOwnerRegistry} from "./IOwnerRegistry.sol";
+import {ISm2Verifier} from "./ISm2Verifier.sol";
 
 /**
  * @title IGrantRegistry
@@ -12,17 +13,20 @@ import {IOwnerRegistry} from "./IOwnerRegistry.sol";
  *
  * Flow: an ACTIVE CONSUMER requests a grant with the canonical grant document it signed (JCS
  * JSON naming the owner pseudonym, resources and fields, purpose, periods, uses and mode; it
- * holds only pseudonyms and codes) → PENDING. The owner approves, rejects, pauses, resumes or
- * revokes it in the owner portal; the identity authority (an ACTIVE COMMITTEE member running
- * the portal) relays each action on chain with the owner's DER SM2 signature. The use counter
- * is advanced only by the ACTIVE PROVIDER that the catalogue names for the resource used.
+ * holds only pseudonyms and codes) → PENDING. The owner approves (an SM2 signature over that
+ * document), rejects, pauses, resumes or revokes it (an SM2 signature over a decision document
+ * this contract builds itself: `decisionDocument`). Any ACTIVE member may relay a decision. The
+ * use counter is advanced only by the ACTIVE PROVIDER that the catalogue names for the resource.
  *
- * Trust model: the EVM has neither SM2 nor SM3. This contract checks who sends each
- * transaction (consumer, relaying committee member, provider) and the state machine; it
- * stores and emits the SM3 digest of the grant document and the SM2 signatures, which
- * gateways and auditors verify off chain: the consumer's and the owner's signatures over the
- * document (against the consortium registry and the owner registry), the digest against the
- * document emitted in GrantRequested, and the owner's signature over each action document.
+ * Trust model: this contract verifies every SM2 signature itself (GB/T 32918, SM3 with Z_A and the
+ * default user ID, through the Sm2Verifier contract, no precompile): the consumer's over the grant
+ * document against its key in the consortium registry, the SM3 of the document against the
+ * digest in the terms, the owner's over the same document (approve) and over each decision,
+ * against the owner's current attested key. Decisions carry a per-grant sequence number: one that
+ * is not the next (older, already used, or skipped ahead) reverts GrantRegistryStaleDecision, so a
+ * genuine old decision replayed by anyone changes nothing. Whether the document's terms equal the
+ * terms recorded here (the contract does not parse JSON) is checked by the owner's wallet before
+ * it signs and by every gateway and auditor, which refuse a grant whose document and chain differ.
  *
  * A grant never changes once signed: there is no setter for any document field; a change is
  * a new grant. EXPIRED is derived from the clock (block time after notAfter), never stored.
@@ -55,7 +59,8 @@ interface IGrantRegistry {
         bytes32 ownerPseudonym;
         /// @dev The resources granted (catalogue ids); the document names the fields per resource.
         bytes32[] resourceIds;
-        /// @dev Purpose code (1..255) from the purpose catalogue.
+        /// @dev Purpose code from the purpose catalogue: a scenario (1..99), a domain (100, 101) or
+        /// comprehensive (200); see GrantTier.
         uint8 purpose;
         /// @dev Start of the data period (unix seconds, UTC, inclusive).
         uint64 dataFrom;
@@ -65,12 +70,24 @@ interface IGrantRegistry {
         uint64 notBefore;
         /// @dev End of validity (unix seconds); after it the grant is EXPIRED.
         uint64 notAfter;
-        /// @dev Maximum number of uses (> 0); reaching it makes the grant EXHAUSTED.
+        /// @dev Maximum number of uses of each resource (> 0): a budget per resource, so that each
+        /// resource's one provider alone enforces it; the grant is EXHAUSTED when all are spent.
         uint32 maxUses;
         /// @dev RAW fields or DERIVED indicators only.
         GrantMode mode;
         /// @dev SM3 of the canonical grant document.
         bytes32 documentDigest;
+    }
+
+    /// @notice The tier of a grant, fixed by its purpose code (the city's 依场景 / 分领域 / 综合授权):
+    /// SCENARIO codes 1-99 name one scenario; DOMAIN codes (100 insurance, 101 credit) cover every
+    /// scenario of a domain; COMPREHENSIVE (200) covers every scenario. A query always names one
+    /// scenario purpose, which the grant's purpose must cover.
+    enum GrantTier {
+        NONE,
+        SCENARIO,
+        DOMAIN,
+        COMPREHENSIVE
     }
 
     /// @notice A grant as recorded on chain.
@@ -93,9 +110,9 @@ interface IGrantRegistry {
         uint64 notBefore;
         /// @dev End of validity (unix seconds).
         uint64 notAfter;
-        /// @dev Maximum number of uses.
+        /// @dev Maximum number of uses of each resource.
         uint32 maxUses;
-        /// @dev Uses recorded by providers so far.
+        /// @dev Uses recorded by providers so far, over all resources (per resource: usesOf).
         uint32 uses;
         /// @dev RAW or DERIVED.
         GrantMode mode;
@@ -152,12 +169,13 @@ interface IGrantRegistry {
         bytes32 indexed grantId, bytes32 indexed relayerId, bytes actionDocument, bytes ownerSignature
     );
 
-    /// @notice The provider recorded `count` uses of `resourceId`; `uses` is the new total.
+    /// @notice The provider recorded `count` uses of `resourceId`; `uses` is the resource's new total
+    /// under the grant (maxUses is a budget per resource).
     event GrantUsesRecorded(
         bytes32 indexed grantId, bytes32 indexed resourceId, bytes32 indexed providerId, uint32 count, uint32 uses
     );
 
-    /// @notice The grant reached its maximum number of uses.
+    /// @notice Every resource of the grant reached maxUses; `uses` is the total over its resources.
     event GrantExhausted(bytes32 indexed grantId, uint32 uses);
 
     // ----------------------------------------------------------------------------- errors
@@ -172,7 +190,7 @@ interface IGrantRegistry {
     error GrantRegistryOwnerNotAttested(bytes32 ownerPseudonym);
     /// @notice The owner's attestation is revoked.
     error GrantRegistryOwnerRevoked(bytes32 ownerPseudonym);
-    /// @notice The purpose code is 0.
+    /// @notice The purpose code is 0 or outside the catalogue (see purposesOf).
     error GrantRegistryInvalidPurpose(uint8 purpose);
     /// @notice notBefore is not before notAfter.
     error GrantRegistryInvalidValidity(uint64 notBefore, uint64 notAfter);
@@ -190,7 +208,7 @@ interface IGrantRegistry {
     error GrantRegistryUnknownResource(bytes32 resourceId);
     /// @notice The resource is deactivated.
     error GrantRegistryResourceInactive(bytes32 resourceId);
-    /// @notice The resource does not allow the purpose.
+    /// @notice The resource allows none of the scenario purposes the grant's purpose covers.
     error GrantRegistryPurposeNotAllowed(bytes32 resourceId, uint8 purpose);
     /// @notice The document digest is zero.
     error GrantRegistryInvalidDocumentDigest(bytes32 grantId);
@@ -200,6 +218,18 @@ interface IGrantRegistry {
     error GrantRegistryMissingSignature(bytes32 grantId);
     /// @notice Approve or reject on a grant that is not PENDING (status as statusOf reports it).
     error GrantRegistryNotPending(bytes32 grantId, GrantStatus status);
+    /// @notice SM3 of the document is not the digest the grant records (or its terms name).
+    error GrantRegistryDocumentDigestMismatch(bytes32 grantId, bytes32 expected, bytes32 actual);
+    /// @notice The consumer's SM2 signature over the grant document does not verify with its registered key.
+    error GrantRegistryInvalidConsumerSignature(bytes32 grantId, bytes32 consumerId);
+    /// @notice The owner's SM2 signature does not verify with the owner's current attested key.
+    error GrantRegistryInvalidOwnerSignature(bytes32 grantId, bytes32 ownerPseudonym, uint32 keyVersion);
+    /// @notice A decision whose sequence number is not the grant's next one (replayed, used or out of order).
+    error GrantRegistryStaleDecision(bytes32 grantId, uint32 expectedSeq, uint32 seq);
+    /// @notice A decision time that canonical JSON cannot write exactly (above 2^53 - 1).
+    error GrantRegistryInvalidDecisionTime(bytes32 grantId, uint64 at);
+    /// @notice A term exceeds its bound (`term`: "maxUses", "validity", "notAfter", "dataPeriod", "resources").
+    error GrantRegistryTermsOutOfBounds(bytes32 grantId, bytes32 term, uint256 value, uint256 limit);
     /// @notice Pause or use of a grant that is not ACTIVE (status as statusOf reports it).
     error GrantRegistryNotActive(bytes32 grantId, GrantStatus status);
     /// @notice Resume of a grant that is not PAUSED.
@@ -214,8 +244,8 @@ interface IGrantRegistry {
     error GrantRegistryNotResourceProvider(bytes32 resourceId, bytes32 callerId);
     /// @notice A use count of zero.
     error GrantRegistryZeroCount(bytes32 grantId);
-    /// @notice uses + count would exceed maxUses.
-    error GrantRegistryUsesExceeded(bytes32 grantId, uint32 uses, uint32 count, uint32 maxUses);
+    /// @notice The resource's uses under the grant plus count would exceed maxUses (a budget per resource).
+    error GrantRegistryUsesExceeded(bytes32 grantId, bytes32 resourceId, uint32 uses, uint32 count, uint32 maxUses);
     /// @notice The arrays of a batch differ in length.
     error GrantRegistryBatchLengthMismatch(uint256 grantIds, uint256 resourceIds, uint256 counts);
     /// @notice The batch is empty.
@@ -232,29 +262,58 @@ interface IGrantRegistry {
     function request(GrantRequest calldata terms, bytes calldata document, bytes calldata consumerSignature)
         external;
 
-    // ------------------------------------ owner actions, relayed by the identity authority
+    // ------------------------------------------ owner decisions, verified here, relayed by anyone
 
-    /// @notice PENDING → ACTIVE, with the owner's SM2 signature over the grant document.
-    function approve(bytes32 grantId, bytes calldata ownerSignature) external;
+    /**
+     * @notice PENDING → ACTIVE. `document` is the grant document (its SM3 must be the recorded
+     * digest) and `ownerSignature` the owner's DER SM2 signature over it, verified here against the
+     * owner's attested key. Any ACTIVE member may relay. The next decision's sequence is then 1.
+     */
+    function approve(bytes32 grantId, bytes calldata document, bytes calldata ownerSignature) external;
 
-    /// @notice PENDING → REJECTED, with the owner's SM2 signature over `actionDocument`.
-    function reject(bytes32 grantId, bytes calldata actionDocument, bytes calldata ownerSignature) external;
+    /**
+     * @notice PENDING → REJECTED, with the owner's signature over `decisionDocument(grantId, "reject",
+     * seq, at)`; `seq` must be the grant's next decision sequence (`decisionSeq`), 0 for a pending grant.
+     */
+    function reject(bytes32 grantId, uint32 seq, uint64 at, bytes calldata ownerSignature) external;
 
-    /// @notice ACTIVE → PAUSED, with the owner's SM2 signature over `actionDocument`.
-    function pause(bytes32 grantId, bytes calldata actionDocument, bytes calldata ownerSignature) external;
+    /// @notice ACTIVE → PAUSED, with the owner's signature over the "pause" decision document.
+    function pause(bytes32 grantId, uint32 seq, uint64 at, bytes calldata ownerSignature) external;
 
-    /// @notice PAUSED → ACTIVE, with the owner's SM2 signature over `actionDocument`.
-    function resume(bytes32 grantId, bytes calldata actionDocument, bytes calldata ownerSignature) external;
+    /// @notice PAUSED → ACTIVE, with the owner's signature over the "resume" decision document.
+    function resume(bytes32 grantId, uint32 seq, uint64 at, bytes calldata ownerSignature) external;
 
-    /// @notice ACTIVE or PAUSED → REVOKED (terminal), with the owner's SM2 signature.
-    function revoke(bytes32 grantId, bytes calldata actionDocument, bytes calldata ownerSignature) external;
+    /// @notice ACTIVE or PAUSED → REVOKED (terminal), with the owner's signature over the "revoke" document.
+    function revoke(bytes32 grantId, uint32 seq, uint64 at, bytes calldata ownerSignature) external;
+
+    /// @notice The scenario purposes (bit p set ⇔ code p) a grant of purpose code `purpose` covers;
+    /// zero for a code outside the catalogue.
+    function purposesOf(uint8 purpose) external pure returns (uint256);
+
+    /// @notice The tier of a grant of purpose code `purpose` (NONE outside the catalogue).
+    function tierOf(uint8 purpose) external pure returns (GrantTier);
+
+    /// @notice Uses of `resourceId` recorded under the grant (each resource has maxUses of its own).
+    function usesOf(bytes32 grantId, bytes32 resourceId) external view returns (uint32);
+
+    /// @notice The sequence number the grant's next owner decision must carry.
+    function decisionSeq(bytes32 grantId) external view returns (uint32);
+
+    /**
+     * @notice The canonical decision document (RFC 8785 JSON) the owner signs: {"action", "at",
+     * "document_digest", "grant_id", "seq", "type": "quancheng.grant-action/2"}.
+     */
+    function decisionDocument(bytes32 grantId, string calldata action, uint32 seq, uint64 at)
+        external
+        view
+        returns (bytes memory);
 
     // ------------------------------------------------------------------ provider: uses
 
     /**
      * @notice Record `count` uses of `resourceId` under the grant (the ACTIVE PROVIDER the
-     * catalogue names for the resource only). The grant must be ACTIVE and valid now; reaching
-     * maxUses makes it EXHAUSTED.
+     * catalogue names for the resource only). The grant must be ACTIVE and valid now; the
+     * resource's uses may not pass maxUses; once every resource reached it the grant is EXHAUSTED.
      */
     function recordUses(bytes32 grantId, bytes32 resourceId, uint32 count) external;
 
@@ -291,6 +350,9 @@ interface IGrantRegistry {
 
     /// @notice The owner registry this contract asks.
     function ownerRegistry() external view returns (IOwnerRegistry);
+
+    /// @notice The SM2/SM3 verifier every signature is checked with.
+    function sm2Verifier() external view returns (ISm2Verifier);
 
     /// @notice The interface version of this contract.
     function version() external pure returns (string memory);

@@ -7,20 +7,22 @@ import {IConsortiumRegistry} from "./IConsortiumRegistry.sol";
  * @title IOwnerRegistry
  * @notice Binds a data owner's SM2 public key to a keyed pseudonym of their identity.
  *
- * The identity authority (an ACTIVE COMMITTEE member, e.g. 大数据局, which runs the real-name
- * check of the government app) computes the pseudonym off chain as an HMAC-SM3 of the owner's
- * identity under a key that never leaves it, so the chain never sees an ID number and nobody
- * can brute-force one from the pseudonym. It signs a canonical attestation document (JCS JSON
- * `quancheng.attestation/1`: pseudonym, owner key, attester code, time) with its own SM2 key and
- * records the signature here; the document itself travels in the OwnerAttested event (emitted,
- * not stored), as a grant document travels in GrantRequested.
+ * The identity authority (an ACTIVE institution the committee voted into the identity-authority
+ * role, e.g. 大数据局, which runs the real-name check of the government app) computes the
+ * pseudonym off chain as an HMAC-SM3 of the owner's identity under a key that never leaves it, so
+ * the chain never sees an ID number and nobody can brute-force one from the pseudonym. It signs a
+ * canonical attestation document (JCS JSON `quancheng.attestation/1`: pseudonym, owner key,
+ * attester code, time) with its own SM2 key and records the signature here; the document itself
+ * travels in the OwnerAttested event (emitted, not stored), as a grant document travels in
+ * GrantRequested.
  *
- * Trust model: the EVM has neither SM2 nor SM3, so this contract only checks who relays the
- * attestation (an ACTIVE COMMITTEE account) and that document and signature are present; it
- * cannot check that the document names this pseudonym, key and attester, nor the signature.
- * Gateways and auditors do both off chain, against the attester's SM2 key in the consortium
- * registry at the attestation's block, and treat an owner whose attestation does not verify
- * as not attested.
+ * Trust model: only an identity authority (ConsortiumRegistry.requireIdentityAuthority) may
+ * attest, re-bind or revoke; no committee member can on its own. This contract checks that the
+ * owner key is a point of the SM2 curve and verifies the attester's SM2 signature over the
+ * document against the attester's registered key (through the Sm2Verifier contract). It does not
+ * parse the document: gateways and auditors check off chain that it names this pseudonym, key and
+ * attester. A re-binding (a new key for an attested owner) is visible to the owner and the audit:
+ * OwnerAttested carries the previous key and the attester.
  */
 interface IOwnerRegistry {
     /// @notice An owner's current attested key.
@@ -29,7 +31,7 @@ interface IOwnerRegistry {
         bytes32 pseudonym;
         /// @dev Uncompressed SM2 public key of the owner, 65 bytes starting 0x04.
         bytes sm2PublicKey;
-        /// @dev Institution id of the committee member that attested the binding.
+        /// @dev Institution id of the identity authority that attested the binding.
         bytes32 attesterId;
         /// @dev Attester's DER SM2 signature over the canonical attestation document.
         bytes attestation;
@@ -77,12 +79,14 @@ interface IOwnerRegistry {
     error OwnerRegistryUnknownOwner(bytes32 pseudonym);
     /// @notice The attestation is already revoked.
     error OwnerRegistryAlreadyRevoked(bytes32 pseudonym);
+    /// @notice The attester's SM2 signature over the attestation document does not verify with its registered key.
+    error OwnerRegistryInvalidAttestation(bytes32 pseudonym, bytes32 attesterId);
 
     // ----------------------------------------------------------------------------- writes
 
     /**
      * @notice Attest that `sm2PublicKey` belongs to the owner behind `pseudonym` (ACTIVE
-     * COMMITTEE members only). A first binding, a key rotation or a re-attestation after
+     * identity authorities only). A first binding, a key rotation or a re-attestation after
      * revocation; history is in the OwnerAttested events.
      * @param attestationDocument The canonical attestation document (JCS JSON naming `pseudonym`,
      * `sm2PublicKey`, the attester's institution code and the time); emitted, not stored.
@@ -95,7 +99,7 @@ interface IOwnerRegistry {
         bytes calldata attestation
     ) external;
 
-    /// @notice Revoke the attestation of `pseudonym` (ACTIVE COMMITTEE members only).
+    /// @notice Revoke the attestation of `pseudonym` (ACTIVE identity authorities only).
     function revokeAttestation(bytes32 pseudonym, bytes32 reason) external;
 
     // ----------------------------------------------------------------------------- views

@@ -57,6 +57,7 @@ FORMAT = "quancheng-artifacts/1"
 
 #: The contracts that are deployed, in deployment order.
 DEPLOYABLE: tuple[str, ...] = (
+    "Sm2Verifier",
     "ConsortiumRegistry",
     "DataCatalogue",
     "OwnerRegistry",
@@ -144,7 +145,7 @@ class CompiledArtifacts(BaseModel):
 
 
 def compile_contracts(source_dir: Path = CONTRACTS_DIR) -> CompiledArtifacts:
-    """Compile ``source_dir/*.sol`` and ``source_dir/interfaces/*.sol``.
+    """Compile ``source_dir/*.sol`` and the ``interfaces/`` and ``crypto/`` subfolders' ``*.sol``.
 
     The sources get unit names ``contracts/<relative path>`` wherever ``source_dir`` is, so a
     copy of the tree compiles to the same bytes as the original.
@@ -232,7 +233,13 @@ def _check_warnings(output: dict[str, Any]) -> None:
 
 
 def _read_sources(source_dir: Path) -> dict[str, str]:
-    files = sorted([*source_dir.glob("*.sol"), *source_dir.glob("interfaces/*.sol")])
+    files = sorted(
+        [
+            *source_dir.glob("*.sol"),
+            *source_dir.glob("interfaces/*.sol"),
+            *source_dir.glob("crypto/*.sol"),
+        ]
+    )
     if not files:
         raise CompileError(f"no Solidity sources in {source_dir}")
     return {

@@ -121,10 +121,11 @@ def deploy(
         )
         return str(address)
 
+    sm2 = _deploy("Sm2Verifier")
     registry = _deploy("ConsortiumRegistry", founders, threshold, voting_period)
     catalogue = _deploy("DataCatalogue", registry)
-    owners = _deploy("OwnerRegistry", registry)
-    _deploy("GrantRegistry", registry, catalogue, owners)
+    owners = _deploy("OwnerRegistry", registry, sm2)
+    _deploy("GrantRegistry", registry, catalogue, owners, sm2)
     _deploy("ReceiptLedger", registry)
     assert tuple(records) == DEPLOYABLE
 

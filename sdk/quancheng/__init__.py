@@ -78,6 +78,14 @@ _LAZY: dict[str, str] = {
     "AnchorWaitTimeout": "quancheng.client_errors",
     "MembershipError": "quancheng.client_errors",
     "ArgumentError": "quancheng._util",
+    # the consumer's side of the evidence
+    "EvidenceStore": "quancheng.evidence",
+    "EvidenceError": "quancheng.evidence_errors",
+    "EvidenceStoreError": "quancheng.evidence_errors",
+    "EvidenceAppendOnly": "quancheng.evidence_errors",
+    "EvidenceBundleInvalid": "quancheng.evidence_errors",
+    "EvidenceSignatureInvalid": "quancheng.evidence_errors",
+    "MissingFields": "quancheng.verify_errors",
     # verification
     "VerifiedAnswer": "quancheng.verified",
     "ReceiptInclusion": "quancheng.verified",
@@ -119,6 +127,14 @@ if TYPE_CHECKING:
         OwnerKeyMismatch,
         ResourceNotInCatalogue,
     )
+    from quancheng.evidence import EvidenceStore
+    from quancheng.evidence_errors import (
+        EvidenceAppendOnly,
+        EvidenceBundleInvalid,
+        EvidenceError,
+        EvidenceSignatureInvalid,
+        EvidenceStoreError,
+    )
     from quancheng.gateway_client import (
         AsyncGatewayClient,
         GatewayClient,
@@ -147,6 +163,7 @@ if TYPE_CHECKING:
     )
     from quancheng.verify_errors import (
         AnswerVerificationError,
+        MissingFields,
         ProofVerificationError,
         ReceiptVerificationError,
         VerificationError,
@@ -179,6 +196,12 @@ __all__ = [
     "ConfigError",
     "ConsumerClient",
     "CryptoError",
+    "EvidenceAppendOnly",
+    "EvidenceBundleInvalid",
+    "EvidenceError",
+    "EvidenceSignatureInvalid",
+    "EvidenceStore",
+    "EvidenceStoreError",
     "ForeignGrantDocument",
     "GatewayClient",
     "GatewayError",
@@ -198,6 +221,7 @@ __all__ = [
     "Institution",
     "MalformedGrantDocument",
     "MembershipError",
+    "MissingFields",
     "OwnedGrant",
     "OwnerKeyMismatch",
     "OwnerSignatureInvalid",

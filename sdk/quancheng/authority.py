@@ -225,7 +225,9 @@ class IdentityAuthority:
         verify_grant_document(
             request.document_bytes, record, owner_key, owner_signature=bytes(owner_signature)
         )
-        receipt = approve_grant(self._contracts, self.institution.account, gid, owner_signature)
+        receipt = approve_grant(
+            self._contracts, self.institution.account, gid, request.document_bytes, owner_signature
+        )
         return _relayed(gid, GrantAction.APPROVE, receipt)
 
     def relay_action(
@@ -266,12 +268,18 @@ class IdentityAuthority:
         canonical = signing_bytes(document)
         if not signature_valid(owner_key, bytes(owner_signature), canonical):
             raise OwnerSignatureInvalid(document.grant_id, f"{document.action.value} document")
+        expected_seq = self._contracts.decision_seq(gid)
+        if document.seq != expected_seq:
+            raise StaleActionDocument(
+                document.at, now, f"decision #{document.seq}, the grant expects #{expected_seq}"
+            )
         receipt = relay_owner_action(
             self._contracts,
             self.institution.account,
             document.action.value,  # type: ignore[arg-type]  # checked: not APPROVE
             gid,
-            canonical,
+            document.seq,
+            document.at,
             owner_signature,
         )
         return _relayed(gid, document.action, receipt)

@@ -6,6 +6,9 @@ immutable terms and its own membership, with caches sized to how often each can 
 * Provider keys stay cached until a signature fails to verify; then the key is read once
   more, in case the committee rotated it (:meth:`ChainView.with_key_refresh`).
 * A grant's purpose, mode and consumer never change once requested: cached for good.
+* A resource's published schema (raw fields vs indicators, person vs business) is read from
+  its gateway and used only if it matches the catalogue's schema digest
+  (:mod:`quancheng.schemas`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ from quancheng.crypto import SM2PublicKey
 from quancheng.grants import GrantNotFound
 from quancheng.identity import Institution
 from quancheng.protocol import Purpose
+from quancheng.schemas import SchemaSource
+from quancheng.scope_check import ResourceFacts
 from quancheng.verify_errors import (
     AnchorSignatureInvalid,
     AnswerSignatureInvalid,
@@ -53,6 +58,7 @@ class CatalogueEntry:
         fields: The fields it serves.
         active: False once the committee deactivated it.
         allowed_purposes: The purposes it allows.
+        schema_digest: SM3 of its canonical schema document.
     """
 
     resource: str
@@ -62,6 +68,7 @@ class CatalogueEntry:
     fields: tuple[str, ...]
     active: bool
     allowed_purposes: frozenset[Purpose]
+    schema_digest: bytes = b""
 
 
 class ChainView:
@@ -71,6 +78,7 @@ class ChainView:
         contracts: The deployment.
         catalogue_ttl: Seconds a catalogue entry is trusted before it is read again.
         clock: Seconds, for the TTL.
+        schemas: Where published schemas are read (a gateway reader if omitted).
     """
 
     def __init__(
@@ -79,8 +87,10 @@ class ChainView:
         *,
         catalogue_ttl: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        schemas: SchemaSource | None = None,
     ) -> None:
         self.contracts = contracts
+        self.schemas = schemas or SchemaSource(ttl=catalogue_ttl, clock=clock)
         self._catalogue: TTLCache[str, CatalogueEntry] = TTLCache(catalogue_ttl, clock)
         self._lock = threading.Lock()
         self._keys: dict[bytes, SM2PublicKey] = {}
@@ -109,9 +119,20 @@ class ChainView:
             fields=tuple(decode_code32(f) or "0x" + f.hex() for f in record.fields),
             active=record.active,
             allowed_purposes=frozenset(p for p in Purpose if record.allows(int(p))),
+            schema_digest=bytes(record.schema_digest),
         )
         self._catalogue.put(resource, entry)
         return entry
+
+    def resource_facts(self, resource: str) -> ResourceFacts:
+        """The catalogue's names for ``resource`` and its verified published schema, if any.
+
+        Raises:
+            ResourceNotInCatalogue: Unknown resource, or no endpoint.
+        """
+        entry = self.catalogue_entry(resource)
+        schema = self.schemas.schema(resource, entry.endpoint, entry.schema_digest)
+        return ResourceFacts(resource, frozenset(entry.fields), schema)
 
     def provider_key(self, provider_id: bytes, *, refresh: bool = False) -> SM2PublicKey:
         """The provider's registered SM2 key, cached until ``refresh``."""

@@ -26,6 +26,7 @@ from quancheng.chain.records import GrantRecord, InstitutionRecord
 from quancheng.client_errors import AnchorWaitTimeout, GrantWaitTimeout
 from quancheng.consumer import ConsumerCore, ProofTarget, decide_wait
 from quancheng.crypto import SM2PublicKey
+from quancheng.evidence import EvidenceOption, EvidenceStore, open_evidence
 from quancheng.gateway_client import GatewayClient
 from quancheng.grants import GrantRequestHandle, RequestedGrant
 from quancheng.identity import Institution
@@ -53,6 +54,16 @@ class ConsumerClient:
         catalogue_ttl: Seconds a catalogue entry (endpoint, provider) is cached.
         clock: Wall-clock seconds, for document times and waits (injectable for tests).
         sleep: How to wait between polls (injectable for tests).
+        evidence: Where to keep the consumer's side of the evidence — every receipt received,
+            with its request and signed answer, synced to disk before :meth:`query` returns.
+            By default (None) it is kept, as a bank's compliance expects, in
+            ``$QC_EVIDENCE_DIR/<code>.sqlite3`` (``~/.quancheng/evidence`` when unset); give an
+            :class:`~quancheng.evidence.EvidenceStore` or a file to choose, or ``False`` to
+            keep nothing (throwaway tools and tests only: the auditor then has the
+            gateways' word alone).
+
+    Raises:
+        EvidenceStoreError: The evidence store cannot be opened.
     """
 
     def __init__(
@@ -65,10 +76,12 @@ class ConsumerClient:
         catalogue_ttl: float = 60.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        evidence: EvidenceOption = None,
     ) -> None:
         self._core = ConsumerCore(
             institution, connect(rpc_url, manifest), catalogue_ttl=catalogue_ttl, clock=clock
         )
+        self._evidence, self._owns_evidence = open_evidence(evidence, institution.code)
         self._owns_gateway = gateway is None
         self._gateway = gateway or GatewayClient()
         self._clock, self._sleep = clock, sleep
@@ -82,6 +95,11 @@ class ConsumerClient:
     def contracts(self) -> ContractSet:
         """The deployment this client talks to."""
         return self._core.contracts
+
+    @property
+    def evidence(self) -> EvidenceStore | None:
+        """The store keeping every receipt this client received (None if kept nowhere)."""
+        return self._evidence
 
     def check_membership(self) -> InstitutionRecord:
         """Check the chain knows this institution as an ACTIVE CONSUMER with these keys.
@@ -205,7 +223,9 @@ class ConsumerClient:
 
         The request is signed once; connection failures are retried with the same bytes. The
         answer is returned only if the gateway's signature verifies with the provider's key
-        from the chain and it is bound to this request, its data and a matching receipt.
+        from the chain and it is bound to this request, its data (every requested field, no
+        other) and a matching receipt — and, with an evidence store, once its receipt is on
+        disk.
 
         Args:
             grant_id: The grant.
@@ -218,12 +238,17 @@ class ConsumerClient:
             Refusal: The gateway refused; the subclass is named by the code (``GrantRevoked``...).
             AnswerVerificationError: The answer does not verify (the subclass names the check).
             GatewayUnavailable: The gateway could not be reached.
+            EvidenceStoreError: The answer verified but its receipt could not be kept; the data
+                is not returned.
         """
         prepared = self._core.prepare_query(
             grant_id, resource, fields, params=params, purpose=purpose
         )
         body = self._gateway.post_query(prepared.entry.endpoint, prepared.body)
-        return self._core.verify_answer_body(prepared, body)
+        answer = self._core.verify_answer_body(prepared, body)
+        if self._evidence is not None:
+            self._evidence.record(answer)
+        return answer
 
     def receipt_proof(
         self,
@@ -285,9 +310,11 @@ class ConsumerClient:
     # ------------------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
-        """Release the HTTP connections (of a gateway client this client made)."""
+        """Release the HTTP connections and the evidence file (those this client opened)."""
         if self._owns_gateway:
             self._gateway.close()
+        if self._owns_evidence and self._evidence is not None:
+            self._evidence.close()
 
     def __enter__(self) -> ConsumerClient:
         return self

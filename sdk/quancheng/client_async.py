@@ -24,6 +24,7 @@ from quancheng.chain.records import GrantRecord, InstitutionRecord
 from quancheng.client_errors import AnchorWaitTimeout, GrantWaitTimeout
 from quancheng.consumer import ConsumerCore, ProofTarget, decide_wait
 from quancheng.crypto import SM2PublicKey
+from quancheng.evidence import EvidenceOption, EvidenceStore, open_evidence
 from quancheng.gateway_client import AsyncGatewayClient
 from quancheng.grants import GrantRequestHandle, RequestedGrant
 from quancheng.identity import Institution
@@ -48,6 +49,12 @@ class AsyncConsumerClient:
         catalogue_ttl: Seconds a catalogue entry is cached.
         clock: Wall-clock seconds (injectable for tests).
         sleep: How to wait between polls (injectable for tests).
+        evidence: Where receipts are kept before :meth:`query` returns (see
+            :class:`~quancheng.client.ConsumerClient`: by default
+            ``$QC_EVIDENCE_DIR/<code>.sqlite3``; ``False`` keeps nothing).
+
+    Raises:
+        EvidenceStoreError: The evidence store cannot be opened.
     """
 
     def __init__(
@@ -60,10 +67,12 @@ class AsyncConsumerClient:
         catalogue_ttl: float = 60.0,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        evidence: EvidenceOption = None,
     ) -> None:
         self._core = ConsumerCore(
             institution, connect(rpc_url, manifest), catalogue_ttl=catalogue_ttl, clock=clock
         )
+        self._evidence, self._owns_evidence = open_evidence(evidence, institution.code)
         self._owns_gateway = gateway is None
         self._gateway = gateway or AsyncGatewayClient()
         self._clock, self._sleep = clock, sleep
@@ -77,6 +86,11 @@ class AsyncConsumerClient:
     def contracts(self) -> ContractSet:
         """The deployment this client talks to."""
         return self._core.contracts
+
+    @property
+    def evidence(self) -> EvidenceStore | None:
+        """The store keeping every receipt this client received (None if kept nowhere)."""
+        return self._evidence
 
     async def _run(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         return await asyncio.to_thread(partial(fn, *args, **kwargs))
@@ -166,7 +180,10 @@ class AsyncConsumerClient:
             self._core.prepare_query, grant_id, resource, fields, params=params, purpose=purpose
         )
         body = await self._gateway.post_query(prepared.entry.endpoint, prepared.body)
-        return await self._run(self._core.verify_answer_body, prepared, body)
+        answer = await self._run(self._core.verify_answer_body, prepared, body)
+        if self._evidence is not None:
+            await self._run(self._evidence.record, answer)
+        return answer
 
     async def receipt_proof(
         self,
@@ -221,9 +238,11 @@ class AsyncConsumerClient:
     # ------------------------------------------------------------------------ lifecycle
 
     async def aclose(self) -> None:
-        """Release the HTTP connections (of a gateway client this client made)."""
+        """Release the HTTP connections and the evidence file (those this client opened)."""
         if self._owns_gateway:
             await self._gateway.aclose()
+        if self._owns_evidence and self._evidence is not None:
+            self._evidence.close()
 
     async def __aenter__(self) -> AsyncConsumerClient:
         return self

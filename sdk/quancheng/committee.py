@@ -101,6 +101,16 @@ class Committee:
         )
         return self.chain.institution(code32(code))
 
+    def grant_identity_authority(self, code: str) -> InstitutionRecord:
+        """Make an ACTIVE institution an identity authority: it alone binds owners' keys."""
+        self._pass(self.chain.registry.functions.proposeIdentityAuthority(code32(code), True))
+        return self.chain.institution(code32(code))
+
+    def revoke_identity_authority(self, code: str) -> InstitutionRecord:
+        """Withdraw an institution's identity authority."""
+        self._pass(self.chain.registry.functions.proposeIdentityAuthority(code32(code), False))
+        return self.chain.institution(code32(code))
+
     def register_resource(
         self,
         resource_id: str,
@@ -139,9 +149,7 @@ class Committee:
         for member in self.members[1:]:
             if self.chain.proposal(proposal_id).executed:
                 break
-            send_transaction(
-                self.chain.w3, member, self.chain.registry.functions.vote(proposal_id)
-            )
+            send_transaction(self.chain.w3, member, self.chain.registry.functions.vote(proposal_id))
         proposal = self.chain.proposal(proposal_id)
         if not proposal.executed:
             threshold = int(self.chain.registry.functions.threshold().call())

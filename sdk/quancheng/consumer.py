@@ -29,9 +29,11 @@ from quancheng.chain.records import AnchorRecord, GrantRecord, InstitutionRecord
 from quancheng.chain.writes import request_grant as send_grant_request
 from quancheng.client_errors import GrantEndedWhileWaiting
 from quancheng.crypto import SM2PublicKey
+from quancheng.errors import QuanchengError
 from quancheng.grants import (
     GrantRequestHandle,
     RequestedGrant,
+    ScopeSpec,
     normalize_scope,
     protocol_mode,
     requested_grant,
@@ -50,6 +52,7 @@ from quancheng.protocol import (
 )
 from quancheng.protocol.documents import b64
 from quancheng.protocol.ids import hex32
+from quancheng.scope_check import Terms, count_problems, scope_problems, terms_problems
 from quancheng.verified import ReceiptInclusion, VerifiedAnswer
 from quancheng.verify import (
     parse_receipt_proof,
@@ -156,13 +159,43 @@ class ConsumerCore:
         not_before: datetime | int | None = None,
         not_after: datetime | int | None = None,
         max_uses: int = 1,
+        owner_kind: str | None = None,
     ) -> GrantRequestHandle:
-        """Build, sign and send a grant request (see ``ConsumerClient.request_grant``)."""
+        """Build, check, sign and send a grant request (see ``ConsumerClient.request_grant``).
+
+        Before anything is signed or sent, the terms are checked against
+        :data:`quancheng.limits.LIMITS` and the scope against the catalogue: every name must be
+        listed for its resource, and where the provider publishes a schema matching the
+        catalogue's digest, a RAW grant may name only raw fields, a DERIVED grant only
+        indicators, and every resource must be about the same kind of subject
+        (``owner_kind``, ``"person"`` or ``"business"``, when the caller says which).
+
+        Raises:
+            ArgumentError: A malformed argument.
+            GrantTermsOutOfBounds: The subclass naming the term out of bounds.
+            ResourceNotInCatalogue: A resource the catalogue does not list.
+            GrantScopeError: ``FieldNotInCatalogue``, ``FieldModeMismatch`` or
+                ``ResourceSubjectMismatch``, naming the resource and the name.
+        """
         pseudonym = as_bytes32(owner_pseudonym, "owner pseudonym")
-        key = self.view.attested_owner_key(pseudonym, owner_key)
+        if owner_kind not in (None, "person", "business"):
+            raise ArgumentError("owner_kind", "give 'person', 'business' or None")
+        if isinstance(max_uses, bool) or not isinstance(max_uses, int):
+            raise ArgumentError("max_uses", "give an integer")
+        pairs, scope = _scope_pairs(scope)
+        _raise_first(count_problems(pairs))
+        try:
+            grant_mode = GrantMode(mode)
+        except ValueError:
+            raise ArgumentError("mode", f"{mode!r} is neither RAW nor DERIVED") from None
         now = int(self.clock())
         start = now if not_before is None else as_unix(not_before, "not_before")
         end = self._validity_end(start, valid_for, not_after)
+        period = as_date(data_from, "data_from"), as_date(data_to, "data_to")
+        _raise_first(terms_problems(Terms(max_uses, start, end, *period, requested_at=now)))
+        facts = {resource: self.view.resource_facts(resource) for resource, _ in pairs}
+        _raise_first(scope_problems(pairs, grant_mode.value, facts, owner_kind))
+        key = self.view.attested_owner_key(pseudonym, owner_key)
         try:
             document = GrantDocument(
                 grant_id=hex32(new_grant_id()),
@@ -171,9 +204,9 @@ class ConsumerCore:
                 consumer=self.institution.code,
                 purpose=Purpose(int(purpose)),
                 scope=normalize_scope(scope),
-                mode=GrantMode(mode),
-                data_from=as_date(data_from, "data_from"),
-                data_to=as_date(data_to, "data_to"),
+                mode=grant_mode,
+                data_from=period[0],
+                data_to=period[1],
                 not_before=start,
                 not_after=end,
                 max_uses=max_uses,
@@ -323,3 +356,21 @@ class ConsumerCore:
 
         self.view.with_key_refresh(target.provider_id, check)
         return result[-1]
+
+
+def _scope_pairs(
+    scope: Mapping[str, Iterable[str]] | Iterable[ScopeItem],
+) -> tuple[list[tuple[str, tuple[str, ...]]], ScopeSpec]:
+    """``(resource, fields)`` pairs of a scope, and the scope read once (it may be an iterator)."""
+    if isinstance(scope, Mapping):
+        if any(isinstance(f, str) for f in scope.values()):
+            raise ArgumentError("scope", "give each resource a list of field names, not a string")
+        fixed = {resource: tuple(fields) for resource, fields in scope.items()}
+        return list(fixed.items()), fixed
+    items = tuple(scope)
+    return [(item.resource, tuple(item.fields)) for item in items], items
+
+
+def _raise_first(problems: Sequence[QuanchengError]) -> None:
+    if problems:
+        raise problems[0]

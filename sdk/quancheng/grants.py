@@ -21,6 +21,7 @@ from quancheng.chain.grant_logs import GrantRequestedLog, grant_requested_logs
 from quancheng.chain.types import GrantMode as ChainGrantMode
 from quancheng.chain.writes import GrantTerms
 from quancheng.crypto import sm3
+from quancheng.crypto.errors import NotCanonicalizable
 from quancheng.errors import GrantError
 from quancheng.protocol import GrantDocument, GrantMode, ScopeItem, signing_bytes
 from quancheng.protocol.ids import from_hex
@@ -222,9 +223,13 @@ def parse_grant_document(document_bytes: bytes) -> GrantDocument:
     """
     try:
         document = GrantDocument.model_validate_json(document_bytes)
+        canonical = signing_bytes(document)
     except ValidationError as exc:
         raise MalformedGrantDocument(describe(exc)) from None
-    if signing_bytes(document) != bytes(document_bytes):
+    except NotCanonicalizable as exc:
+        # e.g. an integer beyond 2**53: it parses, but no canonical form exists to sign
+        raise MalformedGrantDocument(f"no canonical (RFC 8785) form: {exc}") from None
+    if canonical != bytes(document_bytes):
         raise MalformedGrantDocument("not in canonical (RFC 8785) form")
     return document
 

@@ -37,6 +37,7 @@ from quancheng.verify_errors import (
     InclusionProofInvalid,
     MalformedAnswer,
     MalformedProof,
+    MissingFields,
     ReceiptFieldMismatch,
     ReceiptSignatureInvalid,
     RequestHashMismatch,
@@ -116,7 +117,8 @@ def verify_answer(
 
     Checks, in order: the gateway's signature with the provider's registered key; the
     request hash; request id, grant, resource, provider (and mode, if given); the data digest;
-    that the data holds only requested fields; then the receipt (:func:`verify_receipt`).
+    that the data holds every requested field (or, in DERIVED mode, indicator) and no other;
+    then the receipt (:func:`verify_receipt`).
 
     Args:
         signed: The parsed answer.
@@ -154,6 +156,9 @@ def verify_answer(
     extra = set(answer.data) - set(request.fields)
     if extra:
         raise UnrequestedFields(extra)
+    missing = set(request.fields) - set(answer.data)  # a value the source lacks comes as null
+    if missing:
+        raise MissingFields(missing, answer.mode.value)
     verify_receipt(
         answer.receipt,
         provider_key,

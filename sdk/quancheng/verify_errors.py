@@ -11,6 +11,7 @@ the typed fields it compared, so callers can log and alert without parsing messa
     │   ├── AnswerFieldMismatch
     │   ├── DataDigestMismatch
     │   ├── UnrequestedFields
+    │   ├── MissingFields
     │   └── ReceiptVerificationError   the receipt inside it (or fetched with a proof)
     │       ├── ReceiptSignatureInvalid
     │       └── ReceiptFieldMismatch
@@ -38,6 +39,7 @@ __all__ = [
     "InclusionProofInvalid",
     "MalformedAnswer",
     "MalformedProof",
+    "MissingFields",
     "ProofVerificationError",
     "ReceiptFieldMismatch",
     "ReceiptSignatureInvalid",
@@ -161,6 +163,26 @@ class UnrequestedFields(AnswerVerificationError):
     def __init__(self, fields: Iterable[str]) -> None:
         self.fields = tuple(sorted(fields))
         super().__init__(f"answer carries unrequested fields: {', '.join(self.fields)}")
+
+
+class MissingFields(AnswerVerificationError):
+    """The answer lacks fields (RAW) or indicators (DERIVED) the request asked for.
+
+    A value the source does not have travels as ``null`` under its name; a name that is absent
+    is an answer to another question.
+
+    Attributes:
+        fields: The requested names the answer lacks, sorted.
+        mode: The answer's mode (``RAW`` fields or ``DERIVED`` indicators).
+    """
+
+    code = "MISSING_FIELDS"
+    check = "data_fields"
+
+    def __init__(self, fields: Iterable[str], mode: str = "RAW") -> None:
+        self.fields, self.mode = tuple(sorted(fields)), str(mode)
+        what = "indicators" if self.mode == "DERIVED" else "fields"
+        super().__init__(f"answer lacks requested {what}: {', '.join(self.fields)}")
 
 
 class ReceiptVerificationError(AnswerVerificationError):

@@ -199,28 +199,48 @@ class OwnerWallet:
         return self._key.sign(signing_bytes(doc))
 
     def reject(
-        self, grant_id: bytes | str, document_digest: bytes | str, *, at: int | None = None
+        self,
+        grant_id: bytes | str,
+        document_digest: bytes | str,
+        *,
+        seq: int,
+        at: int | None = None,
     ) -> tuple[GrantActionDocument, SM2Signature]:
         """Sign a rejection of a PENDING grant (see :meth:`act`)."""
-        return self.act(GrantAction.REJECT, grant_id, document_digest, at=at)
+        return self.act(GrantAction.REJECT, grant_id, document_digest, seq=seq, at=at)
 
     def pause(
-        self, grant_id: bytes | str, document_digest: bytes | str, *, at: int | None = None
+        self,
+        grant_id: bytes | str,
+        document_digest: bytes | str,
+        *,
+        seq: int,
+        at: int | None = None,
     ) -> tuple[GrantActionDocument, SM2Signature]:
         """Sign a pause of an ACTIVE grant (see :meth:`act`)."""
-        return self.act(GrantAction.PAUSE, grant_id, document_digest, at=at)
+        return self.act(GrantAction.PAUSE, grant_id, document_digest, seq=seq, at=at)
 
     def resume(
-        self, grant_id: bytes | str, document_digest: bytes | str, *, at: int | None = None
+        self,
+        grant_id: bytes | str,
+        document_digest: bytes | str,
+        *,
+        seq: int,
+        at: int | None = None,
     ) -> tuple[GrantActionDocument, SM2Signature]:
         """Sign the resumption of a PAUSED grant (see :meth:`act`)."""
-        return self.act(GrantAction.RESUME, grant_id, document_digest, at=at)
+        return self.act(GrantAction.RESUME, grant_id, document_digest, seq=seq, at=at)
 
     def revoke(
-        self, grant_id: bytes | str, document_digest: bytes | str, *, at: int | None = None
+        self,
+        grant_id: bytes | str,
+        document_digest: bytes | str,
+        *,
+        seq: int,
+        at: int | None = None,
     ) -> tuple[GrantActionDocument, SM2Signature]:
         """Sign the revocation of an ACTIVE or PAUSED grant (see :meth:`act`)."""
-        return self.act(GrantAction.REVOKE, grant_id, document_digest, at=at)
+        return self.act(GrantAction.REVOKE, grant_id, document_digest, seq=seq, at=at)
 
     def act(
         self,
@@ -228,6 +248,7 @@ class OwnerWallet:
         grant_id: bytes | str,
         document_digest: bytes | str,
         *,
+        seq: int,
         at: int | None = None,
     ) -> tuple[GrantActionDocument, SM2Signature]:
         """Build and sign an action document about a grant.
@@ -236,6 +257,8 @@ class OwnerWallet:
             action: reject, pause, resume or revoke.
             grant_id: The grant.
             document_digest: SM3 of its grant document (binds the action to that document).
+            seq: The grant's next decision number (``ContractSet.decision_seq``); the chain
+                refuses any other, so a decision can be used once and never replayed.
             at: Unix seconds of the decision (default: now).
 
         Returns:
@@ -251,6 +274,7 @@ class OwnerWallet:
             action=action,
             grant_id=hex32(as_bytes32(grant_id, "grant id")),
             document_digest=hex32(as_bytes32(document_digest, "document digest")),
+            seq=seq,
             at=int(self._clock()) if at is None else at,
         )
         return document, self._key.sign(signing_bytes(document))

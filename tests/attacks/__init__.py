@@ -49,6 +49,7 @@ Grants: state, scope, owner, document — ``test_gateway_grants.py``
     test_grant_document_that_states_other_terms_than_the_chain_is_refused
     test_approval_with_a_forged_owner_signature_is_refused
     test_paused_grant_reopened_by_a_forged_resume_is_refused
+    test_paused_grant_reopened_by_a_replayed_genuine_resume_is_refused
 
 Bodies — ``test_gateway_bodies.py``
     test_malformed_json_is_refused
@@ -90,6 +91,8 @@ Contracts and votes — ``test_chain.py``
     test_write_by_a_member_in_the_wrong_role_is_refused
     test_anchor_in_another_providers_name_is_refused
     test_uses_recorded_by_a_provider_that_does_not_serve_the_resource_are_refused
+    test_owner_keys_by_a_member_that_is_no_identity_authority_are_refused
+    test_owner_decisions_relayed_by_any_member_still_need_the_owners_signature
     test_grant_request_by_a_member_voted_out_is_refused
     test_double_vote_is_refused
     test_vote_by_a_member_outside_the_committee_is_refused
@@ -110,6 +113,17 @@ The owner portal — ``test_portal.py``
     test_revoking_another_owners_active_grant_is_refused
     test_decision_without_a_valid_csrf_token_is_refused
     test_decision_without_a_signed_in_session_is_refused
+
+Grant scope against the catalogue — ``test_grant_scope.py``
+    test_sdk_refuses_a_scope_the_catalogue_refutes_and_sends_nothing
+    test_sdk_refuses_a_business_resource_beside_a_persons
+    test_sdk_refuses_a_business_resource_asked_of_a_person
+    test_sdk_refuses_terms_out_of_bounds
+    test_sdk_refuses_validity_ending_too_far_ahead
+    test_sdk_refuses_too_many_resources_or_fields
+    test_grant_written_on_chain_past_the_sdk_is_refused_precisely_by_the_gateway
+    test_portal_flags_an_invalid_request_and_refuses_to_approve_it
+    test_portal_pages_render_absurd_terms
 
 Schemathesis — ``test_schemathesis.py``
     test_the_budget_is_at_least_1000_cases

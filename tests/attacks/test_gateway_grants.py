@@ -11,6 +11,12 @@ from typing import Any
 
 import pytest
 
+from quancheng.chain.errors import (
+    GrantRegistryDocumentDigestMismatch,
+    GrantRegistryInvalidOwnerSignature,
+    GrantRegistryStaleDecision,
+    OwnerRegistryInvalidAttestation,
+)
 from quancheng.chain.types import code32, purposes_mask
 from quancheng.crypto import SM2PrivateKey, canonical_json, pseudonym, sm3
 from quancheng.protocol import GrantAction, GrantActionDocument, GrantDocument, GrantMode
@@ -36,13 +42,13 @@ def query_refused(gw: InProcessGateway, signed: Any, status: int, code: str) -> 
 
 def relay(sc: Scenario, doc: GrantDocument, action: GrantAction, key: SM2PrivateKey) -> None:
     """A committee member relays an action document signed by ``key`` straight to chain."""
+    grant_id = bytes.fromhex(doc.grant_id[2:])
+    seq, at = sc.net.contracts.decision_seq(grant_id), chain_now(sc)
     document = GrantActionDocument(
-        action=action, grant_id=doc.grant_id, document_digest=doc.digest_hex(), at=chain_now(sc)
+        action=action, grant_id=doc.grant_id, document_digest=doc.digest_hex(), seq=seq, at=at
     ).canonical()
     fn = getattr(sc.net.grants.functions, action.value)
-    sc.net.send(
-        sc.net.committee[0], fn(bytes.fromhex(doc.grant_id[2:]), document, key.sign(document))
-    )
+    sc.net.send(sc.net.committee[0], fn(grant_id, seq, at, key.sign(document)))
 
 
 # ----------------------------------------------------------------------- grant states
@@ -130,14 +136,18 @@ def test_unknown_resource_is_refused(sc: Scenario, gw: InProcessGateway, grant: 
 
 
 @pytest.mark.parametrize(
-    "fields",
-    [("owner_name",), ("plate_no", "owner_name"), ("vehicle_count",)],
+    ("fields", "code"),
+    [
+        (("owner_name",), "FIELD_NOT_GRANTED"),
+        (("plate_no", "owner_name"), "FIELD_NOT_GRANTED"),
+        (("vehicle_count",), "MODE_MISMATCH"),
+    ],
     ids=["field", "one-of-two-fields", "indicator-under-raw-grant"],
 )
 def test_field_outside_the_grant_is_refused(
-    sc: Scenario, gw: InProcessGateway, grant: Any, fields: tuple[str, ...]
+    sc: Scenario, gw: InProcessGateway, grant: Any, fields: tuple[str, ...], code: str
 ) -> None:
-    query_refused(gw, signed_request(sc.consumer, grant, VR, fields), 403, "FIELD_NOT_GRANTED")
+    query_refused(gw, signed_request(sc.consumer, grant, VR, fields), 403, code)
 
 
 @pytest.mark.parametrize(
@@ -151,7 +161,7 @@ def test_raw_field_under_a_derived_grant_is_refused(
     doc = active_grant(sc, fresh_subject(sc), {VR: scope}, mode=GrantMode.DERIVED)
     gw.sync()
     answered(gw, gw.query(signed_request(sc.consumer, doc, VR, ("vehicle_count",))))
-    query_refused(gw, signed_request(sc.consumer, doc, VR, ("plate_no",)), 403, "FIELD_NOT_GRANTED")
+    query_refused(gw, signed_request(sc.consumer, doc, VR, ("plate_no",)), 403, "MODE_MISMATCH")
 
 
 def test_purpose_other_than_the_grants_is_refused(
@@ -227,24 +237,23 @@ def test_grant_of_an_owner_whose_key_was_rotated_is_refused(
 def test_grant_of_an_owner_whose_attestation_is_forged_is_refused(
     sc: Scenario, gw: InProcessGateway
 ) -> None:
-    """A committee member records an attestation the identity authority never signed."""
+    """An identity authority records an attestation signed by another key: the chain refuses it."""
 
     subject = fresh_subject(sc, attest=False)
     owner = Owner(pseudonym(sc.pseudonym_key, "resident_id", subject), SM2PrivateKey.generate())
     attester = sc.net.committee[0]
     statement = attestation_document(owner.pseudonym, owner.sm2_public_key, attester, chain_now(sc))
-    sc.net.send(
-        attester,
-        sc.net.owners.functions.attest(
-            owner.pseudonym,
-            owner.sm2_public_key,
-            statement,
-            SM2PrivateKey.generate().sign(statement),
-        ),
-    )
-    sc.owners[subject] = owner
-    doc = active_grant(sc, subject, {VR: FIELDS})
-    query_refused(gw, signed_request(sc.consumer, doc, VR, FIELDS), 403, "OWNER_NOT_ATTESTED")
+    with pytest.raises(OwnerRegistryInvalidAttestation):
+        sc.net.send(
+            attester,
+            sc.net.owners.functions.attest(
+                owner.pseudonym,
+                owner.sm2_public_key,
+                statement,
+                SM2PrivateKey.generate().sign(statement),
+            ),
+        )
+    assert sc.net.contracts.owner(owner.pseudonym).key_version == 0
 
 
 # ------------------------------------------------------------------- grant document
@@ -258,8 +267,9 @@ def test_grant_naming_a_key_that_is_not_the_attested_one_is_refused(
     real = grant_document(sc, owner_for(sc, fresh_subject(sc)), {VR: FIELDS})
     doc = real.model_copy(update={"owner_key": "0x" + impostor.public_key().to_bytes().hex()})
     request_grant(sc, doc)
-    approve(sc, doc, sc.owners[_subject_of(sc, real)], signature=impostor.sign(doc.canonical()))
-    query_refused(gw, signed_request(sc.consumer, doc, VR, FIELDS), 403, "GRANT_DOCUMENT_INVALID")
+    with pytest.raises(GrantRegistryInvalidOwnerSignature):
+        approve(sc, doc, sc.owners[_subject_of(sc, real)], signature=impostor.sign(doc.canonical()))
+    query_refused(gw, signed_request(sc.consumer, doc, VR, FIELDS), 403, "GRANT_PENDING")
 
 
 def test_grant_document_whose_digest_is_not_the_chains_is_refused(
@@ -267,9 +277,9 @@ def test_grant_document_whose_digest_is_not_the_chains_is_refused(
 ) -> None:
     owner = owner_for(sc, fresh_subject(sc))
     doc = grant_document(sc, owner, {VR: FIELDS})
-    _request_with_digest(sc, doc, sm3(doc.canonical() + b" "))
-    approve(sc, doc, owner)
-    query_refused(gw, signed_request(sc.consumer, doc, VR, FIELDS), 403, "GRANT_DOCUMENT_INVALID")
+    with pytest.raises(GrantRegistryDocumentDigestMismatch):
+        _request_with_digest(sc, doc, sm3(doc.canonical() + b" "))
+    query_refused(gw, signed_request(sc.consumer, doc, VR, FIELDS), 404, "UNKNOWN_GRANT")
 
 
 def test_grant_document_that_states_other_terms_than_the_chain_is_refused(
@@ -290,19 +300,46 @@ def test_approval_with_a_forged_owner_signature_is_refused(
     owner = owner_for(sc, fresh_subject(sc))
     doc = grant_document(sc, owner, {VR: FIELDS})
     request_grant(sc, doc)
-    approve(sc, doc, owner, signature=SM2PrivateKey.generate().sign(doc.canonical()))
-    query_refused(gw, signed_request(sc.consumer, doc, VR, FIELDS), 403, "GRANT_DOCUMENT_INVALID")
+    with pytest.raises(GrantRegistryInvalidOwnerSignature):
+        approve(sc, doc, owner, signature=SM2PrivateKey.generate().sign(doc.canonical()))
+    query_refused(gw, signed_request(sc.consumer, doc, VR, FIELDS), 403, "GRANT_PENDING")
 
 
 def test_paused_grant_reopened_by_a_forged_resume_is_refused(
     sc: Scenario, gw: InProcessGateway
 ) -> None:
-    """The chain cannot check SM2: a relayed resume the owner did not sign reopens nothing."""
+    """The chain verifies SM2: a relayed resume the owner did not sign is refused on chain."""
     subject = fresh_subject(sc)
     doc = active_grant(sc, subject, {VR: FIELDS})
     act(sc, doc, sc.owners[subject], GrantAction.PAUSE)
-    relay(sc, doc, GrantAction.RESUME, SM2PrivateKey.generate())
-    query_refused(gw, signed_request(sc.consumer, doc, VR, FIELDS), 403, "GRANT_DOCUMENT_INVALID")
+    with pytest.raises(GrantRegistryInvalidOwnerSignature):
+        relay(sc, doc, GrantAction.RESUME, SM2PrivateKey.generate())
+    query_refused(gw, signed_request(sc.consumer, doc, VR, FIELDS), 403, "GRANT_PAUSED")
+
+
+def test_paused_grant_reopened_by_a_replayed_genuine_resume_is_refused(
+    sc: Scenario, gw: InProcessGateway
+) -> None:
+    """The attack that once reopened a grant: the owner's own old RESUME, relayed again."""
+    subject = fresh_subject(sc)
+    doc = active_grant(sc, subject, {VR: FIELDS})
+    owner = sc.owners[subject]
+    grant_id = bytes.fromhex(doc.grant_id[2:])
+    act(sc, doc, owner, GrantAction.PAUSE)
+    seq, at = sc.net.contracts.decision_seq(grant_id), chain_now(sc)
+    resume = GrantActionDocument(
+        action=GrantAction.RESUME, grant_id=doc.grant_id, document_digest=doc.digest_hex(),
+        seq=seq, at=at,
+    ).canonical()  # fmt: skip
+    signature = owner.sm2.sign(resume)
+    sc.net.send(sc.net.committee[0], sc.net.grants.functions.resume(grant_id, seq, at, signature))
+    act(sc, doc, owner, GrantAction.PAUSE)
+    with pytest.raises(GrantRegistryStaleDecision) as exc:
+        sc.net.send(
+            sc.net.committee[1], sc.net.grants.functions.resume(grant_id, seq, at, signature)
+        )
+    assert (exc.value.expected_seq, exc.value.seq) == (seq + 2, seq)
+    query_refused(gw, signed_request(sc.consumer, doc, VR, FIELDS), 403, "GRANT_PAUSED")
 
 
 # --------------------------------------------------------------------------- helpers

@@ -44,6 +44,7 @@ def _action(doc: GrantDocument, action: GrantAction, at: int, **over: Any) -> Gr
         action=action,
         grant_id=doc.grant_id,
         document_digest=over.get("digest", doc.digest_hex()),
+        seq=over.get("seq", 1),
         at=at,
     )
 

@@ -71,11 +71,17 @@ def portal_refused(
 
 
 def _action(
-    owner: PortalOwner, doc: GrantDocument, action: GrantAction, key: SM2PrivateKey | None = None
+    sc: Scenario,
+    owner: PortalOwner,
+    doc: GrantDocument,
+    action: GrantAction,
+    key: SM2PrivateKey | None = None,
 ) -> dict[str, str]:
+    seq = sc.net.contracts.decision_seq(bytes.fromhex(doc.grant_id[2:]))
     document = GrantActionDocument(
-        action=action, grant_id=doc.grant_id, document_digest=doc.digest_hex(), at=int(time.time())
-    ).canonical()
+        action=action, grant_id=doc.grant_id, document_digest=doc.digest_hex(), seq=seq,
+        at=int(time.time()),
+    ).canonical()  # fmt: skip
     return {"document": b64(document), "signature": b64((key or owner.key).sign(document))}
 
 
@@ -100,7 +106,7 @@ def test_forged_revocation_posted_to_the_api_is_refused(
     portal: PortalWorld, alice: PortalOwner
 ) -> None:
     doc = approved(portal.sc, alice)
-    body = _action(alice, doc, GrantAction.REVOKE, key=SM2PrivateKey.generate())
+    body = _action(portal.sc, alice, doc, GrantAction.REVOKE, key=SM2PrivateKey.generate())
     portal_refused(
         portal.sc,
         doc,
@@ -132,7 +138,7 @@ def test_revoking_another_owners_active_grant_is_refused(
     portal: PortalWorld, alice: PortalOwner, bob: PortalOwner
 ) -> None:
     doc = approved(portal.sc, alice)
-    body = _action(bob, doc, GrantAction.REVOKE)
+    body = _action(portal.sc, bob, doc, GrantAction.REVOKE)
     portal_refused(
         portal.sc,
         doc,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import secrets
 import uuid
 from typing import Any
 
@@ -85,8 +86,10 @@ def signed(fields: dict[str, Any], key: SM2PrivateKey) -> dict[str, Any]:
 
 
 def fresh_fields(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    """A copy of receipt fields with a new receipt id and the given changes."""
-    return {**base, "receipt_id": str(uuid.uuid4()), **changes}
+    """A copy of receipt fields for another request (new receipt id and request hash) with
+    the given changes; keeping the request hash would also answer one request twice."""
+    fresh = {"receipt_id": str(uuid.uuid4()), "request_hash": "0x" + secrets.token_hex(32)}
+    return {**base, **fresh, **changes}
 
 
 def key_of_batch(trail: Trail, seq: int) -> SM2PrivateKey:

@@ -1,5 +1,8 @@
-"""GrantRegistry decisions: the owner approves, rejects, pauses, resumes and revokes
-through the identity authority; EXPIRED is derived from the clock."""
+"""GrantRegistry decisions: the owner approves, rejects, pauses, resumes and revokes, any member
+relays, the contract verifies; EXPIRED is derived from the clock.
+
+The attacks on the decisions themselves (replays, forged signatures, stale sequence numbers) are
+in test_grant_decisions_verified.py."""
 
 from __future__ import annotations
 
@@ -7,9 +10,9 @@ import secrets
 
 import pytest
 
-from quancheng.chain import GrantStatus, Role
+from quancheng.chain import GrantStatus
 from quancheng.chain.errors import (
-    ConsortiumRegistryWrongRole,
+    ConsortiumRegistryUnknownAccount,
     GrantRegistryEmptyDocument,
     GrantRegistryMissingSignature,
     GrantRegistryNotActive,
@@ -27,6 +30,7 @@ from tests.utils.chain_factories import (
     active_grant,
     advance_time,
     approve_grant,
+    fresh_account,
     owner_action,
     request_grant,
 )
@@ -66,18 +70,16 @@ def test_owner_actions_carry_the_signed_action_document(
         grant_id = active_grant(net, consumer, owner, [resource])
     if action == "resume":
         owner_action(net, grant_id, owner, "pause")
+    document, _, _ = action_document(net, grant_id, action)
     receipt = owner_action(net, grant_id, owner, action)
     (event,) = net.events(receipt)
     signature = event.args.pop("ownerSignature")
     name = {"reject": "GrantRejected", "pause": "GrantPaused", "resume": "GrantResumed",
             "revoke": "GrantRevoked"}[action]  # fmt: skip
     assert (event.name, event.args) == (name, {
-        "grantId": grant_id, "relayerId": net.committee[0].id,
-        "actionDocument": action_document(grant_id, action),
+        "grantId": grant_id, "relayerId": net.committee[0].id, "actionDocument": document,
     })  # fmt: skip
-    SM2PublicKey.from_bytes(owner.sm2_public_key).verify(
-        signature, action_document(grant_id, action)
-    )
+    SM2PublicKey.from_bytes(owner.sm2_public_key).verify(signature, document)
     expected = {"reject": GrantStatus.REJECTED, "pause": GrantStatus.PAUSED,
                 "resume": GrantStatus.ACTIVE, "revoke": GrantStatus.REVOKED}[action]  # fmt: skip
     assert net.contracts.grant_status(grant_id) is expected
@@ -154,23 +156,25 @@ def test_decisions_without_document_or_signature_are_refused(
     net: TestNetwork, consumer: Member, owner: Owner, resource: bytes
 ) -> None:
     grant_id = request_grant(net, consumer, owner, [resource])
+    document = net.documents[grant_id]
     with pytest.raises(GrantRegistryMissingSignature) as unsigned:
-        net.send(net.committee[0], net.grants.functions.approve(grant_id, b""))
+        net.send(net.committee[0], net.grants.functions.approve(grant_id, document, b""))
     assert unsigned.value.grant_id == grant_id
     with pytest.raises(GrantRegistryEmptyDocument):
-        net.send(net.committee[0], net.grants.functions.reject(grant_id, b"", b"sig"))
+        net.send(net.committee[0], net.grants.functions.approve(grant_id, b"", b"sig"))
     with pytest.raises(GrantRegistryMissingSignature):
-        net.send(net.committee[0], net.grants.functions.reject(grant_id, b"{}", b""))
+        net.send(net.committee[0], net.grants.functions.reject(grant_id, 0, 1, b""))
+    assert net.contracts.grant_status(grant_id) is GrantStatus.PENDING
 
 
 def test_decisions_on_an_unknown_grant_are_refused(net: TestNetwork) -> None:
     ghost = secrets.token_bytes(32)
     for fn in (
-        net.grants.functions.approve(ghost, b"sig"),
-        net.grants.functions.reject(ghost, b"{}", b"sig"),
-        net.grants.functions.pause(ghost, b"{}", b"sig"),
-        net.grants.functions.resume(ghost, b"{}", b"sig"),
-        net.grants.functions.revoke(ghost, b"{}", b"sig"),
+        net.grants.functions.approve(ghost, b"{}", b"sig"),
+        net.grants.functions.reject(ghost, 0, 1, b"sig"),
+        net.grants.functions.pause(ghost, 1, 1, b"sig"),
+        net.grants.functions.resume(ghost, 1, 1, b"sig"),
+        net.grants.functions.revoke(ghost, 1, 1, b"sig"),
     ):
         with pytest.raises(GrantRegistryUnknownGrant) as exc:
             net.send(net.committee[0], fn)
@@ -178,14 +182,28 @@ def test_decisions_on_an_unknown_grant_are_refused(net: TestNetwork) -> None:
     assert net.contracts.grant_status(ghost) is GrantStatus.NONE
 
 
-def test_decisions_relayed_by_a_non_committee_member_are_refused(
+def test_any_member_may_relay_an_owners_decision(
     net: TestNetwork, consumer: Member, owner: Owner, resource: bytes
 ) -> None:
     grant_id = request_grant(net, consumer, owner, [resource])
+    receipt = approve_grant(net, grant_id, owner, relayer=consumer)
+    (event,) = net.events(receipt)
+    assert event.args["relayerId"] == consumer.id
+    assert net.contracts.grant_status(grant_id) is GrantStatus.ACTIVE
+
+
+def test_decisions_relayed_by_a_non_member_are_refused(
+    net: TestNetwork, consumer: Member, owner: Owner, resource: bytes
+) -> None:
+    grant_id = request_grant(net, consumer, owner, [resource])
+    stranger = fresh_account(net)
     signature = owner.sm2.sign(net.documents[grant_id])
-    with pytest.raises(ConsortiumRegistryWrongRole) as exc:
-        net.send(consumer, net.grants.functions.approve(grant_id, signature))
-    assert (exc.value.required, exc.value.actual) == (Role.COMMITTEE, Role.CONSUMER)
+    with pytest.raises(ConsortiumRegistryUnknownAccount) as exc:
+        net.send(
+            stranger, net.grants.functions.approve(grant_id, net.documents[grant_id], signature)
+        )
+    assert exc.value.account == stranger.address
+    assert net.contracts.grant_status(grant_id) is GrantStatus.PENDING
 
 
 # ------------------------------------------------------------------------- derived expiry

@@ -13,9 +13,11 @@ from quancheng.chain.errors import (
     ConsortiumRegistryInstitutionNotActive,
     ConsortiumRegistryUnknownAccount,
     ConsortiumRegistryWrongRole,
+    GrantRegistryDocumentDigestMismatch,
     GrantRegistryDuplicateGrant,
     GrantRegistryDuplicateResource,
     GrantRegistryEmptyDocument,
+    GrantRegistryInvalidConsumerSignature,
     GrantRegistryInvalidDataPeriod,
     GrantRegistryInvalidDocumentDigest,
     GrantRegistryInvalidGrantId,
@@ -28,6 +30,7 @@ from quancheng.chain.errors import (
     GrantRegistryOwnerRevoked,
     GrantRegistryPurposeNotAllowed,
     GrantRegistryResourceInactive,
+    GrantRegistryTermsOutOfBounds,
     GrantRegistryUnknownResource,
     GrantRegistryValidityEnded,
     GrantRegistryZeroMaxUses,
@@ -95,7 +98,7 @@ def test_request_records_a_pending_grant_and_emits_the_signed_document(
         "owner_signature": b"",
     }  # fmt: skip
     assert net.contracts.grant_status(terms["grantId"]) is GrantStatus.PENDING
-    assert net.grants.functions.version().call() == "0.1.0"
+    assert net.grants.functions.version().call() == "0.2.0"
 
 
 def test_request_by_a_non_consumer_is_refused(
@@ -263,3 +266,64 @@ def test_request_by_an_account_of_no_institution_is_refused(
     with pytest.raises(ConsortiumRegistryUnknownAccount) as exc:
         net.send(stranger, fn)
     assert exc.value.account == stranger.address
+
+
+# ------------------------------------------------- verified on chain: signature, digest, bounds
+
+
+def test_request_signed_with_a_key_other_than_the_registered_one_is_refused(
+    net: TestNetwork, consumer: Member, owner: Owner, resource: bytes
+) -> None:
+    """A bank whose SM2 key does not match its registration cannot put a grant on chain."""
+    terms = grant_terms(net, owner, [resource])
+    document = grant_document(terms)
+    with pytest.raises(GrantRegistryInvalidConsumerSignature) as exc:
+        _request(net, consumer, terms, document=document, signature=sm2_key().sign(document))
+    assert (exc.value.grant_id, exc.value.consumer_id) == (terms["grantId"], consumer.id)
+    with pytest.raises(GrantRegistryInvalidConsumerSignature):
+        _request(net, consumer, terms, signature=b"\x30\x06\x02\x01\x01\x02\x01\x01")
+    assert net.contracts.grant_status(terms["grantId"]) is GrantStatus.NONE
+
+
+def test_request_whose_document_is_not_the_digested_one_is_refused(
+    net: TestNetwork, consumer: Member, owner: Owner, resource: bytes
+) -> None:
+    terms = grant_terms(net, owner, [resource])
+    other = grant_document({**terms, "maxUses": 10_000})
+    with pytest.raises(GrantRegistryDocumentDigestMismatch) as exc:
+        _request(net, consumer, terms, document=other)
+    assert (exc.value.expected, exc.value.actual) == (terms["documentDigest"], sm3(other))
+    assert net.contracts.grant_status(terms["grantId"]) is GrantStatus.NONE
+
+
+@pytest.mark.parametrize(
+    ("term", "overrides", "value", "limit"),
+    [
+        ("maxUses", {"maxUses": 100_001}, 100_001, 100_000),
+        ("validity", {"notBefore": 0, "notAfter": None}, None, 1_096 * 86_400),
+        ("notAfter", {"notAfter": None}, None, 1_096 * 86_400),
+        ("dataPeriod", {"dataFrom": 0, "dataTo": 30 * 366 * 86_400 + 1}, None, 30 * 366 * 86_400),
+    ],
+)
+def test_request_with_terms_beyond_their_bounds_is_refused(
+    net: TestNetwork,
+    consumer: Member,
+    owner: Owner,
+    resource: bytes,
+    term: str,
+    overrides: dict[str, Any],
+    value: int | None,
+    limit: int,
+) -> None:
+    now = net.now()
+    if term == "notAfter":
+        overrides = {"notBefore": now + 2 * 86_400, "notAfter": now + 1_097 * 86_400}
+    if term == "validity":
+        overrides = {**overrides, "notBefore": now - 2 * 86_400, "notAfter": now + 1_095 * 86_400}
+    terms = grant_terms(net, owner, [resource], **overrides)
+    with pytest.raises(GrantRegistryTermsOutOfBounds) as exc:
+        _request(net, consumer, terms)
+    assert exc.value.term == term.encode().ljust(32, b"\0")
+    assert exc.value.limit == limit
+    assert exc.value.value > limit if value is None else exc.value.value == value
+    assert net.contracts.grant_status(terms["grantId"]) is GrantStatus.NONE

@@ -50,7 +50,8 @@ def _dummy(entry: dict[str, Any], account: str) -> Any:
 
 
 def test_every_contract_has_writes_to_guard() -> None:
-    assert {contract for contract, _ in WRITES} == set(ABIS)
+    # The SM2/SM3 verifier is stateless: it has nothing to guard.
+    assert {contract for contract, _ in WRITES} == set(ABIS) - {"Sm2Verifier"}
 
 
 @pytest.mark.parametrize(("contract", "function"), WRITES, ids=[f"{c}.{f}" for c, f in WRITES])

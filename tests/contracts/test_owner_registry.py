@@ -8,13 +8,13 @@ import secrets
 import pytest
 
 from quancheng.attestations import verify_attestation
-from quancheng.chain import Role
 from quancheng.chain.errors import (
+    ConsortiumRegistryNotIdentityAuthority,
     ConsortiumRegistryUnknownAccount,
-    ConsortiumRegistryWrongRole,
     OwnerRegistryAlreadyRevoked,
     OwnerRegistryEmptyAttestation,
     OwnerRegistryEmptyAttestationDocument,
+    OwnerRegistryInvalidAttestation,
     OwnerRegistryInvalidPseudonym,
     OwnerRegistryInvalidSm2PublicKey,
     OwnerRegistryKeyUnchanged,
@@ -48,7 +48,7 @@ def _attest(net: TestNetwork, attester: Member, pseudonym: bytes, key: bytes):  
 
 
 def test_first_attestation_binds_the_key_to_the_pseudonym(net: TestNetwork) -> None:
-    attester = net.committee[1]
+    attester = net.committee[0]
     pseudonym, key = secrets.token_bytes(32), sm2_key().public_key().to_bytes()
     receipt = _attest(net, attester, pseudonym, key)
     (event,) = net.events(receipt)
@@ -74,12 +74,12 @@ def test_first_attestation_binds_the_key_to_the_pseudonym(net: TestNetwork) -> N
     assert record.attested_at == net.w3.eth.get_block(receipt["blockNumber"])["timestamp"]
     assert net.owners.functions.isAttested(pseudonym).call()
     assert net.owners.functions.pseudonymOf(key).call() == pseudonym
-    assert net.owners.functions.version().call() == "0.2.0"
+    assert net.owners.functions.version().call() == "0.3.0"
 
 
 def test_rotation_replaces_the_key_and_releases_the_old_one(net: TestNetwork, owner: Owner) -> None:
     new_key = sm2_key().public_key().to_bytes()
-    receipt = _attest(net, net.committee[2], owner.pseudonym, new_key)
+    receipt = _attest(net, net.committee[0], owner.pseudonym, new_key)
     (event,) = net.events(receipt)
     args = event.args
     assert (args["keyVersion"], args["sm2PublicKey"], args["previousSm2PublicKey"]) == (
@@ -94,17 +94,17 @@ def test_rotation_replaces_the_key_and_releases_the_old_one(net: TestNetwork, ow
 
 def test_revocation_and_re_attestation_of_the_same_key(net: TestNetwork, owner: Owner) -> None:
     receipt = net.send(
-        net.committee[1], net.owners.functions.revokeAttestation(owner.pseudonym, REASON)
+        net.committee[0], net.owners.functions.revokeAttestation(owner.pseudonym, REASON)
     )
     assert [(e.name, e.args) for e in net.events(receipt)] == [
         ("OwnerAttestationRevoked", {
-            "pseudonym": owner.pseudonym, "attesterId": net.committee[1].id, "reason": REASON,
+            "pseudonym": owner.pseudonym, "attesterId": net.committee[0].id, "reason": REASON,
         }),
     ]  # fmt: skip
     assert net.contracts.owner(owner.pseudonym).revoked
     assert not net.owners.functions.isAttested(owner.pseudonym).call()
     with pytest.raises(OwnerRegistryAlreadyRevoked) as exc:
-        net.send(net.committee[1], net.owners.functions.revokeAttestation(owner.pseudonym, REASON))
+        net.send(net.committee[0], net.owners.functions.revokeAttestation(owner.pseudonym, REASON))
     assert exc.value.pseudonym == owner.pseudonym
 
     receipt = _attest(net, net.committee[0], owner.pseudonym, owner.sm2_public_key)
@@ -135,7 +135,17 @@ def test_attestation_with_a_zero_pseudonym_is_refused(net: TestNetwork) -> None:
     assert exc.value.pseudonym == b"\x00" * 32
 
 
-@pytest.mark.parametrize("key", [b"", b"\x04" * 64, b"\x03" + b"\x01" * 64])
+@pytest.mark.parametrize(
+    "key",
+    [
+        b"",
+        b"\x04" * 64,
+        b"\x03" + b"\x01" * 64,
+        b"\x04" + b"\x01" * 64,  # well formed, but not a point of the curve
+        b"\x04" + b"\x00" * 64,  # the point at infinity's usual encoding
+        b"\x04" + b"\xff" * 64,  # coordinates beyond p
+    ],
+)
 def test_attestation_of_a_malformed_key_is_refused(net: TestNetwork, key: bytes) -> None:
     with pytest.raises(OwnerRegistryInvalidSm2PublicKey) as exc:
         _attest(net, net.committee[0], secrets.token_bytes(32), key)
@@ -166,14 +176,41 @@ def test_revocation_of_an_unknown_owner_is_refused(net: TestNetwork) -> None:
     assert exc.value.pseudonym == pseudonym
 
 
-def test_attestation_by_a_non_committee_member_is_refused(
+def test_attestation_by_a_member_without_identity_authority_is_refused(
     net: TestNetwork, consumer: Member
 ) -> None:
-    with pytest.raises(ConsortiumRegistryWrongRole) as exc:
-        _attest(net, consumer, secrets.token_bytes(32), sm2_key().public_key().to_bytes())
-    assert (exc.value.institution_id, exc.value.required, exc.value.actual) == (
-        consumer.id, Role.COMMITTEE, Role.CONSUMER,
+    """Neither a consumer nor a committee member alone can bind a key to a citizen."""
+    for insider in (consumer, net.committee[1]):
+        pseudonym = secrets.token_bytes(32)
+        with pytest.raises(ConsortiumRegistryNotIdentityAuthority) as exc:
+            _attest(net, insider, pseudonym, sm2_key().public_key().to_bytes())
+        assert exc.value.institution_id == insider.id
+        assert net.contracts.owner(pseudonym).key_version == 0
+
+
+def test_a_committee_member_cannot_rebind_or_revoke_an_owner(
+    net: TestNetwork, owner: Owner
+) -> None:
+    insider = net.committee[2]
+    with pytest.raises(ConsortiumRegistryNotIdentityAuthority):
+        _attest(net, insider, owner.pseudonym, sm2_key().public_key().to_bytes())
+    with pytest.raises(ConsortiumRegistryNotIdentityAuthority):
+        net.send(insider, net.owners.functions.revokeAttestation(owner.pseudonym, REASON))
+    record = net.contracts.owner(owner.pseudonym)
+    assert (record.sm2_public_key, record.key_version, record.revoked) == (
+        owner.sm2_public_key, 1, False,
     )  # fmt: skip
+
+
+def test_attestation_whose_signature_is_not_the_attesters_is_refused(net: TestNetwork) -> None:
+    authority = net.committee[0]
+    pseudonym, key = secrets.token_bytes(32), sm2_key().public_key().to_bytes()
+    document = attestation_document(pseudonym, key, authority, net.now())
+    forged = sm2_key().sign(document)
+    with pytest.raises(OwnerRegistryInvalidAttestation) as exc:
+        net.send(authority, net.owners.functions.attest(pseudonym, key, document, forged))
+    assert (exc.value.pseudonym, exc.value.attester_id) == (pseudonym, authority.id)
+    assert net.contracts.owner(pseudonym).key_version == 0
 
 
 def test_writes_by_an_account_of_no_institution_are_refused(net: TestNetwork) -> None:

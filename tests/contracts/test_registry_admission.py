@@ -50,7 +50,7 @@ def test_founding_committee_is_admitted_active_with_the_committee_role(net: Test
         committee_role = net.registry.functions.COMMITTEE_ROLE().call()
         assert net.registry.functions.hasRole(committee_role, member.address).call()
     assert net.registry.functions.committeeSize().call() >= 3
-    assert net.registry.functions.version().call() == "0.1.0"
+    assert net.registry.functions.version().call() == "0.2.0"
 
 
 def test_constructor_emits_admissions_and_the_initial_threshold(net: TestNetwork) -> None:

@@ -11,6 +11,10 @@ from typing import Any
 
 import pytest
 
+from quancheng.chain.errors import (
+    GrantRegistryInvalidOwnerSignature,
+    OwnerRegistryInvalidAttestation,
+)
 from quancheng.chain.types import Role, code32, purposes_mask
 from quancheng.crypto import SM2PrivateKey, canonical_json, pseudonym, sm3
 from quancheng.protocol import GrantAction, QueryRequest, SignedRequest
@@ -209,13 +213,29 @@ def test_resource_not_granted(scenario: Scenario, gw: InProcessGateway, grant: A
     query_refused(gw, signed, 403, "RESOURCE_NOT_GRANTED")
 
 
-@pytest.mark.parametrize("fields", [("owner_name",), ("plate_no", "brand"), ("vehicle_count",)])
+@pytest.mark.parametrize("fields", [("owner_name",), ("plate_no", "brand")])
 def test_field_not_granted(
     scenario: Scenario, gw: InProcessGateway, grant: Any, fields: tuple[str, ...]
 ) -> None:
     query_refused(
         gw, signed_request(scenario.consumer, grant, VR, fields), 403, "FIELD_NOT_GRANTED"
     )
+
+
+def test_indicator_under_a_raw_grant_is_a_mode_mismatch(
+    scenario: Scenario, gw: InProcessGateway, grant: Any
+) -> None:
+    signed = signed_request(scenario.consumer, grant, VR, ("vehicle_count",))
+    body = query_refused(gw, signed, 403, "MODE_MISMATCH")
+    assert body["error"]["details"]["fields"] == ["vehicle_count"]
+
+
+def test_field_the_resource_does_not_have_is_unknown(
+    scenario: Scenario, gw: InProcessGateway, grant: Any
+) -> None:
+    signed = signed_request(scenario.consumer, grant, VR, ("plate_no", "no_such_field"))
+    body = query_refused(gw, signed, 404, "FIELD_UNKNOWN")
+    assert body["error"]["details"]["fields"] == ["no_such_field"]
 
 
 def test_purpose_not_granted(scenario: Scenario, gw: InProcessGateway, grant: Any) -> None:
@@ -250,10 +270,10 @@ def test_bad_owner_approval_makes_the_grant_invalid(
     owner = owner_for(scenario, scenario.subjects[10])
     doc = grant_document(scenario, owner, {VR: FIELDS})
     request_grant(scenario, doc)
-    approve(scenario, doc, owner, signature=SM2PrivateKey.generate().sign(doc.canonical()))
-    query_refused(
-        gw, signed_request(scenario.consumer, doc, VR, FIELDS), 403, "GRANT_DOCUMENT_INVALID"
-    )
+    # The chain verifies the owner's signature itself: a forged approval is never recorded.
+    with pytest.raises(GrantRegistryInvalidOwnerSignature):
+        approve(scenario, doc, owner, signature=SM2PrivateKey.generate().sign(doc.canonical()))
+    query_refused(gw, signed_request(scenario.consumer, doc, VR, FIELDS), 403, "GRANT_PENDING")
 
 
 def test_document_that_differs_from_the_terms_is_invalid(
@@ -303,7 +323,9 @@ def test_owner_whose_attestation_is_revoked(scenario: Scenario, gw: InProcessGat
 def test_owner_whose_attestation_does_not_verify(
     scenario: Scenario, gw: InProcessGateway, forgery: str
 ) -> None:
-    """The chain cannot check SM2: a relayed attestation that does not verify never serves."""
+    """A relayed attestation that does not verify never serves: the chain refuses a forged
+    signature; a document naming another key passes the chain (it does not parse JSON) and is
+    refused by the gateway."""
     subject = scenario.subjects[-1 if forgery == "signature" else -2]
     key = SM2PrivateKey.generate()
     owner = Owner(pseudonym(scenario.pseudonym_key, "resident_id", subject), key)
@@ -313,12 +335,15 @@ def test_owner_whose_attestation_does_not_verify(
         owner.pseudonym, named_key.to_bytes(), attester, chain_now(scenario)
     )
     signer = SM2PrivateKey.generate() if forgery == "signature" else attester.sm2
-    scenario.net.send(
-        attester,
-        scenario.net.owners.functions.attest(
-            owner.pseudonym, owner.sm2_public_key, document, signer.sign(document)
-        ),
+    attest = scenario.net.owners.functions.attest(
+        owner.pseudonym, owner.sm2_public_key, document, signer.sign(document)
     )
+    if forgery == "signature":
+        with pytest.raises(OwnerRegistryInvalidAttestation):
+            scenario.net.send(attester, attest)
+        assert scenario.net.contracts.owner(owner.pseudonym).key_version == 0
+        return
+    scenario.net.send(attester, attest)
     scenario.owners[subject] = owner
     doc = active_grant(scenario, subject, {VR: FIELDS})
     body = query_refused(
@@ -367,6 +392,7 @@ def test_every_query_refusal_code_is_covered() -> None:
         "RECEIPT_NOT_ANCHORED",
         "CHAIN_UNAVAILABLE",
         "STORAGE_UNAVAILABLE",
+        "SUBJECT_KIND_MISMATCH",  # tests/attacks/test_grant_scope.py (a department with firms)
     }
     assert [c for c in ALL_CODES if f'"{c}"' not in source and c not in elsewhere] == []
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from quancheng.chain import GrantStatus
+from quancheng.chain import ContractSet, GrantStatus
 from quancheng.crypto import SM2PrivateKey, canonical_json
 from quancheng.protocol import GrantAction, GrantActionDocument, GrantDocument
 from quancheng_portal.services.owners import key_proof_document
@@ -35,6 +35,7 @@ class ApiOwner:
     csrf: str
     key: SM2PrivateKey
     person: Person
+    contracts: ContractSet
 
     @property
     def key_hex(self) -> str:
@@ -51,9 +52,12 @@ class ApiOwner:
                                             "replace": replace})  # fmt: skip
 
     def action(self, doc: GrantDocument, action: GrantAction, *, key: SM2PrivateKey | None = None,
-               at: int | None = None, **fields: Any) -> tuple[bytes, bytes]:  # fmt: skip
+               at: int | None = None, seq: int | None = None,
+               **fields: Any) -> tuple[bytes, bytes]:  # fmt: skip
+        if seq is None:
+            seq = self.contracts.decision_seq(bytes.fromhex(doc.grant_id[2:]))
         document = GrantActionDocument(action=action, grant_id=doc.grant_id,
-                                       document_digest=doc.digest_hex(),
+                                       document_digest=doc.digest_hex(), seq=seq,
                                        at=int(time.time()) if at is None else at)  # fmt: skip
         body = (
             document.canonical()
@@ -68,7 +72,9 @@ def sign_in(world: World, person: Person, *, bind: bool = True) -> ApiOwner:
     csrf = client.get("/api/session").json()["csrf_token"]
     resp = client.post("/api/session", json={"person": person.key}, headers={"x-csrf-token": csrf})
     assert resp.status_code == 200, resp.text
-    owner = ApiOwner(client, resp.json()["csrf_token"], SM2PrivateKey.generate(), person)
+    owner = ApiOwner(
+        client, resp.json()["csrf_token"], SM2PrivateKey.generate(), person, world.sc.net.contracts
+    )
     if bind:
         assert owner.bind(owner.key).status_code == 200
     return owner

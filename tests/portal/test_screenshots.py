@@ -50,6 +50,7 @@ def test_screenshots_of_every_page(world: World, page: Any, tmp_path: Path) -> N
             action=GrantAction(action),
             grant_id=doc.grant_id,
             document_digest=doc.digest_hex(),
+            seq=world.sc.net.contracts.decision_seq(bytes.fromhex(doc.grant_id[2:])),
             at=int(time.time()),
         )
         canonical = document.canonical()

@@ -29,7 +29,7 @@ from quancheng.chain import ContractSet, DecodedEvent, make_web3, send_transacti
 from quancheng.chain.manifest import Manifest
 from quancheng.chain.types import GrantMode, Role, code32, purposes_mask
 from quancheng.crypto import SM2PrivateKey, canonical_json, sm3
-from quancheng.protocol import AttestationDocument
+from quancheng.protocol import AttestationDocument, GrantAction, GrantActionDocument
 from quancheng_node.deploy import FoundingMember, deploy
 
 #: Wei given to each fresh account (gas is cheap on the local node; this lasts a session).
@@ -176,7 +176,10 @@ def deploy_test_network(
         for m in members
     ]
     manifest = deploy(rpc_url, funder_private_key, founders, threshold, voting_period)
-    return TestNetwork(w3, manifest, ContractSet(w3, manifest), members, funder)
+    net = TestNetwork(w3, manifest, ContractSet(w3, manifest), members, funder)
+    # Committee member 0 is voted identity authority, as 大数据局 is in the demo.
+    pass_proposal(net, net.registry.functions.proposeIdentityAuthority(members[0].id, True))
+    return net
 
 
 # ------------------------------------------------------------------------------ committee
@@ -365,21 +368,50 @@ def request_grant(
     return bytes(terms["grantId"])
 
 
-def approve_grant(net: TestNetwork, grant_id: bytes, owner: Owner) -> TxReceipt:
-    """Relay the owner's approval (signature over the grant document) by the committee."""
-    signature = owner.sm2.sign(net.documents[grant_id])
-    return net.send(net.committee[0], net.grants.functions.approve(grant_id, signature))
+def approve_grant(
+    net: TestNetwork, grant_id: bytes, owner: Owner, *, relayer: Member | None = None
+) -> TxReceipt:
+    """Relay the owner's approval (signature over the grant document); any member may relay."""
+    document = net.documents[grant_id]
+    signature = owner.sm2.sign(document)
+    return net.send(
+        relayer or net.committee[0], net.grants.functions.approve(grant_id, document, signature)
+    )
 
 
-def action_document(grant_id: bytes, action: str) -> bytes:
-    return canonical_json({"type": "grant-action", "action": action, "grantId": grant_id.hex()})
+def action_document(
+    net: TestNetwork,
+    grant_id: bytes,
+    action: str,
+    *,
+    seq: int | None = None,
+    at: int = 1_767_225_600,
+) -> tuple[bytes, int, int]:
+    """The canonical decision document the contract verifies, with its ``seq`` and ``at``."""
+    seq = net.contracts.decision_seq(grant_id) if seq is None else seq
+    document = GrantActionDocument(
+        action=GrantAction(action),
+        grant_id="0x" + grant_id.hex(),
+        document_digest="0x" + bytes(net.contracts.grant(grant_id).document_digest).hex(),
+        seq=seq,
+        at=at,
+    ).canonical()
+    return document, seq, at
 
 
-def owner_action(net: TestNetwork, grant_id: bytes, owner: Owner, action: str) -> TxReceipt:
-    """Relay ``action`` (reject/pause/resume/revoke) signed by the owner."""
-    document = action_document(grant_id, action)
+def owner_action(
+    net: TestNetwork,
+    grant_id: bytes,
+    owner: Owner,
+    action: str,
+    *,
+    relayer: Member | None = None,
+    seq: int | None = None,
+) -> TxReceipt:
+    """Relay ``action`` (reject/pause/resume/revoke) signed by the owner; any member may relay."""
+    document, seq, at = action_document(net, grant_id, action, seq=seq)
     fn = getattr(net.grants.functions, action)
-    return net.send(net.committee[0], fn(grant_id, document, owner.sm2.sign(document)))
+    return net.send(relayer or net.committee[0], fn(grant_id, seq, at, owner.sm2.sign(document)))
 
 
 def active_grant(

@@ -234,23 +234,26 @@ def approve(
 ) -> TxReceipt:
     sig = signature if signature is not None else owner.sm2.sign(doc.canonical())
     return sc.net.send(
-        sc.net.committee[0], sc.net.grants.functions.approve(bytes.fromhex(doc.grant_id[2:]), sig)
+        sc.net.committee[0],
+        sc.net.grants.functions.approve(bytes.fromhex(doc.grant_id[2:]), doc.canonical(), sig),
     )
 
 
 def act(sc: Scenario, doc: GrantDocument, owner: Owner, action: GrantAction) -> TxReceipt:
     """Relay the owner's signed pause/resume/revoke/reject."""
+    grant_id = bytes.fromhex(doc.grant_id[2:])
+    seq = sc.net.contracts.decision_seq(grant_id)
     action_doc = GrantActionDocument(
-        action=action, grant_id=doc.grant_id, document_digest=doc.digest_hex(), at=chain_now(sc)
+        action=action,
+        grant_id=doc.grant_id,
+        document_digest=doc.digest_hex(),
+        seq=seq,
+        at=chain_now(sc),
     )
     fn = getattr(sc.net.grants.functions, action.value)
     return sc.net.send(
         sc.net.committee[0],
-        fn(
-            bytes.fromhex(doc.grant_id[2:]),
-            action_doc.canonical(),
-            owner.sm2.sign(action_doc.canonical()),
-        ),
+        fn(grant_id, seq, action_doc.at, owner.sm2.sign(action_doc.canonical())),
     )
 
 

@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from quancheng.evidence_bundle import SignedEvidenceBundle
 from quancheng.protocol import SignedReceipt
 from quancheng_audit.evidence import ChainEvidence, ReceiptLog
 from quancheng_audit.findings import Finding, Subject
@@ -102,6 +103,10 @@ class Context:
     signatures: int = 0
     #: Receipts served within the clock tolerance of a status change that would refuse them.
     near_changes: int = 0
+    #: Consumers' evidence bundles (the receipts they received), with where each came from.
+    bundles: list[tuple[str, SignedEvidenceBundle]] = field(default_factory=list)
+    #: Receipts from consumers' evidence whose provider signature verified: (consumer, entry).
+    held: list[tuple[str, Entry]] = field(default_factory=list)
 
     @property
     def tolerance_ms(self) -> int:

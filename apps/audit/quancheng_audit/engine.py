@@ -2,7 +2,8 @@
 
 :func:`audit` replays the chain's events, then runs the rules in dependency order: owners
 (attestations) before grants (an approval needs a valid attestation), logs and batches
-before receipts (a receipt needs its batch), receipts before uses. Everything is verified
+before receipts (a receipt needs its batch), receipts before consumers' evidence (held
+receipts are checked against the parsed logs), all of them before uses. Everything is verified
 here, offline: SM2 and SM3 are recomputed from the evidence, nothing is taken from a
 gateway's or the chain's word.
 
@@ -18,6 +19,7 @@ from collections.abc import Callable, Sequence
 import httpx
 
 from quancheng.chain import ContractSet
+from quancheng.evidence_bundle import SignedEvidenceBundle
 from quancheng_audit.collect_chain import collect_chain
 from quancheng_audit.collect_gateway import catalogue_endpoints, fetch_receipt_log
 from quancheng_audit.context import AuditConfig, Context
@@ -26,11 +28,14 @@ from quancheng_audit.history import ChainHistory
 from quancheng_audit.progress import NO_PROGRESS, Progress
 from quancheng_audit.report import AuditReport, build_report
 from quancheng_audit.rules import (
+    check_attestation_window,
     check_attestations,
+    check_consumer_evidence,
     check_grants,
     check_logs,
     check_membership,
     check_receipts,
+    check_request_reuse,
     check_signatures,
     check_use_limits,
     check_uses,
@@ -76,18 +81,33 @@ def audit(
     logs: Sequence[ReceiptLog],
     config: AuditConfig | None = None,
     *,
+    consumer_evidence: Sequence[SignedEvidenceBundle | tuple[str, SignedEvidenceBundle]] = (),
     progress: Progress = NO_PROGRESS,
     clock: Callable[[], float] = time.time,
 ) -> AuditReport:
-    """Verify the whole trail and report every finding."""
+    """Verify the whole trail and report every finding.
+
+    Args:
+        chain: The chain's events.
+        logs: The providers' receipt logs.
+        config: How strict to be about time.
+        consumer_evidence: Consumers' evidence bundles (the receipts they received), each
+            bare or with a name for the report (its file), cross-checked against the logs.
+    """
     started = time.perf_counter()
     ctx = Context(chain, ChainHistory(chain), list(logs), config or AuditConfig(), progress)
+    for n, item in enumerate(consumer_evidence):
+        named = item if isinstance(item, tuple) else (f"bundle {n + 1}", item)
+        ctx.bundles.append(named)
     check_attestations(ctx)
     check_grants(ctx)
     receipts_started = time.perf_counter()
     check_logs(ctx)
     check_signatures(ctx)
     check_receipts(ctx)
+    check_consumer_evidence(ctx)
+    check_request_reuse(ctx)
+    check_attestation_window(ctx)
     check_use_limits(ctx)
     receipts_s = time.perf_counter() - receipts_started
     check_uses(ctx)

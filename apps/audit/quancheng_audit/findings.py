@@ -30,7 +30,8 @@ class Rule:
 
     Attributes:
         code: The finding code it raises.
-        area: ``grants``, ``owners``, ``receipts``, ``batches``, ``uses`` or ``membership``.
+        area: ``grants``, ``owners``, ``receipts``, ``evidence`` (consumers' evidence),
+            ``batches``, ``uses`` or ``membership``.
         severity: How bad a finding of this rule is.
         checks: What the rule checks, in one sentence.
     """
@@ -103,7 +104,15 @@ RULES: dict[str, Rule] = {
             "owners",
             _F,
             "each attestation document names its pseudonym, key and attester and is signed by "
-            "the attester's registered SM2 key",
+            "the attester's registered SM2 key; the attester was an ACTIVE identity authority "
+            "(voted by the committee) when it attested",
+        ),
+        Rule(
+            "OWNER_KEY_REBOUND",
+            "owners",
+            _W,
+            "an owner who already had a key was bound to a new one: listed with the time and the "
+            "identity authority, so the owner's complaint can be checked against it",
         ),
         # ---------------------------------------------------------------- receipts
         Rule("RECEIPT_MALFORMED", "receipts", _F, "each log entry is a signed receipt"),
@@ -187,6 +196,47 @@ RULES: dict[str, Rule] = {
             "no receipt is dated after the evidence was collected",
         ),
         Rule("RECEIPT_DUPLICATE_ID", "receipts", _F, "each receipt id appears once in the trail"),
+        Rule(
+            "RECEIPT_DUPLICATE_REQUEST",
+            "receipts",
+            _F,
+            "each request (its SM3 hash) is answered by one receipt, across the providers' logs "
+            "and the consumers' evidence",
+        ),
+        Rule(
+            "RECEIPT_OWNER_NOT_ATTESTED",
+            "receipts",
+            _F,
+            "when the receipt was served the owner's attestation was in force (not revoked) and "
+            "named the key the grant names",
+        ),
+        # ---------------------------------------------------------- consumer evidence
+        Rule(
+            "RECEIPT_EQUIVOCATION",
+            "evidence",
+            _F,
+            "every receipt a consumer holds, signed by the provider, is the one the provider's "
+            "log holds at its position",
+        ),
+        Rule(
+            "EVIDENCE_SIGNATURE_INVALID",
+            "evidence",
+            _F,
+            "a signed evidence bundle verifies with the consumer's registered SM2 key",
+        ),
+        Rule(
+            "EVIDENCE_RECEIPT_INVALID",
+            "evidence",
+            _W,
+            "a receipt in a consumer's evidence is the consumer's and verifies with the "
+            "provider's key (one that does not proves nothing and is set aside)",
+        ),
+        Rule(
+            "EVIDENCE_LOG_NOT_AUDITED",
+            "evidence",
+            _W,
+            "the log of every provider named in consumer evidence was audited",
+        ),
         # ------------------------------------------------------------------ batches
         Rule(
             "LOG_GAP",

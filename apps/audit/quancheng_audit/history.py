@@ -43,6 +43,8 @@ class MemberState:
     key: bytes
     pos: Pos
     since: int
+    #: Whether the committee had voted it identity authority (it alone binds owner keys).
+    identity_authority: bool = False
 
 
 @dataclass(frozen=True)
@@ -124,8 +126,7 @@ class GrantHistory:
         if self.terms is None:
             return True
         return (
-            window[1] // 1000 >= self.terms.not_before
-            and window[0] // 1000 <= self.terms.not_after
+            window[1] // 1000 >= self.terms.not_before and window[0] // 1000 <= self.terms.not_after
         )
 
 
@@ -221,6 +222,9 @@ class ChainHistory:
                 pos=pos,
                 since=e.time,
             )
+        elif e.name in {"IdentityAuthorityGranted", "IdentityAuthorityRevoked"}:
+            granted = e.name == "IdentityAuthorityGranted"
+            state = replace(history[-1], identity_authority=granted, pos=pos, since=e.time)
         else:
             status = {
                 "InstitutionSuspended": InstitutionStatus.SUSPENDED,

@@ -182,7 +182,8 @@ def _refusals(
     except FieldNotGranted as exc:
         report.refusal("查询授权范围外的字段 issuing_institution", exc.code, ok=True)
     record = insurer.grant(grant_id)
-    document, signature = owner.wallet.revoke(grant_id, record.document_digest)
+    seq = authority.contracts.decision_seq(record.grant_id)
+    document, signature = owner.wallet.revoke(grant_id, record.document_digest, seq=seq)
     relayed = authority.relay_action(document, signature)
     _wait_for_view(stack.gateways["jinan.civil"], relayed.block_number)
     try:

@@ -117,7 +117,10 @@ class DemoStack:
             manifest_path=self.manifest_path,
         )
         names = "、".join(i.name for i in self.consortium.committee)
-        self.say(f"合约已部署（5 个），创始委员会 {THRESHOLD}/{len(founders)}：{names}")
+        self.say(
+            f"合约已部署（6 个，含链上 SM2/SM3 验签合约），"
+            f"创始委员会 {THRESHOLD}/{len(founders)}：{names}"
+        )
 
     def _admit(self) -> None:
         consortium = self.consortium
@@ -130,6 +133,8 @@ class DemoStack:
                 inst.code, inst.name, inst.role, inst.account.address,
                 inst.sm2.public_key().to_bytes(),
             )  # fmt: skip
+        # Only an identity authority binds owners' keys; the committee votes 大数据局 into it.
+        committee.grant_identity_authority("jinan.bdb")
         admitted = len(consortium.institutions) - len(consortium.committee)
         self.say(
             f"委员会投票（{THRESHOLD} 票通过）准入 {admitted} 家机构：数据提供方、银行、保险、审计"

@@ -19,7 +19,7 @@ from quancheng.protocol import QueryRequest, SignedRequest, signing_bytes
 from quancheng.protocol import refusals as r
 from quancheng.protocol.documents import unb64
 from quancheng_gateway.core.clock import Clock
-from quancheng_gateway.resources import ResourceHandler
+from quancheng_gateway.resources import ResourceHandler, ResourceSpec
 from quancheng_gateway.view import ChainView, GrantSnapshot
 
 __all__ = ["Checked", "Pipeline", "parse_request"]
@@ -32,6 +32,10 @@ _STATUS_REFUSALS: dict[int, type[r.Refusal]] = {
     int(GrantStatus.EXHAUSTED): r.GrantExhausted,
     int(GrantStatus.EXPIRED): r.GrantExpired,
 }
+
+#: How the subject index names the kind of owner a resource is about.
+_ID_KIND = {"person": "resident_id", "business": "uscc"}
+_KIND_WORD = {"resident_id": "person", "uscc": "business"}
 
 
 @dataclass(frozen=True)
@@ -150,11 +154,16 @@ class Pipeline:
         granted = grant.scope.get(req.resource)
         if granted is None or req.resource not in grant.resources:
             raise r.ResourceNotGranted(grant_id=grant.grant_id, resource=req.resource)
-        servable = handler.spec.fields if grant.mode == "RAW" else handler.spec.indicators
-        refused = sorted({f for f in req.fields if f not in granted or f not in servable})
-        if refused:
-            raise r.FieldNotGranted(
-                grant_id=grant.grant_id, resource=req.resource, fields=refused, mode=grant.mode
+        self._fields(req, grant, handler.spec, granted)
+        kind = _ID_KIND[handler.spec.subject_kind]
+        if grant.subject_kind is not None and grant.subject_kind != kind:
+            owner = _KIND_WORD.get(grant.subject_kind, grant.subject_kind)
+            raise r.SubjectKindMismatch(
+                f"the grant's owner is a {owner}; "
+                f"{req.resource} is about a {handler.spec.subject_kind}",
+                grant_id=grant.grant_id,
+                resource=req.resource,
+                resource_subject=handler.spec.subject_kind,
             )
         entry = self.view.resources[req.resource]
         if not entry.allowed_purposes >> int(req.purpose) & 1 or not entry.active:
@@ -165,3 +174,27 @@ class Pipeline:
             raise r.OwnerNotAttested(grant_id=grant.grant_id, reason="attestation does not verify")
         if grant.owner_key is None or grant.owner_key.lower() != grant.attested_key.lower():
             raise r.OwnerNotAttested(grant_id=grant.grant_id, reason="owner key rotated")
+
+    @staticmethod
+    def _fields(
+        req: QueryRequest, grant: GrantSnapshot, spec: ResourceSpec, granted: tuple[str, ...]
+    ) -> None:
+        """Unknown names first, then names of the other mode, then names outside the grant."""
+        ids = {"grant_id": grant.grant_id, "resource": req.resource}
+        unknown = sorted({f for f in req.fields if f not in spec.fields + spec.indicators})
+        if unknown:
+            raise r.FieldUnknown(
+                f"{req.resource} has no field or indicator {', '.join(unknown)}",
+                fields=unknown, **ids,
+            )  # fmt: skip
+        raw = grant.mode == "RAW"
+        servable, other = (spec.fields, "indicator") if raw else (spec.indicators, "raw field")
+        wrong = sorted({f for f in req.fields if f not in servable})
+        if wrong:
+            raise r.ModeMismatch(
+                f"{other} {', '.join(wrong)} asked under a {grant.mode} grant",
+                fields=wrong, mode=grant.mode, **ids,
+            )  # fmt: skip
+        refused = sorted({f for f in req.fields if f not in granted})
+        if refused:
+            raise r.FieldNotGranted(fields=refused, mode=grant.mode, **ids)

@@ -98,6 +98,17 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
      "type": "bytes32"
     }
    ],
+   "name": "ConsortiumRegistryAlreadyIdentityAuthority",
+   "type": "error"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "bytes32",
+     "name": "institutionId",
+     "type": "bytes32"
+    }
+   ],
    "name": "ConsortiumRegistryAlreadySuspended",
    "type": "error"
   },
@@ -245,6 +256,17 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
     }
    ],
    "name": "ConsortiumRegistryNotEnoughVotes",
+   "type": "error"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "bytes32",
+     "name": "institutionId",
+     "type": "bytes32"
+    }
+   ],
+   "name": "ConsortiumRegistryNotIdentityAuthority",
    "type": "error"
   },
   {
@@ -402,6 +424,44 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
    ],
    "name": "ConsortiumRegistryWrongRole",
    "type": "error"
+  },
+  {
+   "anonymous": false,
+   "inputs": [
+    {
+     "indexed": true,
+     "internalType": "bytes32",
+     "name": "institutionId",
+     "type": "bytes32"
+    },
+    {
+     "indexed": true,
+     "internalType": "uint256",
+     "name": "proposalId",
+     "type": "uint256"
+    }
+   ],
+   "name": "IdentityAuthorityGranted",
+   "type": "event"
+  },
+  {
+   "anonymous": false,
+   "inputs": [
+    {
+     "indexed": true,
+     "internalType": "bytes32",
+     "name": "institutionId",
+     "type": "bytes32"
+    },
+    {
+     "indexed": true,
+     "internalType": "uint256",
+     "name": "proposalId",
+     "type": "uint256"
+    }
+   ],
+   "name": "IdentityAuthorityRevoked",
+   "type": "event"
   },
   {
    "anonymous": false,
@@ -787,6 +847,19 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
   },
   {
    "inputs": [],
+   "name": "IDENTITY_AUTHORITY_ROLE",
+   "outputs": [
+    {
+     "internalType": "bytes32",
+     "name": "",
+     "type": "bytes32"
+    }
+   ],
+   "stateMutability": "view",
+   "type": "function"
+  },
+  {
+   "inputs": [],
    "name": "PROVIDER_ROLE",
    "outputs": [
     {
@@ -1119,6 +1192,25 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
    "type": "function"
   },
   {
+   "inputs": [
+    {
+     "internalType": "bytes32",
+     "name": "institutionId",
+     "type": "bytes32"
+    }
+   ],
+   "name": "isIdentityAuthority",
+   "outputs": [
+    {
+     "internalType": "bool",
+     "name": "",
+     "type": "bool"
+    }
+   ],
+   "stateMutability": "view",
+   "type": "function"
+  },
+  {
    "inputs": [],
    "name": "proposalCount",
    "outputs": [
@@ -1179,6 +1271,30 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
     }
    ],
    "name": "proposeAdmission",
+   "outputs": [
+    {
+     "internalType": "uint256",
+     "name": "proposalId",
+     "type": "uint256"
+    }
+   ],
+   "stateMutability": "nonpayable",
+   "type": "function"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "bytes32",
+     "name": "institutionId",
+     "type": "bytes32"
+    },
+    {
+     "internalType": "bool",
+     "name": "grant",
+     "type": "bool"
+    }
+   ],
+   "name": "proposeIdentityAuthority",
    "outputs": [
     {
      "internalType": "uint256",
@@ -1326,6 +1442,44 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
     }
    ],
    "name": "requireActive",
+   "outputs": [
+    {
+     "internalType": "bytes32",
+     "name": "institutionId",
+     "type": "bytes32"
+    }
+   ],
+   "stateMutability": "view",
+   "type": "function"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "address",
+     "name": "account",
+     "type": "address"
+    }
+   ],
+   "name": "requireIdentityAuthority",
+   "outputs": [
+    {
+     "internalType": "bytes32",
+     "name": "institutionId",
+     "type": "bytes32"
+    }
+   ],
+   "stateMutability": "view",
+   "type": "function"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "address",
+     "name": "account",
+     "type": "address"
+    }
+   ],
+   "name": "requireMember",
    "outputs": [
     {
      "internalType": "bytes32",
@@ -2125,6 +2279,11 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
      "internalType": "contract IOwnerRegistry",
      "name": "owners_",
      "type": "address"
+    },
+    {
+     "internalType": "contract ISm2Verifier",
+     "name": "sm2_",
+     "type": "address"
     }
    ],
    "stateMutability": "nonpayable",
@@ -2149,6 +2308,27 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
     }
    ],
    "name": "GrantRegistryBatchLengthMismatch",
+   "type": "error"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "bytes32",
+     "name": "grantId",
+     "type": "bytes32"
+    },
+    {
+     "internalType": "bytes32",
+     "name": "expected",
+     "type": "bytes32"
+    },
+    {
+     "internalType": "bytes32",
+     "name": "actual",
+     "type": "bytes32"
+    }
+   ],
+   "name": "GrantRegistryDocumentDigestMismatch",
    "type": "error"
   },
   {
@@ -2197,6 +2377,22 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
   {
    "inputs": [
     {
+     "internalType": "bytes32",
+     "name": "grantId",
+     "type": "bytes32"
+    },
+    {
+     "internalType": "bytes32",
+     "name": "consumerId",
+     "type": "bytes32"
+    }
+   ],
+   "name": "GrantRegistryInvalidConsumerSignature",
+   "type": "error"
+  },
+  {
+   "inputs": [
+    {
      "internalType": "uint64",
      "name": "dataFrom",
      "type": "uint64"
@@ -2208,6 +2404,22 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
     }
    ],
    "name": "GrantRegistryInvalidDataPeriod",
+   "type": "error"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "bytes32",
+     "name": "grantId",
+     "type": "bytes32"
+    },
+    {
+     "internalType": "uint64",
+     "name": "at",
+     "type": "uint64"
+    }
+   ],
+   "name": "GrantRegistryInvalidDecisionTime",
    "type": "error"
   },
   {
@@ -2230,6 +2442,27 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
     }
    ],
    "name": "GrantRegistryInvalidGrantId",
+   "type": "error"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "bytes32",
+     "name": "grantId",
+     "type": "bytes32"
+    },
+    {
+     "internalType": "bytes32",
+     "name": "ownerPseudonym",
+     "type": "bytes32"
+    },
+    {
+     "internalType": "uint32",
+     "name": "keyVersion",
+     "type": "uint32"
+    }
+   ],
+   "name": "GrantRegistryInvalidOwnerSignature",
    "type": "error"
   },
   {
@@ -2448,6 +2681,53 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
      "internalType": "bytes32",
      "name": "grantId",
      "type": "bytes32"
+    },
+    {
+     "internalType": "uint32",
+     "name": "expectedSeq",
+     "type": "uint32"
+    },
+    {
+     "internalType": "uint32",
+     "name": "seq",
+     "type": "uint32"
+    }
+   ],
+   "name": "GrantRegistryStaleDecision",
+   "type": "error"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "bytes32",
+     "name": "grantId",
+     "type": "bytes32"
+    },
+    {
+     "internalType": "bytes32",
+     "name": "term",
+     "type": "bytes32"
+    },
+    {
+     "internalType": "uint256",
+     "name": "value",
+     "type": "uint256"
+    },
+    {
+     "internalType": "uint256",
+     "name": "limit",
+     "type": "uint256"
+    }
+   ],
+   "name": "GrantRegistryTermsOutOfBounds",
+   "type": "error"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "bytes32",
+     "name": "grantId",
+     "type": "bytes32"
     }
    ],
    "name": "GrantRegistryUnknownGrant",
@@ -2469,6 +2749,11 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
     {
      "internalType": "bytes32",
      "name": "grantId",
+     "type": "bytes32"
+    },
+    {
+     "internalType": "bytes32",
+     "name": "resourceId",
      "type": "bytes32"
     },
     {
@@ -2777,11 +3062,107 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
    "type": "event"
   },
   {
+   "inputs": [],
+   "name": "COMPREHENSIVE",
+   "outputs": [
+    {
+     "internalType": "uint8",
+     "name": "",
+     "type": "uint8"
+    }
+   ],
+   "stateMutability": "view",
+   "type": "function"
+  },
+  {
+   "inputs": [],
+   "name": "DOMAIN_CREDIT",
+   "outputs": [
+    {
+     "internalType": "uint8",
+     "name": "",
+     "type": "uint8"
+    }
+   ],
+   "stateMutability": "view",
+   "type": "function"
+  },
+  {
+   "inputs": [],
+   "name": "DOMAIN_INSURANCE",
+   "outputs": [
+    {
+     "internalType": "uint8",
+     "name": "",
+     "type": "uint8"
+    }
+   ],
+   "stateMutability": "view",
+   "type": "function"
+  },
+  {
+   "inputs": [],
+   "name": "MAX_DATA_PERIOD",
+   "outputs": [
+    {
+     "internalType": "uint64",
+     "name": "",
+     "type": "uint64"
+    }
+   ],
+   "stateMutability": "view",
+   "type": "function"
+  },
+  {
+   "inputs": [],
+   "name": "MAX_RESOURCES",
+   "outputs": [
+    {
+     "internalType": "uint256",
+     "name": "",
+     "type": "uint256"
+    }
+   ],
+   "stateMutability": "view",
+   "type": "function"
+  },
+  {
+   "inputs": [],
+   "name": "MAX_USES",
+   "outputs": [
+    {
+     "internalType": "uint32",
+     "name": "",
+     "type": "uint32"
+    }
+   ],
+   "stateMutability": "view",
+   "type": "function"
+  },
+  {
+   "inputs": [],
+   "name": "MAX_VALIDITY",
+   "outputs": [
+    {
+     "internalType": "uint64",
+     "name": "",
+     "type": "uint64"
+    }
+   ],
+   "stateMutability": "view",
+   "type": "function"
+  },
+  {
    "inputs": [
     {
      "internalType": "bytes32",
      "name": "grantId",
      "type": "bytes32"
+    },
+    {
+     "internalType": "bytes",
+     "name": "document",
+     "type": "bytes"
     },
     {
      "internalType": "bytes",
@@ -2802,6 +3183,59 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
      "internalType": "contract IDataCatalogue",
      "name": "",
      "type": "address"
+    }
+   ],
+   "stateMutability": "view",
+   "type": "function"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "bytes32",
+     "name": "grantId",
+     "type": "bytes32"
+    },
+    {
+     "internalType": "string",
+     "name": "action",
+     "type": "string"
+    },
+    {
+     "internalType": "uint32",
+     "name": "seq",
+     "type": "uint32"
+    },
+    {
+     "internalType": "uint64",
+     "name": "at",
+     "type": "uint64"
+    }
+   ],
+   "name": "decisionDocument",
+   "outputs": [
+    {
+     "internalType": "bytes",
+     "name": "",
+     "type": "bytes"
+    }
+   ],
+   "stateMutability": "view",
+   "type": "function"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "bytes32",
+     "name": "grantId",
+     "type": "bytes32"
+    }
+   ],
+   "name": "decisionSeq",
+   "outputs": [
+    {
+     "internalType": "uint32",
+     "name": "",
+     "type": "uint32"
     }
    ],
    "stateMutability": "view",
@@ -2934,9 +3368,14 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
      "type": "bytes32"
     },
     {
-     "internalType": "bytes",
-     "name": "actionDocument",
-     "type": "bytes"
+     "internalType": "uint32",
+     "name": "seq",
+     "type": "uint32"
+    },
+    {
+     "internalType": "uint64",
+     "name": "at",
+     "type": "uint64"
     },
     {
      "internalType": "bytes",
@@ -2947,6 +3386,25 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
    "name": "pause",
    "outputs": [],
    "stateMutability": "nonpayable",
+   "type": "function"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "uint8",
+     "name": "purpose",
+     "type": "uint8"
+    }
+   ],
+   "name": "purposesOf",
+   "outputs": [
+    {
+     "internalType": "uint256",
+     "name": "",
+     "type": "uint256"
+    }
+   ],
+   "stateMutability": "pure",
    "type": "function"
   },
   {
@@ -3016,9 +3474,14 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
      "type": "bytes32"
     },
     {
-     "internalType": "bytes",
-     "name": "actionDocument",
-     "type": "bytes"
+     "internalType": "uint32",
+     "name": "seq",
+     "type": "uint32"
+    },
+    {
+     "internalType": "uint64",
+     "name": "at",
+     "type": "uint64"
     },
     {
      "internalType": "bytes",
@@ -3119,9 +3582,14 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
      "type": "bytes32"
     },
     {
-     "internalType": "bytes",
-     "name": "actionDocument",
-     "type": "bytes"
+     "internalType": "uint32",
+     "name": "seq",
+     "type": "uint32"
+    },
+    {
+     "internalType": "uint64",
+     "name": "at",
+     "type": "uint64"
     },
     {
      "internalType": "bytes",
@@ -3142,9 +3610,14 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
      "type": "bytes32"
     },
     {
-     "internalType": "bytes",
-     "name": "actionDocument",
-     "type": "bytes"
+     "internalType": "uint32",
+     "name": "seq",
+     "type": "uint32"
+    },
+    {
+     "internalType": "uint64",
+     "name": "at",
+     "type": "uint64"
     },
     {
      "internalType": "bytes",
@@ -3155,6 +3628,19 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
    "name": "revoke",
    "outputs": [],
    "stateMutability": "nonpayable",
+   "type": "function"
+  },
+  {
+   "inputs": [],
+   "name": "sm2Verifier",
+   "outputs": [
+    {
+     "internalType": "contract ISm2Verifier",
+     "name": "",
+     "type": "address"
+    }
+   ],
+   "stateMutability": "view",
    "type": "function"
   },
   {
@@ -3232,6 +3718,49 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
    "type": "function"
   },
   {
+   "inputs": [
+    {
+     "internalType": "uint8",
+     "name": "purpose",
+     "type": "uint8"
+    }
+   ],
+   "name": "tierOf",
+   "outputs": [
+    {
+     "internalType": "enum IGrantRegistry.GrantTier",
+     "name": "",
+     "type": "uint8"
+    }
+   ],
+   "stateMutability": "pure",
+   "type": "function"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "bytes32",
+     "name": "grantId",
+     "type": "bytes32"
+    },
+    {
+     "internalType": "bytes32",
+     "name": "resourceId",
+     "type": "bytes32"
+    }
+   ],
+   "name": "usesOf",
+   "outputs": [
+    {
+     "internalType": "uint32",
+     "name": "",
+     "type": "uint32"
+    }
+   ],
+   "stateMutability": "view",
+   "type": "function"
+  },
+  {
    "inputs": [],
    "name": "version",
    "outputs": [
@@ -3251,6 +3780,11 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
     {
      "internalType": "contract IConsortiumRegistry",
      "name": "registry_",
+     "type": "address"
+    },
+    {
+     "internalType": "contract ISm2Verifier",
+     "name": "sm2_",
      "type": "address"
     }
    ],
@@ -3288,6 +3822,22 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
     }
    ],
    "name": "OwnerRegistryEmptyAttestationDocument",
+   "type": "error"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "bytes32",
+     "name": "pseudonym",
+     "type": "bytes32"
+    },
+    {
+     "internalType": "bytes32",
+     "name": "attesterId",
+     "type": "bytes32"
+    }
+   ],
+   "name": "OwnerRegistryInvalidAttestation",
    "type": "error"
   },
   {
@@ -3948,6 +4498,152 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
      "internalType": "uint64",
      "name": "",
      "type": "uint64"
+    }
+   ],
+   "stateMutability": "view",
+   "type": "function"
+  },
+  {
+   "inputs": [],
+   "name": "version",
+   "outputs": [
+    {
+     "internalType": "string",
+     "name": "",
+     "type": "string"
+    }
+   ],
+   "stateMutability": "pure",
+   "type": "function"
+  }
+ ],
+ "Sm2Verifier": [
+  {
+   "inputs": [
+    {
+     "internalType": "bytes",
+     "name": "publicKey",
+     "type": "bytes"
+    }
+   ],
+   "name": "Sm2VerifierInvalidPublicKey",
+   "type": "error"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "bytes",
+     "name": "publicKey",
+     "type": "bytes"
+    }
+   ],
+   "name": "isValidPublicKey",
+   "outputs": [
+    {
+     "internalType": "bool",
+     "name": "",
+     "type": "bool"
+    }
+   ],
+   "stateMutability": "pure",
+   "type": "function"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "bytes",
+     "name": "data",
+     "type": "bytes"
+    }
+   ],
+   "name": "sm3",
+   "outputs": [
+    {
+     "internalType": "bytes32",
+     "name": "",
+     "type": "bytes32"
+    }
+   ],
+   "stateMutability": "pure",
+   "type": "function"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "bytes",
+     "name": "publicKey",
+     "type": "bytes"
+    }
+   ],
+   "name": "userHash",
+   "outputs": [
+    {
+     "internalType": "bytes32",
+     "name": "",
+     "type": "bytes32"
+    }
+   ],
+   "stateMutability": "pure",
+   "type": "function"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "bytes",
+     "name": "publicKey",
+     "type": "bytes"
+    },
+    {
+     "internalType": "bytes",
+     "name": "message",
+     "type": "bytes"
+    },
+    {
+     "internalType": "bytes",
+     "name": "derSignature",
+     "type": "bytes"
+    }
+   ],
+   "name": "verify",
+   "outputs": [
+    {
+     "internalType": "bool",
+     "name": "",
+     "type": "bool"
+    }
+   ],
+   "stateMutability": "view",
+   "type": "function"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "bytes",
+     "name": "publicKey",
+     "type": "bytes"
+    },
+    {
+     "internalType": "bytes32",
+     "name": "za",
+     "type": "bytes32"
+    },
+    {
+     "internalType": "bytes",
+     "name": "message",
+     "type": "bytes"
+    },
+    {
+     "internalType": "bytes",
+     "name": "derSignature",
+     "type": "bytes"
+    }
+   ],
+   "name": "verifyWithUserHash",
+   "outputs": [
+    {
+     "internalType": "bool",
+     "name": "",
+     "type": "bool"
     }
    ],
    "stateMutability": "view",

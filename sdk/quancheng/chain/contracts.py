@@ -44,8 +44,8 @@ class ContractSet:
     """The deployment described by a manifest, on one web3 client.
 
     Attributes:
-        registry, catalogue, owners, grants, receipts: web3 contracts (``decode_tuples``
-            on, so structs come back as named tuples).
+        registry, catalogue, owners, grants, receipts, sm2: web3 contracts (``decode_tuples``
+            on, so structs come back as named tuples); ``sm2`` is the on-chain SM2/SM3 verifier.
     """
 
     def __init__(self, w3: Web3, manifest: Manifest) -> None:
@@ -62,6 +62,7 @@ class ContractSet:
         self.owners = self.by_name["OwnerRegistry"]
         self.grants = self.by_name["GrantRegistry"]
         self.receipts = self.by_name["ReceiptLedger"]
+        self.sm2 = self.by_name["Sm2Verifier"]
         self._by_address = {c.address: (name, c) for name, c in self.by_name.items()}
         self._events: dict[tuple[str, bytes], dict[str, Any]] = {}
         for name, contract in self.by_name.items():
@@ -134,6 +135,14 @@ class ContractSet:
             else self.grants.functions.statusAt(grant_id, at)
         )
         return GrantStatus(call(fn))
+
+    def decision_seq(self, grant_id: bytes) -> int:
+        """The number the grant's next owner decision must carry (0 while pending)."""
+        return int(call(self.grants.functions.decisionSeq(grant_id)))
+
+    def is_identity_authority(self, institution_id: bytes) -> bool:
+        """True when the institution is an ACTIVE identity authority (it alone binds owner keys)."""
+        return bool(call(self.registry.functions.isIdentityAuthority(institution_id)))
 
     def grant_history(self, grant_id: bytes) -> list[StatusChangeRecord]:
         """The grant's stored status changes, oldest first."""

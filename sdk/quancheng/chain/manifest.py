@@ -28,6 +28,7 @@ __all__ = [
 
 #: The contracts of a deployment, in deployment order.
 CONTRACT_NAMES: tuple[str, ...] = (
+    "Sm2Verifier",
     "ConsortiumRegistry",
     "DataCatalogue",
     "OwnerRegistry",

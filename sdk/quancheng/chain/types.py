@@ -74,6 +74,8 @@ class ProposalAction(IntEnum):
     REMOVE = 4
     ROTATE_KEY = 5
     SET_THRESHOLD = 6
+    GRANT_IDENTITY_AUTHORITY = 7
+    REVOKE_IDENTITY_AUTHORITY = 8
 
 
 class ProposalStatus(IntEnum):

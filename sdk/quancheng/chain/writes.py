@@ -102,10 +102,22 @@ def request_grant(
 
 
 def approve_grant(
-    contracts: ContractSet, relayer: LocalAccount, grant_id: bytes, owner_signature: bytes
+    contracts: ContractSet,
+    relayer: LocalAccount,
+    grant_id: bytes,
+    document: bytes,
+    owner_signature: bytes,
 ) -> TxReceipt:
-    """``GrantRegistry.approve``, relayed by the identity authority (an ACTIVE COMMITTEE member)."""
-    fn = contracts.grants.functions.approve(grant_id, owner_signature)
+    """``GrantRegistry.approve`` relayed by any ACTIVE member; the contract verifies the signature.
+
+    Args:
+        contracts: The deployment.
+        relayer: Any ACTIVE member's chain account (relaying confers no power).
+        grant_id: The grant.
+        document: The canonical grant document (its SM3 must be the recorded digest).
+        owner_signature: The owner's DER SM2 signature over ``document``.
+    """
+    fn = contracts.grants.functions.approve(grant_id, document, owner_signature)
     return send_transaction(contracts.w3, relayer, fn)
 
 
@@ -114,17 +126,21 @@ def relay_owner_action(
     relayer: LocalAccount,
     action: OwnerAction,
     grant_id: bytes,
-    action_document: bytes,
+    seq: int,
+    at: int,
     owner_signature: bytes,
 ) -> TxReceipt:
-    """``GrantRegistry.reject|pause|resume|revoke``, relayed by the identity authority.
+    """``GrantRegistry.reject|pause|resume|revoke``, relayed by any ACTIVE member.
+
+    The contract rebuilds the decision document from ``(action, grant, seq, at)`` and verifies the
+    owner's signature over it; ``seq`` must be the grant's next decision sequence.
 
     Raises:
         ValueError: If ``action`` is not one of :data:`OWNER_ACTIONS`.
     """
     if action not in OWNER_ACTIONS:
         raise ValueError(f"not an owner action: {action!r}")
-    fn = getattr(contracts.grants.functions, action)(grant_id, action_document, owner_signature)
+    fn = getattr(contracts.grants.functions, action)(grant_id, seq, at, owner_signature)
     return send_transaction(contracts.w3, relayer, fn)
 
 
@@ -136,11 +152,11 @@ def attest_owner(
     attestation_document: bytes,
     attestation: bytes,
 ) -> TxReceipt:
-    """``OwnerRegistry.attest`` by an ACTIVE COMMITTEE member.
+    """``OwnerRegistry.attest`` by an ACTIVE identity authority.
 
     Args:
         contracts: The deployment.
-        attester: The committee member's chain account.
+        attester: The identity authority's chain account.
         pseudonym: The owner's keyed pseudonym.
         sm2_public_key: The owner's 65-byte SM2 key.
         attestation_document: The canonical attestation document (emitted in ``OwnerAttested``).

@@ -16,6 +16,11 @@ receipt_app = typer.Typer(
     help="Self-contained receipt bundles: export one, verify one offline.", no_args_is_help=True
 )
 
+evidence_app = typer.Typer(
+    help="A consumer's own evidence: the receipts it received, exported for the auditor.",
+    no_args_is_help=True,
+)
+
 ManifestOpt = Annotated[
     Path | None, typer.Option("--manifest", help="The deployment manifest (JSON).")
 ]
@@ -46,6 +51,14 @@ def audit_command(
         list[Path] | None,
         typer.Option("--receipt-log", help="An exported receipt-log file (repeat)."),
     ] = None,
+    consumer_evidence: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--consumer-evidence",
+            help="A consumer's evidence bundle (quancheng evidence export), cross-checked "
+            "against the logs (repeat).",
+        ),
+    ] = None,
     from_block: Annotated[int | None, typer.Option(help="First block to read.")] = None,
     to_block: Annotated[int | None, typer.Option(help="Audit as of this block.")] = None,
     evidence: Annotated[
@@ -69,6 +82,7 @@ def audit_command(
 ) -> None:
     """Verify the whole trail: chain events and every gateway's receipt log."""
     from quancheng.errors import QuanchengError
+    from quancheng.evidence_bundle import load_evidence_bundle
     from quancheng_audit import AuditConfig, audit, load_evidence, load_receipt_log
     from quancheng_audit.engine import collect
     from quancheng_audit.evidence import save_evidence as save
@@ -80,10 +94,11 @@ def audit_command(
     )
     progress = NO_PROGRESS if quiet or not sys.stderr.isatty() else RichProgress()
     try:
+        held = [(str(p), load_evidence_bundle(p)) for p in consumer_evidence or ()]
         if evidence is not None:
             chain, logs = load_evidence(evidence)
             logs += [load_receipt_log(p) for p in receipt_log or ()]
-            report = audit(chain, logs, config)
+            report = audit(chain, logs, config, consumer_evidence=held)
         else:
             contracts = _contracts(manifest, rpc_url)
             files = [load_receipt_log(p) for p in receipt_log or ()]
@@ -92,7 +107,7 @@ def audit_command(
                     contracts, gateways=gateway, logs=files, from_block=from_block,
                     to_block=to_block, progress=progress,
                 )  # fmt: skip
-                report = audit(chain, logs, config, progress=progress)
+                report = audit(chain, logs, config, consumer_evidence=held, progress=progress)
             if save_evidence is not None:
                 save(save_evidence, chain, logs)
     except QuanchengError as exc:
@@ -175,7 +190,35 @@ def receipt_verify(
     typer.echo(f"OK: receipt {bundle.receipt.receipt.receipt_id} verifies")
 
 
+@evidence_app.command("export")
+def evidence_export(
+    store: Annotated[Path, typer.Argument(help="The consumer's evidence store (SQLite file).")],
+    consumer: Annotated[str, typer.Option(help="The consumer's institution code.")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the bundle (JSON).")],
+    key: Annotated[
+        Path | None, typer.Option(help="The consumer's SM2 key (PEM), to sign the bundle.")
+    ] = None,
+) -> None:
+    """Export every receipt a consumer received, signed with its key if given."""
+    from quancheng.crypto import SM2PrivateKey
+    from quancheng.errors import QuanchengError
+    from quancheng.evidence import EvidenceStore
+
+    if not store.is_file():
+        raise _fail_usage(f"no evidence store at {store}")
+    try:
+        sm2 = SM2PrivateKey.from_pem(key.read_bytes()) if key is not None else None
+        with EvidenceStore(store) as held:
+            bundle = held.export(out, consumer, key=sm2)
+    except (QuanchengError, OSError) as exc:
+        raise _fail_usage(str(exc)) from None
+    conflicts = sum(1 for e in bundle.bundle.entries if e.conflict)
+    signed = "signed" if bundle.signed else "unsigned"
+    typer.echo(f"{len(bundle.bundle.entries)} receipts ({conflicts} conflicting), {signed} → {out}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add ``audit`` and ``receipt`` to the ``quancheng`` command."""
+    """Add ``audit``, ``receipt`` and ``evidence`` to the ``quancheng`` command."""
     app.command("audit")(audit_command)
     app.add_typer(receipt_app, name="receipt")
+    app.add_typer(evidence_app, name="evidence")

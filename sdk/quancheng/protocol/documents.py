@@ -174,13 +174,20 @@ class GrantAction(StrEnum):
 
 
 class GrantActionDocument(_Doc):
-    """An owner's signed decision about a grant (approval signs the grant document itself)."""
+    """An owner's signed decision about a grant (approval signs the grant document itself).
 
-    type: Literal["quancheng.grant-action/1"] = "quancheng.grant-action/1"
+    The GrantRegistry contract rebuilds exactly these canonical bytes from ``(action, grant,
+    seq, at)`` and verifies the owner's signature over them; ``seq`` must be the grant's next
+    decision number (``GrantRegistry.decisionSeq``: 0 while pending, 1 after approval, +1 per
+    decision), so an old decision replayed by anyone is refused by the chain.
+    """
+
+    type: Literal["quancheng.grant-action/2"] = "quancheng.grant-action/2"
     action: GrantAction
     grant_id: Hex32
     document_digest: Hex32
-    at: Int = Field(ge=0)
+    seq: Int = Field(ge=0, le=2**32 - 1)
+    at: Int = Field(ge=0, le=MAX_JSON_INT)
 
 
 class AttestationDocument(_Doc):

@@ -168,6 +168,29 @@ class FieldNotGranted(GrantRefusal):
     status = 403
 
 
+class FieldUnknown(FieldNotGranted):
+    """A requested field or indicator is not one the resource has (whatever the grant says)."""
+
+    # A subclass of FieldNotGranted so that callers catching that keep working; the code
+    # says the sharper thing: no grant could ever allow this name for this resource.
+    code = "FIELD_UNKNOWN"
+    status = 404
+
+
+class ModeMismatch(FieldNotGranted):
+    """An indicator asked under a RAW grant, or a raw field under a DERIVED grant."""
+
+    code = "MODE_MISMATCH"
+    status = 403
+
+
+class SubjectKindMismatch(GrantRefusal):
+    """The grant's owner is a person and the resource is about businesses, or the reverse."""
+
+    code = "SUBJECT_KIND_MISMATCH"
+    status = 403
+
+
 class PurposeNotGranted(GrantRefusal):
     """The request's purpose differs from the grant's."""
 
@@ -263,6 +286,9 @@ _REGISTRY: dict[str, type[Refusal]] = {
         GrantConsumerMismatch,
         ResourceNotGranted,
         FieldNotGranted,
+        FieldUnknown,
+        ModeMismatch,
+        SubjectKindMismatch,
         PurposeNotGranted,
         PurposeNotAllowed,
         GrantDocumentInvalid,

@@ -1,9 +1,10 @@
 """A TCP relay in front of a test gateway that misbehaves at the connection level.
 
-The first ``drop`` connections have their HTTP request read in full and are then closed
-without a response (the client sees the server disconnect); with ``hang`` they are held open
-without an answer instead (the client's read times out). Later connections are piped to the
-upstream gateway unchanged. Every request body the relay read itself is kept in ``bodies``.
+The first ``drop`` connections that POST (queries; the SDK's GETs of a gateway's resource list
+pass) have their HTTP request read in full and are then closed without a response (the client
+sees the server disconnect); with ``hang`` they are held open without an answer instead (the
+client's read times out). Other connections are piped to the upstream gateway unchanged. Every
+request body the relay read itself is kept in ``bodies``.
 """
 
 from __future__ import annotations
@@ -60,11 +61,19 @@ class FlakyRelay:
             except OSError:
                 return
             self._open.append(conn)
+            self._spawn(self._route, conn)
+
+    def _route(self, conn: socket.socket) -> None:
+        try:
+            head = conn.recv(4, socket.MSG_PEEK)
+        except OSError:
+            return
+        if head == b"POST":
             self.connections += 1
             if self.connections <= self.drop:
-                self._spawn(self._misbehave, conn)
-            else:
-                self._spawn(self._pipe_to_upstream, conn)
+                self._misbehave(conn)
+                return
+        self._pipe_to_upstream(conn)
 
     def _misbehave(self, conn: socket.socket) -> None:
         self.bodies.append(_read_request_body(conn))

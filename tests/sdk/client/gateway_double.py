@@ -153,7 +153,11 @@ class GatewayDouble:
             return b'{"answer": {"type": "quancheng.answer/1"'
         row = self.rows[req.resource]
         fields = list(req.fields) + (["owner_name"] if how == "extra_field" else [])
-        data = {f: row[f] for f in fields}
+        if how == "missing_field":
+            fields = fields[:-1]
+        data: dict[str, Any] = {f: row[f] for f in fields}
+        if how == "null_field":  # honest: the source has no value for the last field
+            data[fields[-1]] = None
         request_hash = req.digest_hex()
         if how == "wrong_request_hash":
             request_hash = hex32(secrets.token_bytes(32))

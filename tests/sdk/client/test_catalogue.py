@@ -59,7 +59,6 @@ def test_query_of_a_resource_missing_from_the_catalogue_is_refused_locally(
         ({"valid_for": timedelta(hours=1), "not_after": 2_000_000_000}, "validity"),
         ({}, "validity"),
         ({"valid_for": 60, "data_from": "2024-13-01"}, "data_from"),
-        ({"valid_for": 60, "max_uses": 0}, "grant request"),
     ],
 )
 def test_malformed_grant_request_is_refused_before_sending(

@@ -76,7 +76,7 @@ def test_pause_resume_and_revoke_follow_the_owner_signed_actions(
     digest = handle.document_digest
     statuses = []
     for act in (wallet.pause, wallet.resume, wallet.revoke):
-        document, signature = act(handle.grant_id, digest)
+        document, signature = act(handle.grant_id, digest, seq=_seq(world, handle.grant_id))
         world.authority.relay_action(document, signature)
         statuses.append(client.grant_status(handle.grant_id))
 
@@ -95,7 +95,9 @@ def test_rejected_grant_ends_a_wait_for_activation(
     world: World, client: ConsumerClient, wallet: OwnerWallet
 ) -> None:
     handle = request_for(client, wallet, {world.resource: ["plate"]})
-    world.authority.relay_action(*wallet.reject(handle.grant_id, handle.document_digest))
+    world.authority.relay_action(
+        *wallet.reject(handle.grant_id, handle.document_digest, seq=_seq(world, handle.grant_id))
+    )
 
     with pytest.raises(GrantEndedWhileWaiting) as caught:
         client.wait_for_grant(handle.grant_id, timeout=5)
@@ -122,7 +124,9 @@ def test_forged_revocation_is_refused_before_any_transaction(
 ) -> None:
     handle = approved_grant(client, wallet, world.authority, {world.resource: ["plate"]})
     impostor = OwnerWallet(SM2PrivateKey.generate(), pseudonym=wallet.pseudonym)
-    document, signature = impostor.revoke(handle.grant_id, handle.document_digest)
+    document, signature = impostor.revoke(
+        handle.grant_id, handle.document_digest, seq=_seq(world, handle.grant_id)
+    )
     before = _nonce(world)
 
     with pytest.raises(OwnerSignatureInvalid):
@@ -139,12 +143,19 @@ def test_action_naming_another_document_or_too_old_is_refused_before_any_transac
     before = _nonce(world)
 
     with pytest.raises(GrantDocumentMismatch) as caught:
-        world.authority.relay_action(*wallet.pause(handle.grant_id, b"\x01" * 32))
+        world.authority.relay_action(
+            *wallet.pause(handle.grant_id, b"\x01" * 32, seq=_seq(world, handle.grant_id))
+        )
     assert caught.value.field == "document_digest"
     with pytest.raises(StaleActionDocument):
         stale_at = int(world.net.now()) - 3600
         world.authority.relay_action(
-            *wallet.pause(handle.grant_id, handle.document_digest, at=stale_at)
+            *wallet.pause(
+                handle.grant_id,
+                handle.document_digest,
+                seq=_seq(world, handle.grant_id),
+                at=stale_at,
+            )
         )
     assert _nonce(world) == before
 
@@ -155,10 +166,16 @@ def test_replayed_action_older_than_the_last_change_is_refused(
     net = world.net
     strict = make_authority(net, world.rpc_url, clock=net.now, max_clock_skew=0)
     handle = approved_grant(client, wallet, strict, {world.resource: ["plate"]})
-    pause = wallet.pause(handle.grant_id, handle.document_digest, at=net.now())
+    pause = wallet.pause(
+        handle.grant_id, handle.document_digest, seq=_seq(world, handle.grant_id), at=net.now()
+    )
     strict.relay_action(*pause)
     advance_time(net, 2)  # blocks may share a second: make the resume strictly later
-    strict.relay_action(*wallet.resume(handle.grant_id, handle.document_digest, at=net.now()))
+    strict.relay_action(
+        *wallet.resume(
+            handle.grant_id, handle.document_digest, seq=_seq(world, handle.grant_id), at=net.now()
+        )
+    )
     before = _nonce(world)
 
     with pytest.raises(StaleActionDocument) as caught:
@@ -211,7 +228,9 @@ def test_relayed_action_on_a_grant_in_the_wrong_state_raises_the_contract_error(
     handle = request_for(client, wallet, {world.resource: ["plate"]})
 
     with pytest.raises(GrantRegistryNotActive) as caught:
-        world.authority.relay_action(*wallet.pause(handle.grant_id, handle.document_digest))
+        world.authority.relay_action(
+            *wallet.pause(handle.grant_id, handle.document_digest, seq=_seq(world, handle.grant_id))
+        )
     assert caught.value.status is GrantStatus.PENDING
 
 
@@ -268,3 +287,9 @@ def test_revoked_attestation_stops_new_requests_and_relays(
     assert caught.value.reason == "the owner's attestation is revoked"
     with pytest.raises(UnattestedOwner):
         world.authority.relay_approval(handle.grant_id, wallet.approve(handle.document))
+
+
+def _seq(world: World, grant_id: bytes | str) -> int:
+    """The grant's next decision number, as the portal reads it before the owner signs."""
+    gid = grant_id if isinstance(grant_id, bytes) else bytes.fromhex(grant_id.removeprefix("0x"))
+    return world.net.contracts.decision_seq(gid)

@@ -16,6 +16,7 @@ from quancheng.verify_errors import (
     AnswerVerificationError,
     DataDigestMismatch,
     MalformedAnswer,
+    MissingFields,
     ReceiptFieldMismatch,
     ReceiptSignatureInvalid,
     RequestHashMismatch,
@@ -78,6 +79,7 @@ def test_honest_answer_is_verified_and_exposes_data_receipt_and_evidence(
         ("wrong_mode", AnswerFieldMismatch, "mode"),
         ("data_digest_mismatch", DataDigestMismatch, None),
         ("extra_field", UnrequestedFields, None),
+        ("missing_field", MissingFields, None),
         ("receipt_other_grant", ReceiptFieldMismatch, "grant_id"),
         ("receipt_response_hash", ReceiptFieldMismatch, "response_hash"),
         ("receipt_bad_signature", ReceiptSignatureInvalid, None),
@@ -104,6 +106,19 @@ def test_dishonest_answer_raises_the_exact_verification_error(
         assert caught.value.field == check  # type: ignore[attr-defined]
     if behaviour == "extra_field":
         assert caught.value.fields == ("owner_name",)  # type: ignore[attr-defined]
+    if behaviour == "missing_field":
+        assert caught.value.fields == ("status",)  # type: ignore[attr-defined]
+        assert caught.value.code == "MISSING_FIELDS"
+
+
+def test_answer_with_a_null_value_under_a_requested_field_is_verified(
+    world: World, client: ConsumerClient, gateway: GatewayDouble, grant: GrantRequestHandle
+) -> None:
+    gateway.behaviour = "null_field"
+
+    answer = client.query(grant.grant_id, world.resource, FIELDS)
+
+    assert dict(answer.data) == {"plate": ROW["plate"], "status": None}
 
 
 @pytest.mark.parametrize(
@@ -137,7 +152,9 @@ def test_refusal_body_raises_the_refusal_class_of_its_code(
 def test_query_under_a_revoked_grant_raises_grant_revoked(
     world: World, client: ConsumerClient, wallet: OwnerWallet, grant: GrantRequestHandle
 ) -> None:
-    world.authority.relay_action(*wallet.revoke(grant.grant_id, grant.document_digest))
+    world.authority.relay_action(
+        *wallet.revoke(grant.grant_id, grant.document_digest, seq=_seq(world, grant.grant_id))
+    )
 
     with pytest.raises(r.GrantRevoked) as caught:
         client.query(grant.grant_id, world.resource, FIELDS)
@@ -183,3 +200,9 @@ def test_rotated_provider_key_is_read_again_once_and_the_answer_verifies(
         server.stop()
     assert answer.signatures["answer"]
     assert institution_of(provider).code == answer.provider
+
+
+def _seq(world: World, grant_id: bytes | str) -> int:
+    """The grant's next decision number, as the portal reads it before the owner signs."""
+    gid = grant_id if isinstance(grant_id, bytes) else bytes.fromhex(grant_id.removeprefix("0x"))
+    return world.net.contracts.decision_seq(gid)

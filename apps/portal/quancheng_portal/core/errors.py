@@ -107,6 +107,13 @@ class NotYourGrant(PortalError):
     template = "这项授权不属于您，不能处理。" + _NOTHING_CHANGED
 
 
+class GrantRequestInvalid(PortalError):
+    code, status = "GRANT_REQUEST_INVALID", 409
+    template = (
+        "这项请求与数据目录或授权条件的上限不符，不能同意，只能拒绝：{reason}。" + _NOTHING_CHANGED
+    )
+
+
 class GrantNotPending(PortalError):
     code, status = "GRANT_NOT_PENDING", 409
     template = (

@@ -17,6 +17,8 @@ import httpx
 from quancheng._util import TTLCache
 from quancheng.chain import ContractSet, code32, decode_code32
 from quancheng.errors import QuanchengError
+from quancheng.schemas import SchemaSource
+from quancheng.scope_check import ResourceFacts
 
 __all__ = ["Directory", "ResourceInfo"]
 
@@ -63,6 +65,8 @@ class Directory:
         self._names: TTLCache[str, str] = TTLCache(ttl, clock)
         self._resources: TTLCache[str, ResourceInfo] = TTLCache(ttl, clock)
         self._titles: TTLCache[str, dict[str, str]] = TTLCache(ttl, clock)
+        self._schemas = SchemaSource(http, ttl=ttl, clock=clock)
+        self._facts: TTLCache[str, ResourceFacts | None] = TTLCache(ttl, clock)
 
     def institution_name(self, code: str) -> str:
         """The registry's name of an institution (its code if unknown)."""
@@ -95,6 +99,24 @@ class Directory:
         )
         self._resources.put(code, info)
         return info
+
+    def facts(self, code: str) -> ResourceFacts | None:
+        """The catalogue's names for a resource and its verified published schema (None if
+        the catalogue does not list it)."""
+        cached = self._facts.get(code)
+        if cached is not None:
+            return cached
+        try:
+            record = self.contracts.resource(code32(code))
+        except QuanchengError:
+            return None
+        if decode_code32(record.provider_id) is None:
+            return None
+        names = frozenset(decode_code32(f) or "0x" + f.hex() for f in record.fields)
+        schema = self._schemas.schema(code, record.endpoint, record.schema_digest)
+        facts = ResourceFacts(code, names, schema)
+        self._facts.put(code, facts)
+        return facts
 
     def _titles_of(self, endpoint: str) -> dict[str, str]:
         titles = self._titles.get(endpoint)

@@ -19,6 +19,7 @@ from quancheng_portal.services.labels import (
     cst_text,
     purpose_label,
 )
+from quancheng_portal.services.validity import ProblemView, request_problems
 
 __all__ = ["GrantView", "ScopeView", "owner_grants"]
 
@@ -57,8 +58,18 @@ class GrantView(BaseModel):
     status_label: str
     requested_at_text: str
     document_digest: str
+    #: The number the owner's next decision must carry (the chain refuses any other).
+    decision_seq: int
     #: False when the request names another key than the owner's attested one.
     for_current_key: bool
+    #: What makes a request inconsistent with the catalogue or the term bounds (then it
+    #: cannot be approved, only rejected).
+    problems: list[ProblemView] = []
+
+    @property
+    def approvable(self) -> bool:
+        """Whether the owner may approve it here: for their current key and sound."""
+        return self.for_current_key and not self.problems
 
     @property
     def short_id(self) -> str:
@@ -106,7 +117,9 @@ def _view(
         status_label=STATUS_LABELS[status],
         requested_at_text=cst_text(doc.requested_at),
         document_digest="0x" + request.document_digest.hex(),
+        decision_seq=contracts.decision_seq(request.grant_id),
         for_current_key=owner_key is not None and doc.owner_key == owner_key,
+        problems=request_problems(doc, directory) if status is GrantStatus.PENDING else [],
     )
 
 

@@ -50,12 +50,24 @@ def purpose_label(code: int) -> str:
 
 
 def cst_text(unix_seconds: int) -> str:
-    """``2025年3月1日 14:05`` in China Standard Time."""
-    t = datetime.fromtimestamp(unix_seconds, CST)
-    return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M}"
+    """``2025年3月1日 14:05`` in China Standard Time (any integer a chain can hold)."""
+    t = _cst(unix_seconds)
+    return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M}" if t else _beyond(unix_seconds)
 
 
 def ms_text(unix_ms: int) -> str:
     """``2025年3月1日 14:05:09`` in China Standard Time, from Unix milliseconds."""
-    t = datetime.fromtimestamp(unix_ms / 1000, CST)
-    return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M:%S}"
+    t = _cst(unix_ms // 1000)
+    return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M:%S}" if t else _beyond(unix_ms // 1000)
+
+
+def _cst(unix_seconds: int) -> datetime | None:
+    # A bank can write any uint64 on chain; past year 9999 no calendar date exists to show.
+    try:
+        return datetime.fromtimestamp(unix_seconds, CST)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def _beyond(unix_seconds: int) -> str:
+    return "公元9999年以后" if unix_seconds > 0 else "公元1年以前"

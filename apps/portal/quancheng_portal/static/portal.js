@@ -205,10 +205,11 @@
     const spec = ACTIONS[action];
     if (!(await confirmDialog(spec.title, el("p", spec.text), spec.ok, spec.danger))) return null;
     const documentText = Q.canonicalJson({
-      type: "quancheng.grant-action/1",
+      type: "quancheng.grant-action/2",
       action,
       grant_id: card.dataset.grantId,
       document_digest: card.dataset.digest,
+      seq: Number.parseInt(card.dataset.seq, 10),
       at: Math.floor(Date.now() / 1000),
     });
     const bytes = Q.utf8(documentText);

@@ -20,6 +20,7 @@ from quancheng_portal.api.schemas import (
     unb64,
 )
 from quancheng_portal.app_state import Portal
+from quancheng_portal.core.errors import GrantRequestInvalid
 from quancheng_portal.services.decisions import parse_grant_id
 from quancheng_portal.services.grants import LIVE, PENDING, GrantView, owner_grants
 from quancheng_portal.services.labels import STATUS_LABELS
@@ -38,6 +39,16 @@ def grants_of(portal: Portal, pseudonym: bytes, which: str) -> list[GrantView]:
     if which == "live":
         return [v for v in views if v.status in LIVE]
     return views
+
+
+def _refuse_if_invalid(portal: Portal, pseudonym: bytes, grant_id: str) -> None:
+    """An owner's pending request that the catalogue or the term bounds refute is not relayed."""
+    for view in grants_of(portal, pseudonym, "pending"):
+        if view.grant_id == grant_id and view.problems:
+            raise GrantRequestInvalid(
+                reason="；".join(p.message for p in view.problems),
+                problems=[p.code for p in view.problems],
+            )
 
 
 def _decision(portal: Portal, relayed: RelayReceipt) -> DecisionOut:
@@ -76,6 +87,7 @@ def approve(grant_id: str, body: ApproveIn, portal: PortalDep, caller: CallerDep
     """Approve: relay the owner's signature over the grant document."""
     gid = parse_grant_id(grant_id)
     signature = unb64(body.signature, "signature")
+    _refuse_if_invalid(portal, caller.pseudonym, hex32(gid))
     return _decision(portal, portal.decisions.approve(caller.pseudonym, gid, signature))
 
 
