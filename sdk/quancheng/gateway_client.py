@@ -7,6 +7,12 @@ a request id it has seen). Read timeouts are not retried: the gateway may still 
 the request. Any non-200 answer becomes the protocol's typed refusal
 (:func:`quancheng.protocol.refusals.refusal_from_body`), e.g. ``GrantRevoked``.
 
+Every exchange is bounded (:mod:`quancheng.http_bounds`): the answer is read up to
+``max_body`` bytes (:class:`ResponseTooLarge`) and within ``deadline_s``
+(:class:`ResponseTooSlow`), a redirect is never followed (:class:`RedirectRefused`), and with
+``endpoints`` (e.g. :class:`~quancheng.http_bounds.CatalogueEndpoints`) a URL outside the
+catalogue's endpoints is refused before it is sent (:class:`EndpointNotAllowed`).
+
 The sync :class:`GatewayClient` and the async :class:`AsyncGatewayClient` behave alike.
 """
 
@@ -24,17 +30,32 @@ import httpx
 
 from quancheng._util import ArgumentError
 from quancheng.errors import GatewayError
+from quancheng.http_bounds import (
+    EndpointNotAllowed,
+    EndpointPolicy,
+    ReadBounds,
+    RedirectRefused,
+    ResponseTooLarge,
+    ResponseTooSlow,
+    aread_bounded,
+    read_bounded,
+)
+from quancheng.log_reader import LogReader, with_query
 from quancheng.protocol.refusals import refusal_from_body
 
 __all__ = [
+    "DEFAULT_DEADLINE_S",
     "DEFAULT_LIMITS",
     "DEFAULT_TIMEOUT",
     "MAX_BODY_BYTES",
     "AsyncGatewayClient",
+    "EndpointNotAllowed",
     "GatewayClient",
     "GatewayTimeout",
     "GatewayUnavailable",
+    "RedirectRefused",
     "ResponseTooLarge",
+    "ResponseTooSlow",
     "RetryPolicy",
     "proof_url",
     "query_url",
@@ -44,6 +65,8 @@ DEFAULT_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 DEFAULT_LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=16, keepalive_expiry=30)
 #: Answers larger than this are refused unread (a gateway answers one subject's fields).
 MAX_BODY_BYTES = 8 * 1024 * 1024
+#: Longest exchange, from sending to the answer's last byte (one attempt).
+DEFAULT_DEADLINE_S = 60.0
 _HEADERS = {
     "content-type": "application/json",
     "accept": "application/json",
@@ -76,21 +99,6 @@ class GatewayTimeout(GatewayUnavailable):
     code = "GATEWAY_TIMEOUT"
 
 
-class ResponseTooLarge(GatewayError):
-    """The gateway's response exceeds :data:`MAX_BODY_BYTES` (or the configured limit).
-
-    Attributes:
-        url: The URL.
-        limit: The limit in bytes.
-    """
-
-    code = "RESPONSE_TOO_LARGE"
-
-    def __init__(self, url: str, limit: int) -> None:
-        self.url, self.limit = url, limit
-        super().__init__(f"response of {url} exceeds {limit} bytes")
-
-
 @dataclass(frozen=True)
 class RetryPolicy:
     """How often to resend after a connection failure.
@@ -119,9 +127,18 @@ def query_url(endpoint: str) -> str:
     return _base(endpoint) + "/v1/query"
 
 
-def proof_url(endpoint: str, receipt_id: str) -> str:
-    """``{endpoint}/v1/receipts/{receipt_id}/proof``."""
-    return f"{_base(endpoint)}/v1/receipts/{quote(receipt_id, safe='')}/proof"
+def proof_url(endpoint: str, receipt_id: str, *, owner: str | None = None) -> str:
+    """``{endpoint}/v1/receipts/{receipt_id}/proof`` (``?owner=`` for the identity authority)."""
+    url = f"{_base(endpoint)}/v1/receipts/{quote(receipt_id, safe='')}/proof"
+    return with_query(url, {"owner": owner} if owner else None)
+
+
+def _read_headers(url: str, reader: LogReader | None, audience: str | None) -> dict[str, str]:
+    if reader is None:
+        return {}
+    if not audience:
+        raise ArgumentError("audience", "a signed read names the gateway's provider code")
+    return reader.headers(url, audience=audience)
 
 
 def _base(endpoint: str) -> str:
@@ -148,6 +165,8 @@ class GatewayClient:
         timeout: httpx timeouts (connect 5 s, others 30 s by default).
         retry: The retry policy for connection failures.
         max_body: Largest response accepted, in bytes.
+        deadline_s: Longest exchange (one attempt), to the answer's last byte.
+        endpoints: Where requests may go (the catalogue's endpoints); anywhere if None.
         transport: An httpx transport (a proxy setup or fault injection in tests).
         sleep: How to wait between attempts.
     """
@@ -158,14 +177,22 @@ class GatewayClient:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         max_body: int = MAX_BODY_BYTES,
+        deadline_s: float = DEFAULT_DEADLINE_S,
+        endpoints: EndpointPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.retry = retry or RetryPolicy()
         self.max_body = max_body
+        self.bounds = ReadBounds(max_bytes=max_body, deadline_s=deadline_s)
+        self.endpoints = endpoints
         self._sleep = sleep
         self._http = httpx.Client(
-            timeout=timeout, limits=DEFAULT_LIMITS, headers=_HEADERS, transport=transport
+            timeout=timeout,
+            limits=DEFAULT_LIMITS,
+            headers=_HEADERS,
+            transport=transport,
+            follow_redirects=False,
         )
 
     def post_query(self, endpoint: str, body: bytes) -> bytes:
@@ -176,25 +203,49 @@ class GatewayClient:
             GatewayUnavailable: No answer after the retries.
             GatewayTimeout: The gateway did not answer in time.
             ResponseTooLarge: The answer exceeds ``max_body``.
+            ResponseTooSlow: The answer did not end within ``deadline_s``.
+            RedirectRefused: The gateway answered with a redirect (not followed).
+            EndpointNotAllowed: ``endpoint`` is outside ``endpoints`` (nothing sent).
         """
         return self._exchange("POST", query_url(endpoint), body)
 
-    def get_receipt_proof(self, endpoint: str, receipt_id: str) -> bytes:
+    def get_receipt_proof(
+        self,
+        endpoint: str,
+        receipt_id: str,
+        *,
+        reader: LogReader | None = None,
+        audience: str | None = None,
+        owner: str | None = None,
+    ) -> bytes:
         """GET a receipt's inclusion proof; the body of the 200 answer.
+
+        Gateways answer proofs to entitled readers only: pass ``reader`` (the consumer of the
+        receipt, an auditor, or the identity authority with the receipt's ``owner``
+        pseudonym) and ``audience``, the provider code of the gateway. Each attempt is signed
+        afresh (a token is accepted once).
 
         Raises:
             ReceiptNotAnchored: The receipt's batch is not anchored yet.
-            Refusal: Another refusal (``UnknownReceipt``, ...).
+            Refusal: Another refusal (``UnknownReceipt``, ``Unauthenticated``,
+                ``ReaderNotEntitled``, ...).
             GatewayUnavailable: No answer after the retries.
         """
-        return self._exchange("GET", proof_url(endpoint, receipt_id), None)
+        url = proof_url(endpoint, receipt_id, owner=owner)
+        return self._exchange("GET", url, None, lambda: _read_headers(url, reader, audience))
 
-    def _exchange(self, method: str, url: str, body: bytes | None) -> bytes:
+    def _exchange(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: Callable[[], dict[str, str]] | None = None,
+    ) -> bytes:
         attempt = 0
         while True:
             attempt += 1
             try:
-                status, payload = self._once(method, url, body)
+                status, payload = self._once(method, url, body, headers() if headers else {})
             except httpx.TimeoutException as exc:
                 if not isinstance(exc, httpx.ConnectTimeout):
                     raise GatewayTimeout(url, attempt, repr(exc)) from exc
@@ -210,15 +261,14 @@ class GatewayClient:
                 raise GatewayUnavailable(url, attempt, repr(error)) from error
             self._sleep(self.retry.pause(attempt))
 
-    def _once(self, method: str, url: str, body: bytes | None) -> tuple[int, bytes]:
-        with self._http.stream(method, url, content=body) as response:
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > self.max_body:
-                    raise ResponseTooLarge(url, self.max_body)
-                chunks.append(chunk)
-            return response.status_code, b"".join(chunks)
+    def _once(
+        self, method: str, url: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        response = read_bounded(
+            self._http, method, url, bounds=self.bounds, endpoints=self.endpoints,
+            content=body, headers=headers,
+        )  # fmt: skip
+        return response.status_code, response.content
 
     def close(self) -> None:
         """Close the pooled connections."""
@@ -240,31 +290,54 @@ class AsyncGatewayClient:
         timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
         retry: RetryPolicy | None = None,
         max_body: int = MAX_BODY_BYTES,
+        deadline_s: float = DEFAULT_DEADLINE_S,
+        endpoints: EndpointPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         """See :class:`GatewayClient`."""
         self.retry = retry or RetryPolicy()
         self.max_body = max_body
+        self.bounds = ReadBounds(max_bytes=max_body, deadline_s=deadline_s)
+        self.endpoints = endpoints
         self._sleep = sleep
         self._http = httpx.AsyncClient(
-            timeout=timeout, limits=DEFAULT_LIMITS, headers=_HEADERS, transport=transport
+            timeout=timeout,
+            limits=DEFAULT_LIMITS,
+            headers=_HEADERS,
+            transport=transport,
+            follow_redirects=False,
         )
 
     async def post_query(self, endpoint: str, body: bytes) -> bytes:
         """POST a signed request; the 200 body (see :meth:`GatewayClient.post_query`)."""
         return await self._exchange("POST", query_url(endpoint), body)
 
-    async def get_receipt_proof(self, endpoint: str, receipt_id: str) -> bytes:
+    async def get_receipt_proof(
+        self,
+        endpoint: str,
+        receipt_id: str,
+        *,
+        reader: LogReader | None = None,
+        audience: str | None = None,
+        owner: str | None = None,
+    ) -> bytes:
         """GET a receipt's inclusion proof (see :meth:`GatewayClient.get_receipt_proof`)."""
-        return await self._exchange("GET", proof_url(endpoint, receipt_id), None)
+        url = proof_url(endpoint, receipt_id, owner=owner)
+        return await self._exchange("GET", url, None, lambda: _read_headers(url, reader, audience))
 
-    async def _exchange(self, method: str, url: str, body: bytes | None) -> bytes:
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: Callable[[], dict[str, str]] | None = None,
+    ) -> bytes:
         attempt = 0
         while True:
             attempt += 1
             try:
-                status, payload = await self._once(method, url, body)
+                status, payload = await self._once(method, url, body, headers() if headers else {})
             except httpx.TimeoutException as exc:
                 if not isinstance(exc, httpx.ConnectTimeout):
                     raise GatewayTimeout(url, attempt, repr(exc)) from exc
@@ -280,15 +353,14 @@ class AsyncGatewayClient:
                 raise GatewayUnavailable(url, attempt, repr(error)) from error
             await self._sleep(self.retry.pause(attempt))
 
-    async def _once(self, method: str, url: str, body: bytes | None) -> tuple[int, bytes]:
-        async with self._http.stream(method, url, content=body) as response:
-            chunks, size = [], 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > self.max_body:
-                    raise ResponseTooLarge(url, self.max_body)
-                chunks.append(chunk)
-            return response.status_code, b"".join(chunks)
+    async def _once(
+        self, method: str, url: str, body: bytes | None, headers: dict[str, str]
+    ) -> tuple[int, bytes]:
+        response = await aread_bounded(
+            self._http, method, url, bounds=self.bounds, endpoints=self.endpoints,
+            content=body, headers=headers,
+        )  # fmt: skip
+        return response.status_code, response.content
 
     async def aclose(self) -> None:
         """Close the pooled connections."""

@@ -5,7 +5,8 @@ whole gateway on the same database: they share the receipt log as replicas do (s
 docs/deployment.md, "Gateway replicas"), and one of them anchors at a time. Their metrics
 are shared through prometheus_client's multiprocess files, so ``/metrics`` answers for the
 whole gateway whichever worker serves it (``PROMETHEUS_MULTIPROC_DIR`` if set, else a
-temporary directory; emptied at start).
+temporary directory; emptied at start). Every worker reads its clients within the bounds of
+``QC_GW_*`` (:mod:`quancheng_appkit.serving`; docs/deployment.md, "Bounds").
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-import uvicorn
-
+from quancheng_appkit.serving import serve
 from quancheng_gateway.core.config import GatewaySettings
 from quancheng_gateway.metrics import MULTIPROC_ENV
 
@@ -41,16 +41,16 @@ def main() -> None:
 
 
 def _serve(settings: GatewaySettings) -> None:
-    uvicorn.run(
+    serve(
         FACTORY,
+        settings,  # header / body deadlines, header and connection caps
         factory=True,
         workers=settings.workers if settings.workers > 1 else None,
         host=settings.host,
         port=settings.port,
         log_level="warning",
         access_log=False,
-        loop="uvloop",
-        http="httptools",
+        loop="uvloop",  # http: the bounded httptools protocol of quancheng_appkit.serving
     )
 
 

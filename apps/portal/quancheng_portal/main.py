@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
+from quancheng_appkit.serving import BodyLimit, ClientConcurrencyLimit
 from quancheng_portal.api.routes import grants, history, meta, pages, session
 from quancheng_portal.app_state import PACKAGE_DIR, Portal
 from quancheng_portal.core.config import PortalSettings
@@ -55,6 +56,10 @@ def create_app(settings: PortalSettings, *, clock: Callable[[], float] = time.ti
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     for module in (pages, session, grants, history, meta):
         app.include_router(module.router)
+    # Around the session middleware (no session is read for a refused request), inside the
+    # security headers (a refusal carries them too).
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ClientConcurrencyLimit, max_in_flight=settings.max_requests_per_client)
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Callable) -> Response:  # type: ignore[type-arg]

@@ -1,9 +1,10 @@
 """The OpenAPI document as the gateway actually behaves.
 
-Two things FastAPI cannot infer: the query body is parsed by hand (to map every parse error
+Three things FastAPI cannot infer: the query body is parsed by hand (to map every parse error
 to the protocol's refusal), so its schema is declared explicitly and its definitions must
-live in ``components``; and every bad parameter is answered ``400 MALFORMED_REQUEST`` with
-the protocol's error body, never FastAPI's ``422``.
+live in ``components``; every bad parameter is answered ``400 MALFORMED_REQUEST`` with
+the protocol's error body, never FastAPI's ``422``; and ``/healthz`` takes its credentials
+optionally (without, it says only ok or not).
 """
 
 from __future__ import annotations
@@ -44,6 +45,10 @@ def install_openapi(app: FastAPI) -> None:
         for item in spec.get("paths", {}).values():
             for op in item.values():
                 _bad_parameters_are_400(op)
+        # /healthz answers everyone ok / not ok; credentials only add the details.
+        health = spec.get("paths", {}).get("/healthz", {}).get("get")
+        if health is not None and {} not in health.setdefault("security", []):
+            health["security"].append({})
         for name in ("HTTPValidationError", "ValidationError"):
             schemas.pop(name, None)
         app.openapi_schema = spec

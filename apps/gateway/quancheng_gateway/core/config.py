@@ -10,13 +10,16 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from quancheng.crypto import PSEUDONYM_KEY_MIN_SIZE, SM2PrivateKey
 from quancheng.errors import ConfigError
+from quancheng_appkit.serving import ServerLimits
 
-__all__ = ["DEV_PSEUDONYM_KEY", "GatewaySettings", "SettingsError"]
+__all__ = ["DEV_PSEUDONYM_KEY", "METRICS_TOKEN_MIN_CHARS", "GatewaySettings", "SettingsError"]
 
+#: Shortest operator token accepted for /metrics (e.g. ``secrets.token_urlsafe(32)``).
+METRICS_TOKEN_MIN_CHARS = 32
 #: Development-only pseudonym key (hex); refused in any other environment.
 DEV_PSEUDONYM_KEY = "00112233445566778899aabbccddeeff"
 
@@ -27,8 +30,12 @@ class SettingsError(ConfigError):
     code = "GATEWAY_SETTINGS_ERROR"
 
 
-class GatewaySettings(BaseSettings):
-    """Everything one provider gateway needs; env prefix ``QC_GW_``."""
+class GatewaySettings(ServerLimits):
+    """Everything one provider gateway needs; env prefix ``QC_GW_``.
+
+    The bounds of what it reads from clients (``QC_GW_HEADER_TIMEOUT_S``,
+    ``QC_GW_MAX_BODY_BYTES``, ...) are :class:`~quancheng_appkit.serving.ServerLimits`'.
+    """
 
     model_config = SettingsConfigDict(env_prefix="QC_GW_", env_file=".env", extra="ignore")
 
@@ -56,7 +63,13 @@ class GatewaySettings(BaseSettings):
     #: HMAC-SM3 key shared by the identity authority (hex, ≥ 16 bytes).
     pseudonym_key: SecretStr | None = None
 
-    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+    #: Bearer token of the operator's scraper for ``/metrics`` and the details of
+    #: ``/healthz`` (≥ 32 characters). Unset: only auditors (reader tokens) read them.
+    metrics_token: SecretStr | None = None
+    #: Reader-token nonces remembered per member (a member with more live tokens is told
+    #: READER_RATE_LIMITED until some expire).
+    reader_nonces_per_member: int = Field(default=10_000, ge=100)
+
     clock_skew_s: float = Field(default=300.0, gt=0)
     view_poll_interval_s: float = Field(default=0.1, gt=0)
     view_max_lag_s: float = Field(default=2.0, gt=0)
@@ -76,6 +89,11 @@ class GatewaySettings(BaseSettings):
             raise SettingsError(
                 "QC_GW_WORKERS > 1 needs QC_GW_SM2_KEY_PEM or QC_GW_SM2_KEY_FILE: every worker "
                 "must sign with the provider's one key"
+            )
+        token = self.metrics_token.get_secret_value() if self.metrics_token else None
+        if token is not None and len(token) < METRICS_TOKEN_MIN_CHARS:
+            raise SettingsError(
+                f"QC_GW_METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_CHARS} characters"
             )
         if self.environment == "development":
             return self

@@ -12,11 +12,12 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from quancheng.crypto import PSEUDONYM_KEY_MIN_SIZE
 from quancheng.errors import ConfigError
 from quancheng.identity import Institution
+from quancheng_appkit.serving import ServerLimits
 
 __all__ = ["DEV_PSEUDONYM_KEY", "PortalSettings", "SettingsError"]
 
@@ -30,8 +31,12 @@ class SettingsError(ConfigError):
     code = "PORTAL_SETTINGS_ERROR"
 
 
-class PortalSettings(BaseSettings):
-    """Everything the portal needs; env prefix ``QC_PORTAL_``."""
+class PortalSettings(ServerLimits):
+    """Everything the portal needs; env prefix ``QC_PORTAL_``.
+
+    The bounds of what it reads from browsers (``QC_PORTAL_HEADER_TIMEOUT_S``,
+    ``QC_PORTAL_MAX_BODY_BYTES``, ...) are :class:`~quancheng_appkit.serving.ServerLimits`'.
+    """
 
     model_config = SettingsConfigDict(env_prefix="QC_PORTAL_", env_file=".env", extra="ignore")
 

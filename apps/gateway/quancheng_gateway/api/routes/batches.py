@@ -1,4 +1,4 @@
-"""Anchored batches of the receipt log."""
+"""Anchored batches of the receipt log (to any entitled reader: roots and ranges only)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from fastapi import APIRouter, Path
 
 from quancheng.protocol import refusals as r
 from quancheng_gateway import crud
-from quancheng_gateway.api.deps import GatewayDep, SessionDep
+from quancheng_gateway.api.deps import GatewayDep, ReaderDep, SessionDep
 from quancheng_gateway.api.errors import error_responses
+from quancheng_gateway.api.routes.receipts import READ_REFUSALS
 from quancheng_gateway.models import BatchPublic
 
 router = APIRouter(tags=["receipts"])
@@ -25,12 +26,19 @@ class UnknownBatch(r.Refusal):
 @router.get(
     "/v1/batches/{seq}",
     response_model=BatchPublic,
-    responses=error_responses(UnknownBatch, r.StorageUnavailable),
+    responses=error_responses(UnknownBatch, r.StorageUnavailable, *READ_REFUSALS),
 )
 def get_batch(
-    seq: Annotated[int, Path(ge=0, le=2**63 - 1)], session: SessionDep, gateway: GatewayDep
+    seq: Annotated[int, Path(ge=0, le=2**63 - 1)],
+    session: SessionDep,
+    gateway: GatewayDep,
+    _reader: ReaderDep,
 ) -> BatchPublic:
-    """A batch: its range of the log, root, chaining, signature and where it is anchored."""
+    """A batch: its range of the log, root, chaining, signature and where it is anchored.
+
+    Any entitled reader (auditor, consumer, identity authority) may read it: a batch names
+    no consumer and no owner, and its root and size are on chain anyway.
+    """
     batch = crud.get_batch(session=session, seq=seq)
     if batch is None:
         raise UnknownBatch(seq=seq)

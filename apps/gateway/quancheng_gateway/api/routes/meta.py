@@ -1,4 +1,9 @@
-"""What the gateway serves, its health and its metrics."""
+"""What the gateway serves, its health and its metrics.
+
+``/v1/resources`` and the plain ``/healthz`` (ok or not) are public; ``/metrics`` and the
+details of ``/healthz`` (log size, backlog, errors, refusal counts) answer only the operator's
+token (``QC_GW_METRICS_TOKEN``, ``Authorization: Bearer``) or an ACTIVE auditor's reader token.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,9 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 from pydantic import BaseModel
 
-from quancheng_gateway.api.deps import GatewayDep
+from quancheng.protocol import refusals as r
+from quancheng_gateway.api.deps import GatewayDep, HealthDetailsDep, OperatorDep
+from quancheng_gateway.api.errors import error_responses
 
 router = APIRouter(tags=["meta"])
 
@@ -54,15 +61,27 @@ def resources(gateway: GatewayDep) -> ResourcesPublic:
     )
 
 
-@router.get("/healthz", responses={503: {"description": "Failing closed (see `refusing`)"}})
-def healthz(gateway: GatewayDep) -> Any:
-    """200 with the view's lag, the backlog and the database state; 503 while failing closed."""
+_OPERATOR_REFUSALS = (r.Unauthenticated, r.BadReaderToken, r.ReaderNotEntitled)
+
+
+@router.get(
+    "/healthz",
+    responses={
+        **error_responses(*_OPERATOR_REFUSALS),
+        503: {"description": "Failing closed (`ok` is false)"},
+    },
+)
+def healthz(gateway: GatewayDep, details: HealthDetailsDep) -> Any:
+    """200 ``{"ok": true}``, 503 while failing closed; with the operator's token or an
+    auditor's, the details: view lag, log and backlog, database and anchoring state."""
     health = gateway.health()
-    return JSONResponse(health, status_code=200 if health["ok"] else 503)
+    body = health if details else {"ok": health["ok"]}
+    return JSONResponse(body, status_code=200 if health["ok"] else 503)
 
 
-@router.get("/metrics", response_class=Response)
-def metrics(gateway: GatewayDep) -> Response:
-    """Prometheus metrics (with several workers, all of them added up)."""
+@router.get("/metrics", response_class=Response, responses=error_responses(*_OPERATOR_REFUSALS))
+def metrics(gateway: GatewayDep, _operator: OperatorDep) -> Response:
+    """Prometheus metrics (with several workers, all of them added up); to the operator's
+    token or an auditor."""
     gateway.refresh_gauges()
     return Response(gateway.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

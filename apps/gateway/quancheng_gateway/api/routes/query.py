@@ -21,7 +21,7 @@ _log = get_logger("quancheng_gateway.query")
 QUERY_REFUSALS = tuple(
     r.refusal_class(code)
     for code in r.ALL_CODES
-    if code not in ("UNKNOWN_RECEIPT", "RECEIPT_NOT_ANCHORED")
+    if code not in ("UNKNOWN_RECEIPT", "RECEIPT_NOT_ANCHORED") and code not in r.READER_CODES
 )
 
 

@@ -1,21 +1,65 @@
-"""The receipt log: one receipt, its inclusion proof, and pages of the log for auditors."""
+"""The receipt log: one receipt, its inclusion proof, and pages of the log.
+
+Answered to entitled readers only (:mod:`quancheng_gateway.readers`): an ACTIVE auditor reads
+everything; an ACTIVE consumer reads its own receipts — its pages of the log are *filtered*
+to them (so it can reconcile its evidence), another consumer's receipt is 403; the identity
+authority names one owner (``?owner=``) and reads only receipts under that owner's grants.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
+from sqlmodel import Session
 
 from quancheng import merkle
 from quancheng.protocol import AnchorDocument, SignedReceipt
 from quancheng.protocol import refusals as r
 from quancheng_gateway import crud
-from quancheng_gateway.api.deps import GatewayDep, SessionDep
+from quancheng_gateway.api.deps import GatewayDep, ReaderDep, SessionDep
 from quancheng_gateway.api.errors import error_responses
-from quancheng_gateway.models import Batch, BatchStatus, ReceiptLogPage, ReceiptPublic
+from quancheng_gateway.models import Batch, BatchStatus, ReceiptLogPage, ReceiptPublic, ReceiptRow
+from quancheng_gateway.readers import LogScope
 
 router = APIRouter(tags=["receipts"])
+
+#: Refusals of every read: not authenticated (401) or not entitled (403).
+READ_REFUSALS = tuple(r.refusal_class(code) for code in r.READER_CODES)
+
+OwnerParam = Annotated[
+    str | None,
+    Query(
+        pattern=r"^0x[0-9a-fA-F]{64}$",
+        description="An owner's pseudonym: only receipts under this owner's grants "
+        "(required of the identity authority).",
+    ),
+]
+
+
+class ReceiptLogSlice(ReceiptLogPage):
+    """A page of the log as this reader may see it; ``next_index`` is where to ask next."""
+
+    next_index: int
+
+
+def _visible(session: Session, row: ReceiptRow, scope: LogScope) -> bool:
+    owner = (
+        None if scope.owner is None else crud.grant_owner(session=session, grant_id=row.grant_id)
+    )
+    return scope.allows(consumer=row.consumer, owner=owner)
+
+
+def _readable_row(session: Session, receipt_id: str, scope: LogScope, member: str) -> ReceiptRow:
+    row = crud.get_receipt(session=session, receipt_id=receipt_id)
+    if row is None:
+        raise r.UnknownReceipt(receipt_id=receipt_id)
+    if not _visible(session, row, scope):
+        raise r.ReaderNotEntitled(
+            "this receipt is not one this reader may read", member=member, receipt_id=receipt_id
+        )
+    return row
 
 
 class ReceiptProof(BaseModel):
@@ -36,29 +80,39 @@ def _anchored(batch: Batch | None) -> bool:
 
 @router.get(
     "/v1/receipts",
-    response_model=ReceiptLogPage,
-    responses=error_responses(r.MalformedRequest, r.StorageUnavailable),
+    response_model=ReceiptLogSlice,
+    responses=error_responses(r.MalformedRequest, r.StorageUnavailable, *READ_REFUSALS),
 )
 def receipt_log(
     session: SessionDep,
+    reader: ReaderDep,
+    owner: OwnerParam = None,
     from_index: int = Query(0, ge=0, le=2**63 - 1),
     limit: int = Query(100, ge=1, le=1000),
-) -> ReceiptLogPage:
-    """A page of the provider's receipt log, from position ``from_index``."""
-    total, receipts = crud.receipt_page(session=session, from_index=from_index, limit=limit)
-    return ReceiptLogPage(from_index=from_index, total=total, receipts=receipts)
+) -> ReceiptLogSlice:
+    """A page of the receipt log from position ``from_index``: all of it to auditors, a
+    consumer's own receipts to it, one owner's to the identity authority."""
+    scope = reader.scope(owner.lower() if owner else None)
+    total, next_index, receipts = crud.scoped_receipt_page(
+        session=session, from_index=from_index, limit=limit,
+        consumer=scope.consumer, owner=scope.owner,
+    )  # fmt: skip
+    return ReceiptLogSlice(
+        from_index=from_index, total=total, receipts=receipts, next_index=next_index
+    )
 
 
 @router.get(
     "/v1/receipts/{receipt_id}",
     response_model=ReceiptPublic,
-    responses=error_responses(r.UnknownReceipt, r.StorageUnavailable),
+    responses=error_responses(r.UnknownReceipt, r.StorageUnavailable, *READ_REFUSALS),
 )
-def get_receipt(receipt_id: str, session: SessionDep) -> ReceiptPublic:
-    """A receipt this gateway issued, and its batch once anchored."""
-    row = crud.get_receipt(session=session, receipt_id=receipt_id)
-    if row is None:
-        raise r.UnknownReceipt(receipt_id=receipt_id)
+def get_receipt(
+    receipt_id: str, session: SessionDep, reader: ReaderDep, owner: OwnerParam = None
+) -> ReceiptPublic:
+    """A receipt this gateway issued, and its batch once anchored (to entitled readers)."""
+    scope = reader.scope(owner.lower() if owner else None)
+    row = _readable_row(session, receipt_id, scope, reader.member)
     batch = crud.batch_containing(session=session, log_index=row.log_index)
     anchored = _anchored(batch)
     return ReceiptPublic(
@@ -73,13 +127,20 @@ def get_receipt(receipt_id: str, session: SessionDep) -> ReceiptPublic:
 @router.get(
     "/v1/receipts/{receipt_id}/proof",
     response_model=ReceiptProof,
-    responses=error_responses(r.UnknownReceipt, r.ReceiptNotAnchored, r.StorageUnavailable),
+    responses=error_responses(
+        r.UnknownReceipt, r.ReceiptNotAnchored, r.StorageUnavailable, *READ_REFUSALS
+    ),
 )
-def receipt_proof(receipt_id: str, session: SessionDep, gateway: GatewayDep) -> dict[str, Any]:
-    """The receipt's Merkle inclusion proof in its anchored batch."""
-    row = crud.get_receipt(session=session, receipt_id=receipt_id)
-    if row is None:
-        raise r.UnknownReceipt(receipt_id=receipt_id)
+def receipt_proof(
+    receipt_id: str,
+    session: SessionDep,
+    gateway: GatewayDep,
+    reader: ReaderDep,
+    owner: OwnerParam = None,
+) -> dict[str, Any]:
+    """The receipt's Merkle inclusion proof in its anchored batch (to entitled readers)."""
+    scope = reader.scope(owner.lower() if owner else None)
+    row = _readable_row(session, receipt_id, scope, reader.member)
     batch = crud.batch_containing(session=session, log_index=row.log_index)
     if batch is None or not _anchored(batch):
         raise r.ReceiptNotAnchored(receipt_id=receipt_id, log_index=row.log_index)

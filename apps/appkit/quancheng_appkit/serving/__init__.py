@@ -1,0 +1,25 @@
+"""Serving an app of this project within bounds: what a client may make the server read.
+
+- :mod:`.settings`: :class:`ServerLimits`, the settings every service includes;
+- :mod:`.protocol`: the uvicorn protocol enforcing header and body deadlines, header caps
+  and requests per connection (what uvicorn lacks and an ASGI middleware cannot see);
+- :mod:`.asgi`: :class:`BodyLimit` (every route) and :class:`ClientConcurrencyLimit`;
+- :mod:`.run`: :func:`serve`, ``uvicorn.run`` with all of it applied.
+"""
+
+from quancheng_appkit.serving.asgi import BodyLimit, ClientConcurrencyLimit, limit_response
+from quancheng_appkit.serving.protocol import BoundedConfig, BoundedHttpToolsProtocol
+from quancheng_appkit.serving.run import bounded_config, serve
+from quancheng_appkit.serving.settings import ConnectionLimits, ServerLimits
+
+__all__ = [
+    "BodyLimit",
+    "BoundedConfig",
+    "BoundedHttpToolsProtocol",
+    "ClientConcurrencyLimit",
+    "ConnectionLimits",
+    "ServerLimits",
+    "bounded_config",
+    "limit_response",
+    "serve",
+]
