@@ -46,6 +46,7 @@ demo: setup
 bench: setup
 	$(PY) -m benchmarks.machine
 	$(PY) -m benchmarks.crypto_bench
+	$(PY) -m benchmarks.gas_bench
 	$(PY) -m benchmarks.datagen_bench
 	$(PY) -m benchmarks.gateway_bench
 	$(PY) -m benchmarks.decision_bench

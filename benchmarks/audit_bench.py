@@ -57,6 +57,7 @@ def _sign_range(args: tuple[bytes, int, int, str]) -> list[dict[str, Any]]:
             provider="prov.bench",
             resource="res.bench",
             purpose=Purpose.MOTOR_CLAIM,
+            tier="SCENARIO",
             request_hash=_hex(sm3(b"q%d" % i)),
             response_hash=_hex(sm3(b"a%d" % i)),
             served_at_ms=(T0 + 100) * 1000 + i,

@@ -75,7 +75,7 @@ def run(rounds: int, people: int = PEOPLE, businesses: int = BUSINESSES) -> dict
             for role in ("motor_claimant", "deceased_insured", "inpatient", "sme_owner")
         }
         firm = enrol(authority, "sme", "uscc", cast.businesses["sme_good"].uscc)
-        uses = rounds * 8 + 10
+        uses = rounds * 8 + 10  # per resource (max_uses is a budget per resource): ample
         plan = {
             "motor": (insurer, owners["motor_claimant"], CLAIMS["motor_claim"]),
             "life": (insurer, owners["deceased_insured"], CLAIMS["life_claim"]),

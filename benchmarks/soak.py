@@ -50,6 +50,7 @@ from quancheng_gateway.process import GatewayProcess
 from quancheng_node.config import NodeSettings
 from quancheng_node.process import HardhatNode
 from tests.utils.ports import free_port
+from tests.utils.readers import reader_of
 from tests.utils.scenario import Scenario, active_grant, build_scenario, chain_now, gateway_settings
 
 VR = "vehicle.registration"
@@ -177,12 +178,16 @@ def _cpu_seconds(pids: dict[str, int | None]) -> dict[str, float]:
     return out
 
 
-def _settle(gw: GatewayProcess, timeout: float = 300.0) -> tuple[float, ReceiptLog]:
+def _settle(gw: GatewayProcess, sc: Scenario, timeout: float = 300.0) -> tuple[float, ReceiptLog]:
     """Until every receipt is anchored and every batch's uses recorded; seconds waited."""
     started, seq = time.monotonic(), 0
+    reader = reader_of(sc.auditor)  # the gateway answers its log to auditors only
+    provider = sc.provider.code
     while time.monotonic() - started < timeout:
         try:
-            with urllib.request.urlopen(f"{gw.url}/v1/batches/{seq}", timeout=10) as resp:
+            url = f"{gw.url}/v1/batches/{seq}"
+            request = urllib.request.Request(url, headers=reader.headers(url, audience=provider))
+            with urllib.request.urlopen(request, timeout=10) as resp:
                 status = json.loads(resp.read())["status"]
         except urllib.error.HTTPError as exc:
             if exc.code != 404:
@@ -194,7 +199,7 @@ def _settle(gw: GatewayProcess, timeout: float = 300.0) -> tuple[float, ReceiptL
         if status == "none" and (gw.health() or {}).get("unanchored") == 0:
             break
         time.sleep(0.5)
-    return time.monotonic() - started, fetch_receipt_log(gw.url)
+    return time.monotonic() - started, fetch_receipt_log(gw.url, reader=reader)
 
 
 def run(args: argparse.Namespace) -> Soak:
@@ -207,7 +212,10 @@ def run(args: argparse.Namespace) -> Soak:
         sc = build_scenario(node.rpc_url, node.dev_private_keys(1)[0], work, people=300)
         grants = _grants(sc, args.capacity_seconds + args.duration)
         db = work / "gw.db"
-        settings = gateway_settings(sc, database_url=f"sqlite:///{db}", port=free_port())
+        # Locust is one client address with many users: lift the per-client cap for the soak.
+        settings = gateway_settings(
+            sc, database_url=f"sqlite:///{db}", port=free_port(), max_requests_per_client=4096
+        )
         gw = GatewayProcess(settings, log_file=work / "gateway.log")
         gw.start()
         head = sc.net.w3.eth.block_number
@@ -231,7 +239,7 @@ def run(args: argparse.Namespace) -> Soak:
         soak = Soak(args.duration, args.fraction, capacity, load, target, samples, work=work)
         soak.verified = not args.no_verify
         soak.cores = {k: (cpu_after[k] - cpu_before[k]) / wall for k in cpu_after}
-        soak.settle_s, soak.log = _settle(gw)
+        soak.settle_s, soak.log = _settle(gw, sc)
         soak.db_request_ids = _db_request_ids(db)
         contracts = ContractSet(make_web3(sc.rpc_url), Manifest.load(sc.manifest_path))
         soak.onchain = _onchain_anchors(contracts, soak.log.provider)

@@ -70,6 +70,7 @@ _LAZY: dict[str, str] = {
     "GrantStatus": "quancheng.chain.types",
     "GrantMode": "quancheng.protocol.documents",
     "Purpose": "quancheng.protocol.purposes",
+    "GrantTier": "quancheng.protocol.purposes",
     # client errors
     "ResourceNotInCatalogue": "quancheng.client_errors",
     "OwnerKeyMismatch": "quancheng.client_errors",
@@ -77,6 +78,7 @@ _LAZY: dict[str, str] = {
     "GrantEndedWhileWaiting": "quancheng.client_errors",
     "AnchorWaitTimeout": "quancheng.client_errors",
     "MembershipError": "quancheng.client_errors",
+    "ScenarioPurposeRequired": "quancheng.client_errors",
     "ArgumentError": "quancheng._util",
     # the consumer's side of the evidence
     "EvidenceStore": "quancheng.evidence",
@@ -126,6 +128,7 @@ if TYPE_CHECKING:
         MembershipError,
         OwnerKeyMismatch,
         ResourceNotInCatalogue,
+        ScenarioPurposeRequired,
     )
     from quancheng.evidence import EvidenceStore
     from quancheng.evidence_errors import (
@@ -152,7 +155,7 @@ if TYPE_CHECKING:
     )
     from quancheng.identity import IdentityError, Institution
     from quancheng.protocol.documents import GrantMode
-    from quancheng.protocol.purposes import Purpose
+    from quancheng.protocol.purposes import GrantTier, Purpose
     from quancheng.protocol.refusals import GrantRefusal, ReceiptNotAnchored, Refusal
     from quancheng.verified import ReceiptInclusion, ReceiptProof, VerifiedAnswer
     from quancheng.verify import (
@@ -215,6 +218,7 @@ __all__ = [
     "GrantRefusal",
     "GrantRequestHandle",
     "GrantStatus",
+    "GrantTier",
     "GrantWaitTimeout",
     "IdentityAuthority",
     "IdentityError",
@@ -238,6 +242,7 @@ __all__ = [
     "RequestedGrant",
     "ResourceNotInCatalogue",
     "RetryPolicy",
+    "ScenarioPurposeRequired",
     "StaleActionDocument",
     "UnattestedOwner",
     "VerificationError",

@@ -122,9 +122,14 @@ class ManagedServer:
         raise self.timeout_error(f"no /healthz after {self.start_timeout} s: {self._tail()}")
 
     def health(self) -> dict[str, Any] | None:
-        """/healthz as JSON (whatever its status), or None when nothing answers."""
+        """/healthz as JSON (whatever its status), or None when nothing answers.
+
+        With a ``metrics_token`` in the settings (gateways) the details come too; without,
+        a gateway says only whether it is ok.
+        """
+        request = urllib.request.Request(self.url + "/healthz", headers=self.operator_headers())
         try:
-            with urllib.request.urlopen(self.url + "/healthz", timeout=2) as resp:
+            with urllib.request.urlopen(request, timeout=2) as resp:
                 return dict(json.loads(resp.read()))
         except urllib.error.HTTPError as exc:
             with contextlib.suppress(ValueError):
@@ -132,6 +137,13 @@ class ManagedServer:
             return None
         except (urllib.error.URLError, OSError, ValueError):
             return None
+
+    def operator_headers(self) -> dict[str, str]:
+        """``Authorization: Bearer`` with the settings' ``metrics_token``, if they have one."""
+        token = getattr(self.settings, "metrics_token", None)
+        if isinstance(token, SecretStr):
+            token = token.get_secret_value()
+        return {"Authorization": f"Bearer {token}"} if token else {}
 
     def stop(self) -> None:
         """SIGTERM (graceful: uvicorn drains, background threads stop); SIGKILL if stuck."""

@@ -118,7 +118,9 @@ class ChainView:
             endpoint=record.endpoint,
             fields=tuple(decode_code32(f) or "0x" + f.hex() for f in record.fields),
             active=record.active,
-            allowed_purposes=frozenset(p for p in Purpose if record.allows(int(p))),
+            allowed_purposes=frozenset(
+                p for p in Purpose if p.is_scenario and record.allows(int(p))
+            ),
             schema_digest=bytes(record.schema_digest),
         )
         self._catalogue.put(resource, entry)

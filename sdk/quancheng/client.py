@@ -26,10 +26,11 @@ from quancheng.chain.records import GrantRecord, InstitutionRecord
 from quancheng.client_errors import AnchorWaitTimeout, GrantWaitTimeout
 from quancheng.consumer import ConsumerCore, ProofTarget, decide_wait
 from quancheng.crypto import SM2PublicKey
-from quancheng.evidence import EvidenceOption, EvidenceStore, open_evidence
+from quancheng.evidence import EvidenceOption, EvidenceStore, deployment_id, open_evidence
 from quancheng.gateway_client import GatewayClient
 from quancheng.grants import GrantRequestHandle, RequestedGrant
 from quancheng.identity import Institution
+from quancheng.log_reader import LogReader
 from quancheng.protocol import GrantMode, Purpose, ScopeItem
 from quancheng.protocol.refusals import ReceiptNotAnchored
 from quancheng.verified import ReceiptInclusion, VerifiedAnswer
@@ -81,7 +82,11 @@ class ConsumerClient:
         self._core = ConsumerCore(
             institution, connect(rpc_url, manifest), catalogue_ttl=catalogue_ttl, clock=clock
         )
-        self._evidence, self._owns_evidence = open_evidence(evidence, institution.code)
+        self._evidence, self._owns_evidence = open_evidence(
+            evidence, institution.code, deployment_id(self._core.contracts)
+        )
+        # Gateways answer a receipt's proof to its consumer only, signed with its SM2 key.
+        self._reader = LogReader.for_institution(institution, clock=clock)
         self._owns_gateway = gateway is None
         self._gateway = gateway or GatewayClient()
         self._clock, self._sleep = clock, sleep
@@ -125,6 +130,7 @@ class ConsumerClient:
         not_before: datetime | int | None = None,
         not_after: datetime | int | None = None,
         max_uses: int = 1,
+        owner_kind: str | None = None,
     ) -> GrantRequestHandle:
         """Ask an owner for a grant: build the grant document, sign it, record it on chain.
 
@@ -137,14 +143,22 @@ class ConsumerClient:
             owner_key: The owner's SM2 key as the owner gave it; checked against the key
                 attested on chain (``None``: use the attested key).
             scope: ``{resource: [fields]}`` or scope items.
-            purpose: Why the data is needed.
+            purpose: Why the data is needed: a scenario (``Purpose.MOTOR_CLAIM``: 依场景授权), a
+                domain (``Purpose.CREDIT_DOMAIN``: 分领域授权, every credit scenario) or
+                ``Purpose.COMPREHENSIVE`` (综合授权, every scenario). A domain or comprehensive
+                grant is a standing one: typically DERIVED and valid for a year.
             mode: RAW fields or DERIVED indicators.
             data_from: First day of the data period (ISO date, CST).
             data_to: Last day of the data period.
             valid_for: How long the grant is valid from ``not_before``.
             not_before: Start of validity (default: now).
             not_after: End of validity (instead of ``valid_for``).
-            max_uses: How many queries the grant allows.
+            owner_kind: ``"person"`` or ``"business"`` when the bank knows which the owner is:
+                a resource about the other kind is then refused before anything is sent.
+            max_uses: How many queries the grant allows **of each resource** in ``scope``
+                (每项数据最多使用 N 次): a budget per resource, which the resource's provider
+                enforces; a grant of two resources with ``max_uses=3`` answers up to three
+                queries of each.
 
         Returns:
             The handle of the PENDING grant.
@@ -166,6 +180,7 @@ class ConsumerClient:
             not_before=not_before,
             not_after=not_after,
             max_uses=max_uses,
+            owner_kind=owner_kind,
         )
 
     def grant_status(self, grant_id: bytes | str) -> GrantStatus:
@@ -232,9 +247,13 @@ class ConsumerClient:
             resource: The catalogue resource, e.g. ``"vehicle.registration"``.
             fields: The fields (or, in DERIVED mode, indicators) wanted.
             params: Query parameters the resource defines.
-            purpose: The purpose (default: the grant's).
+            purpose: The query's scenario purpose, which the grant's purpose must cover; it
+                goes into the receipt. Required under a domain or comprehensive grant;
+                default: the purpose of a scenario grant.
 
         Raises:
+            ScenarioPurposeRequired: ``purpose`` is a domain or comprehensive code, or is omitted
+                under a grant that is not a scenario grant; nothing is sent.
             Refusal: The gateway refused; the subclass is named by the code (``GrantRevoked``...).
             AnswerVerificationError: The answer does not verify (the subclass names the check).
             GatewayUnavailable: The gateway could not be reached.
@@ -304,7 +323,9 @@ class ConsumerClient:
             self._sleep(min(poll_interval, remaining))
 
     def _fetch_proof(self, target: ProofTarget) -> ReceiptInclusion:
-        body = self._gateway.get_receipt_proof(target.endpoint, target.receipt_id)
+        body = self._gateway.get_receipt_proof(
+            target.endpoint, target.receipt_id, reader=self._reader, audience=target.provider
+        )
         return self._core.verify_proof_body(target, body)
 
     # ------------------------------------------------------------------------ lifecycle

@@ -24,10 +24,11 @@ from quancheng.chain.records import GrantRecord, InstitutionRecord
 from quancheng.client_errors import AnchorWaitTimeout, GrantWaitTimeout
 from quancheng.consumer import ConsumerCore, ProofTarget, decide_wait
 from quancheng.crypto import SM2PublicKey
-from quancheng.evidence import EvidenceOption, EvidenceStore, open_evidence
+from quancheng.evidence import EvidenceOption, EvidenceStore, deployment_id, open_evidence
 from quancheng.gateway_client import AsyncGatewayClient
 from quancheng.grants import GrantRequestHandle, RequestedGrant
 from quancheng.identity import Institution
+from quancheng.log_reader import LogReader
 from quancheng.protocol import GrantMode, Purpose, ScopeItem
 from quancheng.protocol.refusals import ReceiptNotAnchored
 from quancheng.verified import ReceiptInclusion, VerifiedAnswer
@@ -72,7 +73,11 @@ class AsyncConsumerClient:
         self._core = ConsumerCore(
             institution, connect(rpc_url, manifest), catalogue_ttl=catalogue_ttl, clock=clock
         )
-        self._evidence, self._owns_evidence = open_evidence(evidence, institution.code)
+        self._evidence, self._owns_evidence = open_evidence(
+            evidence, institution.code, deployment_id(self._core.contracts)
+        )
+        # Gateways answer a receipt's proof to its consumer only, signed with its SM2 key.
+        self._reader = LogReader.for_institution(institution, clock=clock)
         self._owns_gateway = gateway is None
         self._gateway = gateway or AsyncGatewayClient()
         self._clock, self._sleep = clock, sleep
@@ -115,6 +120,7 @@ class AsyncConsumerClient:
         not_before: datetime | int | None = None,
         not_after: datetime | int | None = None,
         max_uses: int = 1,
+        owner_kind: str | None = None,
     ) -> GrantRequestHandle:
         """See :meth:`ConsumerClient.request_grant`."""
         return await self._run(
@@ -130,6 +136,7 @@ class AsyncConsumerClient:
             not_before=not_before,
             not_after=not_after,
             max_uses=max_uses,
+            owner_kind=owner_kind,
         )
 
     async def grant_status(self, grant_id: bytes | str) -> GrantStatus:
@@ -232,7 +239,9 @@ class AsyncConsumerClient:
             await self._sleep(min(poll_interval, remaining))
 
     async def _fetch_proof(self, target: ProofTarget) -> ReceiptInclusion:
-        body = await self._gateway.get_receipt_proof(target.endpoint, target.receipt_id)
+        body = await self._gateway.get_receipt_proof(
+            target.endpoint, target.receipt_id, reader=self._reader, audience=target.provider
+        )
         return await self._run(self._core.verify_proof_body, target, body)
 
     # ------------------------------------------------------------------------ lifecycle

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from quancheng._util import ArgumentError
 from quancheng.chain import GrantStatus
 from quancheng.errors import ChainError, ConfigError, GatewayError, GrantError
 from quancheng.protocol.ids import hex32
@@ -13,6 +14,7 @@ __all__ = [
     "MembershipError",
     "OwnerKeyMismatch",
     "ResourceNotInCatalogue",
+    "ScenarioPurposeRequired",
 ]
 
 
@@ -105,3 +107,25 @@ class MembershipError(ConfigError):
     def __init__(self, institution: str, reason: str) -> None:
         self.institution, self.reason = institution, reason
         super().__init__(f"institution {institution}: {reason}")
+
+
+class ScenarioPurposeRequired(ArgumentError):
+    """A query names one scenario purpose: a domain or comprehensive code was given, or none
+    under a grant whose purpose covers several scenarios (nothing is signed or sent).
+
+    Attributes:
+        grant_id: The grant (``0x`` hex).
+        grant_purpose: The grant's purpose code.
+        purpose: The purpose code given (None: not given).
+    """
+
+    code = "SCENARIO_PURPOSE_REQUIRED"
+
+    def __init__(self, grant_id: bytes, grant_purpose: int, purpose: int | None) -> None:
+        self.grant_id, self.grant_purpose, self.purpose = hex32(grant_id), grant_purpose, purpose
+        reason = (
+            f"name the scenario of this query: grant {self.grant_id} has purpose {grant_purpose}"
+            if purpose is None
+            else f"{purpose} is not a scenario purpose (codes 1..99); name the query's scenario"
+        )
+        super().__init__("purpose", reason)

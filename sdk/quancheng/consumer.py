@@ -27,7 +27,7 @@ from quancheng.chain import (
 )
 from quancheng.chain.records import AnchorRecord, GrantRecord, InstitutionRecord
 from quancheng.chain.writes import request_grant as send_grant_request
-from quancheng.client_errors import GrantEndedWhileWaiting
+from quancheng.client_errors import GrantEndedWhileWaiting, ScenarioPurposeRequired
 from quancheng.crypto import SM2PublicKey
 from quancheng.errors import QuanchengError
 from quancheng.grants import (
@@ -43,12 +43,14 @@ from quancheng.identity import Institution
 from quancheng.protocol import (
     GrantDocument,
     GrantMode,
+    GrantTier,
     Purpose,
     QueryRequest,
     ScopeItem,
     SignedReceipt,
     SignedRequest,
     signing_bytes,
+    tier_of,
 )
 from quancheng.protocol.documents import b64
 from quancheng.protocol.ids import hex32
@@ -62,7 +64,14 @@ from quancheng.verify import (
 )
 from quancheng.verify_errors import AnchorMismatch, ReceiptFieldMismatch
 
-__all__ = ["FINAL_STATUSES", "ConsumerCore", "PreparedQuery", "ProofTarget", "decide_wait"]
+__all__ = [
+    "FINAL_STATUSES",
+    "ConsumerCore",
+    "PreparedQuery",
+    "ProofTarget",
+    "decide_wait",
+    "query_purpose",
+]
 
 #: Statuses a grant never leaves.
 FINAL_STATUSES = frozenset(
@@ -78,6 +87,8 @@ class PreparedQuery:
     body: bytes
     entry: CatalogueEntry
     mode: GrantMode
+    #: The grant's purpose code: the answer's receipt must state its tier.
+    grant_purpose: int
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,30 @@ class ProofTarget:
     provider: str
     provider_id: bytes
     receipt: SignedReceipt | None
+
+
+def query_purpose(grant_id: bytes, grant_purpose: int, purpose: Purpose | int | None) -> Purpose:
+    """The scenario a query names: ``purpose``, or the grant's own when it is a scenario grant.
+
+    Whether the grant covers it is the gateway's to judge (403 ``PURPOSE_NOT_GRANTED``).
+
+    Raises:
+        ScenarioPurposeRequired: ``purpose`` is no scenario, or is omitted under a domain or
+            comprehensive grant.
+        ArgumentError: ``purpose`` is no code of the catalogue.
+    """
+    if isinstance(purpose, bool) or not isinstance(purpose, int | None):
+        raise ArgumentError("purpose", "give a purpose code (Purpose.SME_CREDIT, 5) or None")
+    if purpose is None:
+        if tier_of(grant_purpose) is not GrantTier.SCENARIO:
+            raise ScenarioPurposeRequired(grant_id, grant_purpose, None)
+        purpose = grant_purpose
+    if tier_of(purpose) is not GrantTier.SCENARIO:
+        raise ScenarioPurposeRequired(grant_id, grant_purpose, int(purpose))
+    try:
+        return Purpose(int(purpose))
+    except ValueError:
+        raise ArgumentError("purpose", f"{purpose} is not in the purpose catalogue") from None
 
 
 def decide_wait(grant_id: bytes, status: GrantStatus, until: frozenset[GrantStatus]) -> bool:
@@ -251,12 +286,18 @@ class ConsumerCore:
         params: Mapping[str, str | int] | None = None,
         purpose: Purpose | int | None = None,
     ) -> PreparedQuery:
-        """Look up the gateway, build the request and sign it (once: retries reuse it)."""
+        """Look up the gateway, build the request and sign it (once: retries reuse it).
+
+        Raises:
+            ScenarioPurposeRequired: ``purpose`` is a domain or comprehensive code, or is
+                omitted under a grant that is not a scenario grant.
+        """
         if isinstance(fields, str):
             raise ArgumentError("fields", "give a sequence of field names, not one string")
         gid = as_bytes32(grant_id, "grant id")
         entry = self.view.catalogue_entry(resource)
         record = self.view.grant_terms(gid)
+        purpose = query_purpose(gid, record.purpose, purpose)
         try:
             request = QueryRequest(
                 request_id=str(uuid.uuid4()),
@@ -264,7 +305,7 @@ class ConsumerCore:
                 consumer=self.institution.code,
                 resource=resource,
                 fields=tuple(fields),
-                purpose=Purpose(int(purpose if purpose is not None else record.purpose)),
+                purpose=purpose,
                 params=dict(params or {}),
                 issued_at_ms=int(self.clock() * 1000),
             )
@@ -272,7 +313,9 @@ class ConsumerCore:
             raise ArgumentError("query", describe(exc)) from None
         signature = self.institution.sm2_key.sign(signing_bytes(request))
         signed = SignedRequest(request=request, signature=b64(signature))
-        return PreparedQuery(signed, signing_bytes(signed), entry, protocol_mode(record.mode))
+        return PreparedQuery(
+            signed, signing_bytes(signed), entry, protocol_mode(record.mode), record.purpose
+        )
 
     def verify_answer_body(self, prepared: PreparedQuery, body: bytes) -> VerifiedAnswer:
         """Parse and verify a 200 body; refreshes the provider key once if it rotated.
@@ -290,6 +333,7 @@ class ConsumerCore:
                 provider=entry.provider,
                 provider_key=key,
                 mode=prepared.mode,
+                grant_purpose=prepared.grant_purpose,
             )
 
         self.view.with_key_refresh(entry.provider_id, check)

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from quancheng.crypto import SM2PrivateKey, sm3
 from quancheng.evidence_bundle import (
@@ -40,7 +40,14 @@ from quancheng.evidence_errors import EvidenceAppendOnly, EvidenceStoreError
 from quancheng.protocol import SignedAnswer, SignedReceipt, SignedRequest, signing_bytes
 from quancheng.verified import VerifiedAnswer
 
-__all__ = ["EVIDENCE_DIR_ENV", "EvidenceOption", "EvidenceStore", "StoredReceipt", "open_evidence"]
+__all__ = [
+    "EVIDENCE_DIR_ENV",
+    "EvidenceOption",
+    "EvidenceStore",
+    "StoredReceipt",
+    "deployment_id",
+    "open_evidence",
+]
 
 _log = logging.getLogger("quancheng.evidence")
 
@@ -321,10 +328,14 @@ class EvidenceStore:
 EvidenceOption = EvidenceStore | Path | str | None | Literal[False]
 
 
-def open_evidence(evidence: EvidenceOption, consumer: str) -> tuple[EvidenceStore | None, bool]:
+def open_evidence(
+    evidence: EvidenceOption, consumer: str, deployment: str = ""
+) -> tuple[EvidenceStore | None, bool]:
     """Resolve a client's ``evidence=`` argument: (the store or None, whether the client owns it).
 
-    None opens ``$QC_EVIDENCE_DIR/<consumer>.sqlite3`` (default ``~/.quancheng/evidence``);
+    None opens ``$QC_EVIDENCE_DIR/<consumer>@<deployment>.sqlite3`` (default directory
+    ``~/.quancheng/evidence``; one file per deployment, so a sandbox's receipts never mix with
+    production's and a rebuilt test chain's log positions never look like equivocation);
     False keeps nothing; a path opens that file; a store is used as it is (and not closed by
     the client).
 
@@ -337,10 +348,17 @@ def open_evidence(evidence: EvidenceOption, consumer: str) -> tuple[EvidenceStor
         return evidence, False
     if evidence is None:
         base = os.environ.get(EVIDENCE_DIR_ENV) or Path.home() / ".quancheng" / "evidence"
-        evidence = Path(base) / f"{consumer}.sqlite3"
+        name = f"{consumer}@{deployment}" if deployment else consumer
+        evidence = Path(base) / f"{name}.sqlite3"
     store = EvidenceStore(evidence)
     _log.info("keeping %s's receipts in %s", consumer, store.path)
     return store, True
+
+
+def deployment_id(contracts: Any) -> str:
+    """``<chain id>-<first 8 hex digits of the consortium registry's address>``."""
+    registry = str(contracts.manifest.contracts["ConsortiumRegistry"].address)
+    return f"{contracts.manifest.chain_id}-{registry[2:10].lower()}"
 
 
 def _dump(doc: SignedRequest | SignedAnswer | None) -> str | None:

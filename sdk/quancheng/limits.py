@@ -27,7 +27,7 @@ class GrantLimits:
     """The largest terms a grant may carry.
 
     Attributes:
-        max_uses: Most queries one grant allows.
+        max_uses: Most queries one grant allows of each of its resources.
         max_validity_days: Longest validity, ``not_after - not_before`` (three years and a
             leap day: 1,096 days).
         max_ahead_days: Latest end of validity, counted from the time of the request.

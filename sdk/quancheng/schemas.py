@@ -26,6 +26,8 @@ import httpx
 
 from quancheng._util import TTLCache
 from quancheng.committee import schema_digest
+from quancheng.errors import GatewayError
+from quancheng.http_bounds import ReadBounds, read_bounded
 
 __all__ = ["ResourceSchema", "SchemaSource", "parse_listing"]
 
@@ -79,6 +81,10 @@ def parse_listing(body: Any) -> dict[str, ResourceSchema]:
     return found
 
 
+#: A listing names a gateway's resources and their fields: small, and quick to send.
+_LISTING_BOUNDS = ReadBounds(max_bytes=1024 * 1024, deadline_s=10.0)
+
+
 class SchemaSource:
     """Reads and caches gateways' published schemas, per endpoint.
 
@@ -105,10 +111,11 @@ class SchemaSource:
             return cached
         listing: dict[str, ResourceSchema] = {}
         try:
-            resp = self._http.get(endpoint.rstrip("/") + "/v1/resources")
+            url = endpoint.rstrip("/") + "/v1/resources"
+            resp = read_bounded(self._http, "GET", url, bounds=_LISTING_BOUNDS)
             if resp.status_code == 200:
                 listing = parse_listing(resp.json())
-        except (httpx.HTTPError, ValueError) as exc:
+        except (httpx.HTTPError, ValueError, GatewayError) as exc:
             _log.info("no published schema at %s: %s", endpoint, exc)
         self._cache.put(endpoint, listing)
         return listing

@@ -50,7 +50,7 @@ class Terms:
     """The terms of a grant request, as integers and ISO dates.
 
     Attributes:
-        max_uses: Uses allowed.
+        max_uses: Uses allowed of each resource.
         not_before: Start of validity (Unix seconds).
         not_after: End of validity (Unix seconds).
         data_from: First day of the data period (``YYYY-MM-DD``).

@@ -27,6 +27,7 @@ from quancheng.merkle import verify_inclusion as merkle_verify_inclusion
 from quancheng.protocol import GrantMode, QueryRequest, SignedAnswer, SignedReceipt
 from quancheng.protocol.documents import signing_bytes
 from quancheng.protocol.ids import from_hex, hex32
+from quancheng.protocol.purposes import covers, tier_of
 from quancheng.verified import ReceiptInclusion, ReceiptProof, VerifiedAnswer
 from quancheng.verify_errors import (
     AnchorMismatch,
@@ -39,6 +40,7 @@ from quancheng.verify_errors import (
     MalformedProof,
     MissingFields,
     ReceiptFieldMismatch,
+    ReceiptPurposeNotCovered,
     ReceiptSignatureInvalid,
     RequestHashMismatch,
     UnrequestedFields,
@@ -112,13 +114,15 @@ def verify_answer(
     provider: str,
     provider_key: SM2PublicKey,
     mode: GrantMode | None = None,
+    grant_purpose: int | None = None,
 ) -> None:
     """Check a gateway's answer against the request that was sent.
 
     Checks, in order: the gateway's signature with the provider's registered key; the
     request hash; request id, grant, resource, provider (and mode, if given); the data digest;
     that the data holds every requested field (or, in DERIVED mode, indicator) and no other;
-    then the receipt (:func:`verify_receipt`).
+    then the receipt (:func:`verify_receipt`), with the request's purpose and, if the grant's
+    purpose is given, the tier it was served under.
 
     Args:
         signed: The parsed answer.
@@ -126,6 +130,7 @@ def verify_answer(
         provider: The catalogue's provider of ``request.resource``.
         provider_key: That provider's SM2 key from the consortium registry.
         mode: The grant's mode, if known.
+        grant_purpose: The grant's purpose code, if known.
 
     Raises:
         AnswerVerificationError: The subclass naming the first check that failed.
@@ -167,6 +172,7 @@ def verify_answer(
         consumer=request.consumer,
         resource=request.resource,
         purpose=int(request.purpose),
+        grant_purpose=grant_purpose,
         request_hash=expected_hash,
         response_hash=answer.data_digest,
     )
@@ -181,6 +187,7 @@ def verify_receipt(
     consumer: str | None = None,
     resource: str | None = None,
     purpose: int | None = None,
+    grant_purpose: int | None = None,
     request_hash: str | None = None,
     response_hash: str | None = None,
 ) -> None:
@@ -192,10 +199,13 @@ def verify_receipt(
         provider: The provider that must have issued it.
         grant_id, consumer, resource, purpose, request_hash, response_hash: Expected values;
             ``None`` skips a field.
+        grant_purpose: The purpose code of the receipt's grant: the receipt's ``tier`` must be
+            that code's tier and its ``purpose`` one of the scenarios the code covers.
 
     Raises:
         ReceiptSignatureInvalid: The signature does not verify with ``provider_key``.
-        ReceiptFieldMismatch: A field differs from the expected value.
+        ReceiptFieldMismatch: A field differs from the expected value (``tier`` included).
+        ReceiptPurposeNotCovered: The grant's purpose does not cover the receipt's.
     """
     receipt = signed.receipt
     if not signature_valid(provider_key, signed.signature, signing_bytes(receipt)):
@@ -212,6 +222,12 @@ def verify_receipt(
     for field, want, got in expected:
         if want is not None and want != got:
             raise ReceiptFieldMismatch(field, want, got)
+    if grant_purpose is not None:
+        tier = tier_of(grant_purpose).name
+        if receipt.tier != tier:
+            raise ReceiptFieldMismatch("tier", tier, receipt.tier)
+        if not covers(grant_purpose, receipt.purpose):
+            raise ReceiptPurposeNotCovered(receipt.receipt_id, grant_purpose, int(receipt.purpose))
 
 
 # ------------------------------------------------------------------------------- inclusion

@@ -14,7 +14,8 @@ the typed fields it compared, so callers can log and alert without parsing messa
     │   ├── MissingFields
     │   └── ReceiptVerificationError   the receipt inside it (or fetched with a proof)
     │       ├── ReceiptSignatureInvalid
-    │       └── ReceiptFieldMismatch
+    │       ├── ReceiptFieldMismatch
+    │       └── ReceiptPurposeNotCovered
     └── ProofVerificationError         a receipt's inclusion in an anchored batch
         ├── MalformedProof
         ├── AnchorSignatureInvalid
@@ -225,6 +226,26 @@ class ReceiptFieldMismatch(ReceiptVerificationError):
     def __init__(self, field: str, expected: Any, actual: Any) -> None:
         self.field, self.expected, self.actual = field, expected, actual
         super().__init__(f"receipt {field} is {_show(actual)}, expected {_show(expected)}")
+
+
+class ReceiptPurposeNotCovered(ReceiptVerificationError):
+    """The receipt's purpose is not one of the scenarios its grant's purpose covers.
+
+    Attributes:
+        receipt_id: The receipt.
+        grant_purpose: The grant's purpose code.
+        purpose: The receipt's purpose code.
+    """
+
+    code = "RECEIPT_PURPOSE_NOT_COVERED"
+    check = "receipt_purpose"
+
+    def __init__(self, receipt_id: str, grant_purpose: int, purpose: int) -> None:
+        self.receipt_id, self.grant_purpose, self.purpose = receipt_id, grant_purpose, purpose
+        super().__init__(
+            f"receipt {receipt_id} has purpose {purpose}, which a grant of purpose "
+            f"{grant_purpose} does not cover"
+        )
 
 
 class ProofVerificationError(VerificationError):

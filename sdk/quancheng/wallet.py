@@ -1,8 +1,10 @@
 """The data owner's wallet (数字保险箱): an SM2 key that approves, pauses and revokes grants.
 
-The private key never leaves the wallet: it only hands out signatures, which the identity
-authority relays on chain. Before approving, the wallet checks that the grant document names
-this owner — a consumer cannot get a signature for a grant over someone else's data.
+The private key never leaves the wallet: it only hands out signatures, which any member (the
+identity authority's portal, usually) relays on chain, where the contract verifies them. Before
+approving, the wallet checks that the grant document names this owner — a consumer cannot get
+a signature for a grant over someone else's data. Every later decision carries the grant's
+next decision number (``seq``), so the chain accepts it once and never again.
 
 Example:
     >>> wallet = OwnerWallet.generate()
@@ -10,6 +12,7 @@ Example:
     >>> wallet.bind(pseudonym)
     >>> for request in wallet.pending_requests(authority):
     ...     authority.relay_approval(request.grant_id, wallet.approve(request.document))
+    >>> authority.relay_action(*wallet.decide(authority, GrantAction.PAUSE, grant_id))
 """
 
 from __future__ import annotations
@@ -241,6 +244,27 @@ class OwnerWallet:
     ) -> tuple[GrantActionDocument, SM2Signature]:
         """Sign the revocation of an ACTIVE or PAUSED grant (see :meth:`act`)."""
         return self.act(GrantAction.REVOKE, grant_id, document_digest, seq=seq, at=at)
+
+    def decide(
+        self,
+        source: ContractSet | HasContracts,
+        action: GrantAction,
+        grant_id: bytes | str,
+        *,
+        at: int | None = None,
+    ) -> tuple[GrantActionDocument, SM2Signature]:
+        """Sign ``action`` on a grant, reading its document digest and next ``seq`` from chain.
+
+        Args:
+            source: A client, the authority, or a ContractSet.
+            action: reject, pause, resume or revoke.
+            grant_id: The grant.
+            at: Unix seconds of the decision (default: now).
+        """
+        contracts = contracts_of(source)
+        gid = as_bytes32(grant_id, "grant id")
+        digest = contracts.grant(gid).document_digest
+        return self.act(action, gid, digest, seq=contracts.decision_seq(gid), at=at)
 
     def act(
         self,

@@ -114,6 +114,10 @@ The owner portal — ``test_portal.py``
     test_decision_without_a_valid_csrf_token_is_refused
     test_decision_without_a_signed_in_session_is_refused
 
+Use budgets per resource, two providers' gateways — ``test_use_budgets.py``
+    test_a_one_use_grant_over_two_providers_is_answered_once_per_resource
+    test_one_gateway_keeps_the_budgets_of_a_grants_resources_apart
+
 Grant scope against the catalogue — ``test_grant_scope.py``
     test_sdk_refuses_a_scope_the_catalogue_refutes_and_sends_nothing
     test_sdk_refuses_a_business_resource_beside_a_persons
@@ -125,6 +129,20 @@ Grant scope against the catalogue — ``test_grant_scope.py``
     test_portal_flags_an_invalid_request_and_refuses_to_approve_it
     test_portal_pages_render_absurd_terms
 
+Reading the log, proofs and metrics — ``test_log_access.py``
+    test_every_log_route_and_the_metrics_refuse_an_unauthenticated_request
+    test_a_consumer_reading_another_consumers_receipt_is_refused
+    test_a_provider_a_committee_member_or_a_non_member_reading_the_log_is_refused
+    test_a_forged_or_misdirected_reader_token_is_refused (random key, other path, other
+        gateway, re-addressed, not a token)
+    test_an_expired_or_future_reader_token_is_refused
+    test_a_replayed_reader_token_is_refused
+    test_an_auditor_the_committee_suspended_is_refused
+    test_the_auditor_reads_everything_and_a_consumer_its_own
+    test_the_identity_authority_reads_only_the_owner_it_names
+    test_metrics_and_health_details_answer_the_operator_and_auditors_only
+    test_the_sdk_fetches_a_proof_as_the_receipts_consumer_only
+
 Schemathesis — ``test_schemathesis.py``
     test_the_budget_is_at_least_1000_cases
     test_the_two_documents_differ_only_in_their_title
@@ -132,4 +150,16 @@ Schemathesis — ``test_schemathesis.py``
     test_every_reference_of_the_repaired_document_resolves
     test_every_reference_of_the_served_document_resolves
     test_parameter_errors_are_documented_as_they_are_answered
+
+Bounds of what servers read, and of what the SDK reads — ``test_limits.py``
+    test_slowloris_client_is_cut_off_while_another_is_served (headers, body; gateway, portal)
+    test_idle_and_long_lived_connections_are_closed
+    test_64_kib_of_headers_is_refused_with_431
+    test_200_headers_are_refused_with_431
+    test_oversized_body_to_every_route_is_refused_with_413
+    test_too_many_requests_from_one_client_are_refused_while_another_is_served
+    test_endless_answer_stops_the_sdk_client_at_its_bound
+    test_dripping_answer_stops_the_sdk_client_at_its_deadline
+    test_redirect_to_another_host_is_not_followed
+    test_endpoint_outside_the_catalogue_is_refused_before_it_is_sent
 """

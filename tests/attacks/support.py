@@ -3,8 +3,8 @@
 An attack passes when the answer is the exact refusal (HTTP status and protocol code), the
 body is only the protocol's error (no ``answer``, no ``data``, no receipt), and nothing
 changed: :func:`gateway_state` captures everything a query could move — the log's positions
-and rows, the request ids it holds, the per-grant use counts (in memory and in the database),
-the log size the API reports and the receipts counter of ``/metrics``.
+and rows, the request ids it holds, the use counts per (grant, resource) (in memory and in the
+database), the log size the API reports and the receipts counter of ``/metrics``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from quancheng.protocol import GrantDocument
 from quancheng_gateway.models import ReceiptRow
 from tests.gateway.conftest import InProcessGateway
 from tests.utils.chain_factories import Member
+from tests.utils.readers import OPERATOR
 from tests.utils.scenario import Scenario, owner_for
 
 #: Dev accounts that fund this package's deployments (other packages use 8, 9, 12, 14, 16).
@@ -71,11 +72,12 @@ class GatewayState:
 
     log_rows: int
     request_ids: frozenset[str]
-    uses_by_grant: tuple[tuple[str, int], ...]
+    #: Receipts per (grant, resource): max_uses is a budget per resource.
+    uses_by_budget: tuple[tuple[str, str, int], ...]
     api_total: int
     metrics_receipts: float
     metrics_ok: float
-    committer: tuple[int, int, tuple[tuple[str, int], ...], int] | None
+    committer: tuple[int, int, tuple[tuple[str, str, int], ...], int] | None
 
 
 def metric(text: str, name: str, labels: str = "") -> float:
@@ -85,25 +87,30 @@ def metric(text: str, name: str, labels: str = "") -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def gateway_state(client: Any, database_url: str, gateway: Any = None) -> GatewayState:
-    """The state of a gateway through its database, its API, its metrics and its memory."""
+def gateway_state(
+    client: Any,
+    database_url: str,
+    gateway: Any = None,
+    *,
+    read: Callable[[str], Any],
+) -> GatewayState:
+    """The state of a gateway through its database, its API, its metrics and its memory.
+
+    ``read(path)`` GETs a log route as an entitled reader (the scenario's auditor).
+    """
     engine = create_engine(database_url)
     try:
         with engine.connect() as conn:
             rows = int(conn.execute(select(func.count()).select_from(RCPT)).scalar() or 0)
             ids = frozenset(r[0] for r in conn.execute(select(RCPT.c.request_id)))
-            uses = tuple(
-                sorted(
-                    (g, int(n))
-                    for g, n in conn.execute(
-                        select(RCPT.c.grant_id, func.count()).group_by(RCPT.c.grant_id)
-                    )
-                )
+            per_budget = select(RCPT.c.grant_id, RCPT.c.resource, func.count()).group_by(
+                RCPT.c.grant_id, RCPT.c.resource
             )
+            uses = tuple(sorted((g, res, int(n)) for g, res, n in conn.execute(per_budget)))
     finally:
         engine.dispose()
-    total = client.get("/v1/receipts", params={"limit": 1}).json()["total"]
-    text = client.get("/metrics").text
+    total = read("/v1/receipts?limit=1").json()["total"]
+    text = client.get("/metrics", headers=OPERATOR).text
     committer = None
     if gateway is not None:
         c = gateway.committer
@@ -122,7 +129,9 @@ def gateway_state(client: Any, database_url: str, gateway: Any = None) -> Gatewa
 
 
 def state_of(gw: InProcessGateway) -> GatewayState:
-    return gateway_state(gw.client, str(gw.gateway.settings.database_url), gw.gateway)
+    return gateway_state(
+        gw.client, str(gw.gateway.settings.database_url), gw.gateway, read=lambda p: gw.read(p)
+    )
 
 
 def refused(

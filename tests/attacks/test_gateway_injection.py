@@ -74,7 +74,7 @@ def test_injection_in_a_receipt_id_finds_no_receipt(
     gw: InProcessGateway, raw: TestClient, value: str, suffix: str
 ) -> None:
     path = f"/v1/receipts/{quote(value, safe='')}{suffix}"
-    refused(gw, lambda: raw.get(path), 404, "UNKNOWN_RECEIPT")
+    refused(gw, lambda: gw.read(path, client=raw), 404, "UNKNOWN_RECEIPT")
 
 
 @pytest.mark.parametrize("value", list(INJECTIONS.values()), ids=list(INJECTIONS))
@@ -83,10 +83,10 @@ def test_injection_in_a_batch_seq_is_refused_as_malformed(
 ) -> None:
     path = f"/v1/batches/{quote(value, safe='')}"
     if "/" in value:  # an encoded slash splits the path: no route, and no data either
-        resp = raw.get(path)
+        resp = gw.read(path, client=raw)
         assert resp.status_code == 404 and "data" not in resp.text, resp.text
         return
-    refused(gw, lambda: raw.get(path), 400, "MALFORMED_REQUEST")
+    refused(gw, lambda: gw.read(path, client=raw), 400, "MALFORMED_REQUEST")
 
 
 @pytest.mark.parametrize("param", ["from_index", "limit"])
@@ -98,19 +98,20 @@ def test_injection_in_a_batch_seq_is_refused_as_malformed(
 def test_injection_in_a_receipt_log_parameter_is_refused_as_malformed(
     gw: InProcessGateway, raw: TestClient, param: str, value: str
 ) -> None:
-    refused(gw, lambda: raw.get("/v1/receipts", params={param: value}), 400, "MALFORMED_REQUEST")
+    read = lambda: gw.read("/v1/receipts", client=raw, **{param: value})  # noqa: E731
+    refused(gw, read, 400, "MALFORMED_REQUEST")
 
 
 def test_huge_receipt_log_offset_is_malformed_not_a_crash(
     gw: InProcessGateway, raw: TestClient
 ) -> None:
     refused(
-        gw, lambda: raw.get("/v1/receipts", params={"from_index": 2**63}), 400, "MALFORMED_REQUEST"
+        gw, lambda: gw.read("/v1/receipts", client=raw, from_index=2**63), 400, "MALFORMED_REQUEST"
     )
 
 
 def test_huge_batch_seq_is_malformed_not_a_crash(gw: InProcessGateway, raw: TestClient) -> None:
-    refused(gw, lambda: raw.get(f"/v1/batches/{2**63}"), 400, "MALFORMED_REQUEST")
+    refused(gw, lambda: gw.read(f"/v1/batches/{2**63}", client=raw), 400, "MALFORMED_REQUEST")
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,9 @@ department plug-in (``quancheng_insurance.departments:vehicle``) behind uvicorn 
 HTTP. Every operation of each is fuzzed with schema-valid (positive) and schema-invalid
 (negative) requests, deterministically (``derandomize``, no example database), and every
 response must be below 500, have a documented content type, and match the schema its
-status documents.
+status documents. Every request is signed as the deployment's auditor (a reader token made
+from the request as finally sent), so the log routes are fuzzed past their gate; the gate
+itself is attacked in ``test_log_access.py``.
 
 What the OpenAPI document itself must get right is checked by hand below;
 the run repairs the one defect that would otherwise stop generation — the query body's
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
@@ -30,8 +33,10 @@ from schemathesis import GenerationMode
 from schemathesis.generation.feedback import NO_FEEDBACK
 from schemathesis.specs.openapi.checks import content_type_conformance, response_schema_conformance
 
+from quancheng.log_reader import LogReader
 from tests.attacks.worlds import DeptGateway
 from tests.gateway.conftest import InProcessGateway
+from tests.utils.chain_factories import Member
 
 #: Generated cases per operation and generation mode (operations without inputs have one).
 BUDGET = {
@@ -101,6 +106,18 @@ def repaired(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
+class RequestsReader(requests.auth.AuthBase):
+    """Signs each request as an auditor, as finally prepared: the log routes are fuzzed past
+    their gate (Schemathesis sends with ``requests``, in process too)."""
+
+    def __init__(self, member: Member, audience: str) -> None:
+        self.reader, self.audience = LogReader(member.code, member.sm2), audience
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        request.headers.update(self.reader.headers(request.path_url, audience=self.audience))
+        return request
+
+
 @dataclass
 class Target:
     """A gateway as Schemathesis reaches it."""
@@ -115,10 +132,16 @@ def targets(gw: InProcessGateway, dept: DeptGateway) -> Iterator[dict[str, Targe
     asgi = schemathesis.openapi.from_dict(repaired(gw.client.get("/openapi.json").json()))
     asgi.app = app
     http = schemathesis.openapi.from_dict(repaired(dept.http.get("/openapi.json").json()))
+    assert gw.auditor is not None
+    session = requests.Session()
+    session.auth = RequestsReader(dept.sc.auditor, dept.sc.provider.code)
     yield {
-        "test-department-asgi": Target(asgi, {"app": app}),
-        "insurance-vmo-http": Target(http, {"base_url": dept.process.url}),
+        "test-department-asgi": Target(
+            asgi, {"app": app, "auth": RequestsReader(gw.auditor, gw.gateway.provider)}
+        ),
+        "insurance-vmo-http": Target(http, {"base_url": dept.process.url, "session": session}),
     }
+    session.close()
 
 
 def test_the_two_documents_differ_only_in_their_title(

@@ -16,7 +16,9 @@ from quancheng_gateway.core.config import GatewaySettings
 from quancheng_gateway.process import GatewayProcess
 from tests.attacks.support import PORTAL_PEOPLE, GatewayState, b64, gateway_state
 from tests.gateway.conftest import wait_until
+from tests.utils.chain_factories import Member
 from tests.utils.ports import free_port
+from tests.utils.readers import signed_headers
 from tests.utils.scenario import Scenario, build_scenario, gateway_settings
 
 #: The real plug-in served by :class:`DeptGateway`.
@@ -40,7 +42,15 @@ class DeptGateway:
         return str(self.settings.database_url)
 
     def state(self) -> GatewayState:
-        return gateway_state(self.http, self.database_url)
+        return gateway_state(self.http, self.database_url, read=self.read)
+
+    def read(self, path: str, *, as_: Member | None = None) -> httpx.Response:
+        """GET a log route (path and query) as ``as_`` (default: the scenario's auditor)."""
+        member = as_ or self.sc.auditor
+        resp: httpx.Response = self.http.get(
+            path, headers=signed_headers(member, path, audience=self.sc.provider.code)
+        )
+        return resp
 
     def sync(self, timeout: float = 15.0) -> None:
         """Wait until the process's chain view has caught up with the head."""

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
-from sqlalchemy import Table, delete, update
+from sqlalchemy import Table, delete, select, update
 
 from quancheng.chain import ContractSet
 from quancheng.client import ConsumerClient
@@ -35,9 +35,10 @@ from quancheng.protocol import SignedAnswer
 from quancheng_audit import AuditConfig, ChainEvidence, ReceiptLog, collect
 from quancheng_gateway.core.clock import ManualClock
 from quancheng_gateway.main import create_app
-from quancheng_gateway.models import GrantServed, LogHead, OwnerView, ReceiptRow
+from quancheng_gateway.models import GrantResourceServed, LogHead, OwnerView, ReceiptRow
 from quancheng_gateway.service import Gateway
 from tests.audit.trail import VR, _settle, _sync, chain_offset
+from tests.utils.readers import reader_of
 from tests.utils.scenario import (
     Scenario,
     active_grant,
@@ -50,7 +51,7 @@ from tests.utils.sdk_factories import institution_of
 
 RCPT: Table = ReceiptRow.__table__  # type: ignore[attr-defined]
 HEAD: Table = LogHead.__table__  # type: ignore[attr-defined]
-SERVED: Table = GrantServed.__table__  # type: ignore[attr-defined]
+SERVED: Table = GrantResourceServed.__table__  # type: ignore[attr-defined]
 OWNERS: Table = OwnerView.__table__  # type: ignore[attr-defined]
 
 
@@ -108,10 +109,15 @@ def _state(client: TestClient) -> Gateway:
 def _forget_last_receipt(gw: TestClient, log_index: int, grant_id: str) -> None:
     """The insider deletes an unanchored receipt and moves the head and the use count back."""
     with _state(gw).engine.begin() as conn:
+        resource = conn.execute(
+            select(RCPT.c.resource).where(RCPT.c.log_index == log_index)
+        ).scalar_one()
         conn.execute(delete(RCPT).where(RCPT.c.log_index == log_index))
         conn.execute(update(HEAD).values(next_index=log_index))
         conn.execute(
-            update(SERVED).where(SERVED.c.grant_id == grant_id).values(served=SERVED.c.served - 1)
+            update(SERVED)
+            .where(SERVED.c.grant_id == grant_id, SERVED.c.resource == resource)
+            .values(served=SERVED.c.served - 1)
         )
 
 
@@ -181,7 +187,9 @@ def build_cheating_trail(rpc_url: str, funder_key: str, workdir: Path) -> Cheati
         served_at = SignedAnswer.model_validate_json(answered.content).answer.served_at_ms
 
         contracts = ContractSet(sc.net.w3, sc.net.manifest)
-        chain, logs = collect(contracts, gateways=["http://testserver"], http=gw)
+        chain, logs = collect(
+            contracts, gateways=["http://testserver"], http=gw, reader=reader_of(sc.auditor)
+        )
     bundle = store.export(workdir / "consumer" / "evidence.json", me.code, key=me.sm2_key)
     store.close()
     config = AuditConfig(clock_tolerance_s=tolerance, now_ms=served_at + 60_000)

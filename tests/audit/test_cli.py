@@ -9,7 +9,10 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from quancheng.cli.main import app
+from quancheng_gateway.process import GatewayProcess
 from tests.audit.trail import Trail
+from tests.utils.ports import free_port
+from tests.utils.scenario import gateway_settings
 
 runner = CliRunner()
 
@@ -119,3 +122,31 @@ def test_receipt_verify_against_the_chain(trail: Trail, tmp_path: Path) -> None:
     )
     assert result.exit_code == 0, result.output
     assert "✓ anchor on chain" in result.output and "✓ grant on chain" in result.output
+
+
+def test_audit_of_a_live_gateway_reads_its_log_as_the_auditor(trail: Trail, tmp_path: Path) -> None:
+    """``quancheng audit --gateway URL``: the gateway answers the signed auditor, not others."""
+    sc = trail.sc
+    db = tmp_path / "gateway.db"
+    shutil.copy(trail.evidence_dir.parent / "gateway.db", db)
+    settings = gateway_settings(
+        sc, database_url=f"sqlite:///{db}", port=free_port(),
+        sm2_key_pem=sc.provider.sm2.to_pem().decode(),
+    )  # fmt: skip
+    manifest, key = tmp_path / "manifest.json", tmp_path / "auditor.pem"
+    sc.net.manifest.save(manifest)
+    key.write_bytes(sc.auditor.sm2.to_pem())
+    common = ["audit", "--manifest", str(manifest), "--rpc-url", sc.rpc_url, "--quiet",
+              "--clock-tolerance", str(trail.config.clock_tolerance_s)]  # fmt: skip
+    gateway = GatewayProcess(settings, log_file=tmp_path / "gateway.log")
+    gateway.start()
+    try:
+        common += ["--gateway", gateway.url]
+        unsigned = runner.invoke(app, common)
+        assert unsigned.exit_code == 2 and "401 UNAUTHENTICATED" in unsigned.output, unsigned.output
+        reader = ["--reader", sc.auditor.code, "--reader-key", str(key)]
+        signed = runner.invoke(app, [*common, *reader])
+        assert signed.exit_code == 0, signed.output
+        assert "PASSED" in signed.output
+    finally:
+        gateway.stop()

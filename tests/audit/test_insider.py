@@ -6,7 +6,8 @@ refused at the source: a consumer emitting a grant document other than the one w
 declares, a relaying member recording an approval signed by the wrong key, an identity authority
 recording an attestation it did not sign. What remains is off chain, and the audit finds it: two
 providers (their gateways replaced by their own tooling, with their own keys and accounts)
-answer beyond a grant's max_uses between them and after the owner revoked. Everything here is on
+answer: one serves its resource beyond the grant's max_uses (a budget per resource: the other's
+uses of its own resource are within theirs), and after the owner revoked. Everything here is on
 the session's node; the audit reads it back.
 """
 
@@ -169,6 +170,7 @@ class RogueGateway:
             provider=self.provider.code,
             resource=resource,
             purpose=Purpose.MOTOR_CLAIM,
+            tier="SCENARIO",
             request_hash="0x" + secrets.token_hex(32),
             response_hash="0x" + secrets.token_hex(32),
             served_at_ms=served_at_ms,
@@ -263,15 +265,16 @@ def insiders(chain_node: Any) -> Insiders:
 
     gw_a, gw_b = RogueGateway(net, a), RogueGateway(net, b)
     t0 = int(time.time() * 1000)
-    gw_a.serve(docs["max"], res_a, t0)
-    gw_a.serve(docs["max"], res_a, t0 + 10)
-    gw_b.serve(docs["max"], res_b, t0 + 20)
-    found.logs["beyond"] = gw_b.log()
-    gw_b.serve(docs["max"], res_b, t0 + 30)  # the 4th use of a 3-use grant
-    gw_a.anchor(0, 2)
+    for dt in (0, 10, 20):
+        gw_a.serve(docs["max"], res_a, t0 + dt)
+    gw_b.serve(docs["max"], res_b, t0 + 15)  # res_b's uses are counted apart: within budget
+    gw_b.serve(docs["max"], res_b, t0 + 25)
+    gw_a.serve(docs["max"], res_a, t0 + 30)  # the 4th use of res_a under a 3-use grant
+    gw_a.anchor(0, 4)
     gw_b.anchor(0, 2)
-    gw_a.record_uses(docs["max"], res_a, 2)
-    gw_b.record_uses(docs["max"], res_b, 1)  # the chain's counter refuses a 4th
+    found.refused["uses"] = _refused(lambda: gw_a.record_uses(docs["max"], res_a, 4))
+    gw_a.record_uses(docs["max"], res_a, 3)  # the chain's counter of res_a refuses a 4th
+    gw_b.record_uses(docs["max"], res_b, 2)
     late = (revoked_at + 1) * 1000 + int(TOLERANCE_S * 1000) + 500
     gw_a.serve(docs["revoked"], res_a, late)  # after the revocation, not anchored yet
 
@@ -294,14 +297,14 @@ def _refused(attempt: Callable[[], object]) -> str:
 
 
 def _expected(ins: Insiders) -> set[Key]:
-    a, b = ins.logs["a"], ins.logs["b"]
+    a = ins.logs["a"]
     return {
-        on_receipt("RECEIPT_GRANT_NOT_ACTIVE", a, a.entries[2]),
-        on_receipt("RECEIPT_BEYOND_MAX_USES", b, b.entries[1]),
+        on_receipt("RECEIPT_GRANT_NOT_ACTIVE", a, a.entries[4]),
+        on_receipt("RECEIPT_BEYOND_MAX_USES", a, a.entries[3]),
         (
             "USES_NOT_RECORDED",
             f"grant {ins.grants['max']}",
-        ),  # b's 4th use: the chain's counter stopped at 3
+        ),  # a's 4th use of res_a: the chain's counter stopped at 3
     }
 
 
@@ -315,6 +318,7 @@ def test_the_chain_refuses_the_cheats_it_can_check(insiders: Insiders) -> None:
         "forged_owner": "OwnerRegistryInvalidAttestation",
         "wrong_key": "GrantRegistryInvalidOwnerSignature",
         "digest": "GrantRegistryDocumentDigestMismatch",
+        "uses": "GrantRegistryUsesExceeded",
     }
     assert "wrong_key" not in insiders.grants or (
         insiders.net.contracts.grant_status(bytes.fromhex(insiders.grants["wrong_key"][2:])).name
@@ -326,16 +330,21 @@ def test_receipt_served_after_the_revocation(insiders: Insiders) -> None:
     (f,) = [f for f in insiders.report.findings if f.code == "RECEIPT_GRANT_NOT_ACTIVE"]
     assert (f.found, f.subject.log_index, f.subject.grant_id) == (
         "REVOKED",
-        2,
+        4,
         insiders.grants["revoked"],
     )
-    assert [p["log_index"] for p in insiders.report.pending] == [2]
+    assert [p["log_index"] for p in insiders.report.pending] == [4]
 
 
-def test_receipts_beyond_max_uses_across_providers(insiders: Insiders) -> None:
+def test_receipts_beyond_a_resources_max_uses(insiders: Insiders) -> None:
+    # max_uses is a budget per resource: a's 4th use of its resource is the one beyond it;
+    # b's two uses of its own resource are within theirs.
     (f,) = [f for f in insiders.report.findings if f.code == "RECEIPT_BEYOND_MAX_USES"]
-    assert (f.subject.provider, f.found, f.expected) == (
-        insiders.logs["b"].provider,
+    assert (f.subject.provider, f.subject.log_index, f.found, f.expected) == (
+        insiders.logs["a"].provider,
+        3,
         4,
         "<= 3 uses",
     )
+    (u,) = [f for f in insiders.report.findings if f.code == "USES_NOT_RECORDED"]
+    assert (u.subject.provider, u.expected, u.found) == (insiders.logs["a"].provider, 4, 3)

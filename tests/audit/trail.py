@@ -30,6 +30,7 @@ from quancheng_gateway.main import create_app
 from quancheng_gateway.models import Batch, BatchStatus
 from quancheng_gateway.service import Gateway
 from tests.utils.chain_factories import pass_proposal
+from tests.utils.readers import reader_of
 from tests.utils.scenario import (
     Scenario,
     act,
@@ -184,11 +185,14 @@ def build_honest_trail(rpc_url: str, funder_key: str, workdir: Path) -> Trail:
         assert _query(gw, sc, docs["limited"], VR, ("plate_no",)) == 403  # exhausted
         _settle(gw)
         contracts = ContractSet(sc.net.w3, sc.net.manifest)
-        chain, logs = collect(contracts, gateways=["http://testserver"], http=gw)
+        auditor = reader_of(sc.auditor)  # gateways answer their logs to auditors only
+        chain, logs = collect(contracts, gateways=["http://testserver"], http=gw, reader=auditor)
         bundles = {}
         for name, position in (("before_rotation", 0), ("after_rotation", 8)):
             rid = logs[0].entries[position]["receipt"]["receipt_id"]
-            bundle = export_bundle(contracts, rid, gateway="http://testserver", http=gw)
+            bundle = export_bundle(
+                contracts, rid, gateway="http://testserver", http=gw, reader=auditor
+            )
             bundles[name] = workdir / f"bundle-{name}.json"
             bundles[name].write_text(bundle.model_dump_json(indent=1))
     evidence = workdir / "evidence"

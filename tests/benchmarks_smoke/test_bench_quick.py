@@ -32,6 +32,7 @@ BENCHES: dict[str, tuple[str, tuple[str, ...]]] = {
     "decision_bench": ("decisions", ("decisions",)),
     "gateway_bench": ("gateway", tuple(f"gateway_{p}" for p in GATEWAY_PLOTS)),
     "crypto_bench": ("crypto", ("crypto",)),
+    "gas_bench": ("gas", ()),
     "audit_bench": ("audit", ("audit",)),
     "datagen_bench": ("datagen", ("datagen",)),
     "machine": ("machine", ()),

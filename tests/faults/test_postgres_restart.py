@@ -35,6 +35,7 @@ from tests.gateway.conftest import wait_until
 from tests.gateway.support import assert_refusal_body
 from tests.utils.ports import free_port
 from tests.utils.postgres import PostgresServer
+from tests.utils.readers import signed_get
 from tests.utils.scenario import Scenario, active_grant, gateway_settings, signed_request
 
 VR, FIELDS = "vehicle.registration", ("plate_no", "status")
@@ -69,7 +70,9 @@ def test_postgres_restart_under_load_refuses_typed_and_recovers_in_process(
         wait_until(lambda: not health(proc)["ok"], 10, "/healthz 503")
         down = health(proc)
         assert (down["refusing"]["code"], down["db_ok"]) == ("STORAGE_UNAVAILABLE", False), down
-        page = httpx.get(proc.url + "/v1/receipts", timeout=10)
+        with httpx.Client(timeout=10) as http:
+            page = signed_get(http, sc.auditor, "/v1/receipts", audience=sc.provider.code,
+                              base=proc.url)  # fmt: skip
         assert_refusal_body(page, 503, "STORAGE_UNAVAILABLE")
         time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - stopped)))
 

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from quancheng.protocol import refusals as r
 from quancheng_gateway.db import create_gateway_engine, init_schema
-from quancheng_gateway.models import GrantServed, LogHead, ReceiptRow
+from quancheng_gateway.models import GrantResourceServed, LogHead, ReceiptRow
 from quancheng_gateway.receipt_log import GroupCommitter, LogFailed, log_head
 from quancheng_gateway.storage import is_unavailable
 from tests.utils.ports import free_port
@@ -31,7 +31,7 @@ from tests.utils.receipts import commit, committer, draft, grant, reserve
 GRANT = grant(10)
 RCPT = ReceiptRow.__table__  # type: ignore[attr-defined]
 HEAD = LogHead.__table__  # type: ignore[attr-defined]
-SERVED = GrantServed.__table__  # type: ignore[attr-defined]
+SERVED = GrantResourceServed.__table__  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def test_an_outage_refuses_the_group_typed_and_the_next_one_goes_on(
             commit(log, held)
         assert log.last_error is not None
         with pytest.raises(r.StorageUnavailable):  # still down: the early checks say so too
-            log.reserve(request_id="r-2", grant_id=GRANT, max_uses=9, uses=0, provider_uses=0)
+            reserve(log, "r-2", GRANT, max_uses=9)
     finally:
         pg.start()
     again = commit(log, reserve(log, "r-1", GRANT))  # r-1 was never stored: answered now

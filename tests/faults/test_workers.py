@@ -34,6 +34,7 @@ from tests.faults.support import (
 )
 from tests.gateway.conftest import wait_until
 from tests.utils.ports import free_port
+from tests.utils.readers import OPERATOR
 from tests.utils.scenario import Scenario, active_grant, gateway_settings, signed_request
 
 VR, FIELDS = "vehicle.registration", ("plate_no", "status")
@@ -127,7 +128,7 @@ def test_several_workers_need_the_providers_key(sc: Scenario) -> None:
 
 def _scrape(url: str) -> dict[str, float]:
     """One scrape on a new connection (it may reach either worker): sample name → value."""
-    text = httpx.get(url + "/metrics", timeout=10).text
+    text = httpx.get(url + "/metrics", headers=OPERATOR, timeout=10).text
     return {
         s.name + "".join(f"|{v}" for v in s.labels.values()): s.value
         for family in text_string_to_metric_families(text)

@@ -14,9 +14,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from quancheng.log_reader import LogReader, with_query
 from quancheng_gateway.core.clock import ManualClock
 from quancheng_gateway.main import create_app
 from quancheng_gateway.service import Gateway
+from tests.utils.chain_factories import Member
 from tests.utils.scenario import Scenario, build_scenario, gateway_settings
 
 #: Dev account the gateway tests fund their fresh accounts from (contract tests use 9).
@@ -34,8 +36,28 @@ def scenario(chain_node: Any, tmp_path_factory: pytest.TempPathFactory) -> Scena
 class InProcessGateway:
     """A gateway app run in this process, with its clock and its Gateway object at hand."""
 
-    def __init__(self, client: TestClient, gateway: Gateway, clock: ManualClock) -> None:
+    def __init__(
+        self,
+        client: TestClient,
+        gateway: Gateway,
+        clock: ManualClock,
+        auditor: Member | None = None,
+    ) -> None:
         self.client, self.gateway, self.clock = client, gateway, clock
+        self.auditor = auditor
+
+    def read(
+        self, path: str, *, as_: Member | None = None, client: Any = None, **params: Any
+    ) -> Any:
+        """GET a log route (receipts, batches, proofs) signed as ``as_`` (default: the
+        scenario's auditor), on the gateway's own (possibly moved) clock, through ``client``
+        (default: this gateway's test client)."""
+        member = as_ or self.auditor
+        assert member is not None, "no reader: the scenario's auditor is unknown"
+        reader = LogReader(member.code, member.sm2, clock=lambda: self.clock.now_ms() / 1000)
+        url = with_query(path, params)
+        headers = reader.headers(url, audience=self.gateway.provider)
+        return (client or self.client).get(url, headers=headers)
 
     def query(self, signed: Any) -> Any:
         return self.client.post("/v1/query", content=signed.model_dump_json())
@@ -73,7 +95,7 @@ def in_process_gateway(
     settings = gateway_settings(sc, **overrides)
     app = create_app(settings, clock=clock, configure_logs=False)
     with TestClient(app) as client:
-        yield InProcessGateway(client, app.state.gateway, clock)
+        yield InProcessGateway(client, app.state.gateway, clock, sc.auditor)
 
 
 @pytest.fixture(scope="session")

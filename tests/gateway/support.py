@@ -10,19 +10,19 @@ from sqlalchemy import func, select
 from quancheng.crypto import SM2PublicKey, canonical_digest
 from quancheng.protocol import SignedAnswer, SignedRequest, signing_bytes
 from quancheng.protocol.documents import unb64
-from quancheng_gateway.models import GrantServed, ReceiptRow
+from quancheng_gateway.models import GrantResourceServed, ReceiptRow
 from quancheng_gateway.receipt_log import log_head
 from quancheng_gateway.service import Gateway
 
 
-def log_state(gateway: Gateway) -> tuple[int, int, Counter[str], int, int]:
+def log_state(gateway: Gateway) -> tuple[int, int, Counter[tuple[str, str]], int, int]:
     """What a refusal must not change: log head, receipt rows, served counts, in flight."""
+    served_t = GrantResourceServed.__table__  # type: ignore[attr-defined]
     with gateway.engine.connect() as conn:
         rows = conn.execute(select(func.count()).select_from(ReceiptRow)).scalar()
         head = log_head(conn)
-        served = Counter(
-            {g: int(n) for g, n in conn.execute(select(GrantServed.grant_id, GrantServed.served))}
-        )  # type: ignore[call-overload]
+        stmt = select(served_t.c.grant_id, served_t.c.resource, served_t.c.served)
+        served = Counter({(g, res): int(n) for g, res, n in conn.execute(stmt)})
     return (head, int(rows or 0), served, gateway.committer.head, gateway.committer.inflight)
 
 

@@ -17,7 +17,9 @@ from quancheng.protocol.documents import unb64
 from quancheng_gateway.process import GatewayProcess
 from tests.gateway.conftest import FUNDER_INDEX, wait_until
 from tests.gateway.support import assert_refusal_body, verify_answer
+from tests.utils.chain_factories import Member
 from tests.utils.ports import free_port
+from tests.utils.readers import signed_get
 from tests.utils.scenario import (
     Scenario,
     active_grant,
@@ -68,6 +70,18 @@ def _anchored(proc: GatewayProcess) -> None:
     )
 
 
+def _get(
+    proc: GatewayProcess, sc: Scenario, path: str, *, as_: Member | None = None, **params: Any
+) -> httpx.Response:
+    """GET a log route over HTTP as the auditor (or ``as_``), with a fresh reader token."""
+    reader = as_ or sc.auditor
+    with httpx.Client(timeout=10) as client:
+        resp: httpx.Response = signed_get(
+            client, reader, path, audience=sc.provider.code, base=proc.url, **params
+        )
+        return resp
+
+
 def _post(proc: GatewayProcess, signed: Any) -> httpx.Response:
     return httpx.post(proc.url + "/v1/query", content=signed.model_dump_json(), timeout=10)
 
@@ -85,7 +99,8 @@ def test_answers_verify_and_their_batches_are_anchored_and_chained(flow: Any) ->
         receipts.append(verify_answer(resp.content, signed, key, FIELDS).answer.receipt)
     _anchored(proc)
     for receipt in receipts:
-        proof = httpx.get(f"{proc.url}/v1/receipts/{receipt.receipt.receipt_id}/proof").json()
+        path = f"/v1/receipts/{receipt.receipt.receipt_id}/proof"
+        proof = _get(proc, sc, path, as_=sc.consumer).json()  # the consumer reads its own
         batch = AnchorDocument.model_validate(proof["batch"])
         on_chain = sc.net.contracts.anchor(code32(sc.provider.code), batch.seq)
         assert "0x" + on_chain.root.hex() == batch.root
@@ -109,7 +124,7 @@ def test_answers_verify_and_their_batches_are_anchored_and_chained(flow: Any) ->
         anchor = sc.net.contracts.anchor(code32(sc.provider.code), seq)
         assert (anchor.prev_root, anchor.first_index) == (prev, first)
         prev, first = anchor.root, first + anchor.size
-        batch = httpx.get(f"{proc.url}/v1/batches/{seq}").json()
+        batch = _get(proc, sc, f"/v1/batches/{seq}").json()
         assert batch["root"] == "0x" + anchor.root.hex() and batch["status"] == "done"
     assert first == _health(proc)["log_size"]
 
@@ -124,7 +139,7 @@ def test_a_replay_is_refused_across_a_restart(flow: Any) -> None:
     proc.start()
     _synced(sc, proc)
     assert_refusal_body(_post(proc, signed), 409, "REPLAYED_REQUEST", FIELDS)
-    unknown = httpx.get(f"{proc.url}/v1/receipts/00000000-0000-4000-8000-000000000000")
+    unknown = _get(proc, sc, "/v1/receipts/00000000-0000-4000-8000-000000000000")
     assert_refusal_body(unknown, 404, "UNKNOWN_RECEIPT")
 
 
@@ -143,12 +158,12 @@ def test_kill_9_after_answers_loses_no_receipt_and_serves_no_request_twice(
     proc.start()
     for _signed, resp in answered:
         receipt_id = resp.json()["answer"]["receipt"]["receipt"]["receipt_id"]
-        assert httpx.get(f"{proc.url}/v1/receipts/{receipt_id}").status_code == 200
+        assert _get(proc, sc, f"/v1/receipts/{receipt_id}").status_code == 200
     _synced(sc, proc)
     for signed, _resp in answered[:10]:
         assert_refusal_body(_post(proc, signed), 409, "REPLAYED_REQUEST", FIELDS)
     _anchored(proc)
-    page = httpx.get(f"{proc.url}/v1/receipts", params={"limit": 1000}).json()
+    page = _get(proc, sc, "/v1/receipts", limit=1000).json()
     assert [r["receipt"]["log_index"] for r in page["receipts"]] == list(range(page["total"]))
     ids = [r["receipt"]["receipt_id"] for r in page["receipts"]]
     assert len(set(ids)) == len(ids)

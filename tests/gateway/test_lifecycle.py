@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from quancheng.chain.types import code32
 from quancheng.protocol import GrantAction
 from tests.gateway.conftest import InProcessGateway
 from tests.gateway.support import assert_refusal_body
@@ -61,9 +62,10 @@ def test_uses_are_recorded_on_chain_after_anchoring(
     while scenario.net.contracts.grant(grant_id).uses < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert scenario.net.contracts.grant(grant_id).uses == 2
+    assert scenario.net.contracts.uses_of(grant_id, code32(VR)) == 2
     gw.sync()
-    snap = gw.gateway.view.grant(doc.grant_id)
-    assert snap is not None and (snap.uses, snap.provider_uses) == (2, 2)
+    snap = gw.gateway.view.grant(doc.grant_id, VR)
+    assert snap is not None and (snap.resource, snap.resource_uses) == (VR, 2)
     assert gw.query(signed_request(scenario.consumer, doc, VR, FIELDS)).status_code == 200
     resp = gw.query(signed_request(scenario.consumer, doc, VR, FIELDS))
     assert_refusal_body(resp, 403, "GRANT_EXHAUSTED", FIELDS)

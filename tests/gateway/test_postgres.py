@@ -13,6 +13,7 @@ from quancheng.protocol import SignedReceipt
 from tests.gateway.conftest import FUNDER_INDEX, InProcessGateway, in_process_gateway
 from tests.gateway.support import assert_refusal_body, verify_answer
 from tests.utils.postgres import PostgresServer, postgres_server
+from tests.utils.readers import signed_get
 from tests.utils.scenario import Scenario, active_grant, build_scenario, signed_request
 
 VR = "vehicle.registration"
@@ -59,7 +60,9 @@ def test_postgres_main_flow_replay_and_anchoring(pg_scenario: Scenario, pg: Post
     gw.drain()
     for _signed, answer in answered:
         receipt_id = answer.answer.receipt.receipt.receipt_id
-        proof = gw.client.get(f"/v1/receipts/{receipt_id}/proof").json()
+        proof = signed_get(
+            gw.client, sc.auditor, f"/v1/receipts/{receipt_id}/proof", audience=sc.provider.code
+        ).json()
         root = sc.net.contracts.anchor(code32(sc.provider.code), proof["batch"]["seq"]).root
         leaf = merkle.leaf_hash(SignedReceipt.model_validate(proof["receipt"]).canonical())
         assert merkle.verify_inclusion(

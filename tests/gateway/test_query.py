@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from quancheng.crypto import SM2PublicKey
 from quancheng.protocol import GrantMode
 from tests.gateway.conftest import InProcessGateway
 from tests.gateway.support import request_stored, verify_answer
+from tests.utils.readers import OPERATOR, signed_get
 from tests.utils.scenario import Scenario, active_grant, signed_request
 
 VR = "vehicle.registration"
@@ -27,7 +30,8 @@ def test_raw_query_answers_only_the_requested_granted_fields(
     assert answer.answer.mode is GrantMode.RAW
     assert all(isinstance(p, str) for p in answer.answer.data["plate_no"])
     assert request_stored(gw.gateway, signed.request.request_id)
-    receipt = gw.client.get(f"/v1/receipts/{answer.answer.receipt.receipt.receipt_id}").json()
+    rid = answer.answer.receipt.receipt.receipt_id
+    receipt = _read(gw, scenario, f"/v1/receipts/{rid}").json()
     assert receipt["receipt"] == answer.answer.receipt.model_dump(mode="json")
 
 
@@ -46,7 +50,7 @@ def test_derived_query_answers_only_indicators(scenario: Scenario, gw: InProcess
 
 
 def test_receipt_log_pages_hold_no_personal_data(scenario: Scenario, gw: InProcessGateway) -> None:
-    page = gw.client.get("/v1/receipts", params={"from_index": 0, "limit": 1000}).json()
+    page = _read(gw, scenario, "/v1/receipts", from_index=0, limit=1000).json()
     assert page["total"] == len(page["receipts"]) >= 1
     assert [r["receipt"]["log_index"] for r in page["receipts"]] == list(range(page["total"]))
     text = str(page)
@@ -65,12 +69,23 @@ def test_resources_and_openapi_document_the_protocol(gw: InProcessGateway) -> No
     )
     assert "requestBody" in query
     proof = spec["paths"]["/v1/receipts/{receipt_id}/proof"]["get"]
-    assert {"200", "404", "409"} <= set(proof["responses"])
+    assert {"200", "401", "403", "404", "409"} <= set(proof["responses"])
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["ReaderToken"] == {
+        "type": "apiKey", "in": "header", "name": "QC-Reader-Token",
+        "description": schemes["ReaderToken"]["description"],
+    }  # fmt: skip
+    assert schemes["MetricsToken"]["scheme"] == "bearer"
+    for path in ("/v1/receipts", "/v1/receipts/{receipt_id}", "/v1/batches/{seq}"):
+        assert {"ReaderToken": []} in spec["paths"][path]["get"]["security"]
+    metrics = spec["paths"]["/metrics"]["get"]["security"]
+    assert {"MetricsToken": []} in metrics and {"ReaderToken": []} in metrics
+    assert "security" not in spec["paths"]["/v1/resources"]["get"]
     assert gw.client.get("/docs").status_code == 200
 
 
 def test_metrics_count_outcomes(gw: InProcessGateway) -> None:
-    text = gw.client.get("/metrics").text
+    text = gw.client.get("/metrics", headers=OPERATOR).text
     assert 'qc_gateway_queries_total{outcome="OK"}' in text
     assert "qc_gateway_query_seconds_bucket" in text
     assert "qc_gateway_view_lag_seconds" in text
@@ -87,10 +102,15 @@ def test_proof_of_a_receipt_not_anchored_yet_is_refused(
     try:
         resp = gw.query(signed_request(scenario.consumer, doc, VR, ("plate_no",)))
         receipt_id = resp.json()["answer"]["receipt"]["receipt"]["receipt_id"]
-        proof = gw.client.get(f"/v1/receipts/{receipt_id}/proof")
+        proof = _read(gw, scenario, f"/v1/receipts/{receipt_id}/proof")
         assert_refusal_body(proof, 409, "RECEIPT_NOT_ANCHORED")
-        assert gw.client.get(f"/v1/receipts/{receipt_id}").json()["anchored"] is False
+        assert _read(gw, scenario, f"/v1/receipts/{receipt_id}").json()["anchored"] is False
     finally:
         gw.gateway.anchorer.start()
     gw.drain()
-    assert gw.client.get(f"/v1/receipts/{receipt_id}/proof").status_code == 200
+    assert _read(gw, scenario, f"/v1/receipts/{receipt_id}/proof").status_code == 200
+
+
+def _read(gw: InProcessGateway, sc: Scenario, path: str, **params: Any) -> Any:
+    """GET a log route as the scenario's auditor."""
+    return signed_get(gw.client, sc.auditor, path, audience=sc.provider.code, **params)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from quancheng.protocol import refusals as r
 from quancheng_gateway.db import create_gateway_engine, init_schema
@@ -92,5 +92,94 @@ def test_a_database_from_before_the_anchored_floor_column_is_upgraded(tmp_path: 
         with engine.connect() as conn:
             row = conn.execute(text("SELECT next_index, anchored_upto FROM log_head")).one()
         assert tuple(row) == (40, 20)
+    finally:
+        engine.dispose()
+
+
+# ------------------------------------------------------------ max_uses per resource
+
+DL = "driver.license"
+
+
+def test_each_resource_of_a_grant_has_a_budget_of_its_own(log: GroupCommitter) -> None:
+    commit(log, reserve(log, "r-vr", G, max_uses=1))
+    held = reserve(log, "r-dl", G, max_uses=1, resource=DL)  # vehicle's use is not counted here
+    assert commit(log, held).receipt.resource == DL
+    with pytest.raises(r.GrantExhausted) as exc:
+        reserve(log, "r-vr-2", G, max_uses=1)
+    assert exc.value.details == {
+        "grant_id": G,
+        "resource": "vehicle.registration",
+        "max_uses": 1,
+        "uses": 1,
+    }
+    assert str(exc.value) == (
+        "the grant's 1 uses of vehicle.registration are spent (max_uses is a budget per resource)"
+    )
+    with log.engine.connect() as conn:
+        rows = conn.execute(text("SELECT grant_id, resource, served FROM grant_resource_served"))
+        assert sorted(rows) == [(G, DL, 1), (G, "vehicle.registration", 1)]
+
+
+def test_uses_in_flight_count_against_their_resource_only(log: GroupCommitter) -> None:
+    held = reserve(log, "r-vr", G, max_uses=1)  # in flight, not stored yet
+    with pytest.raises(r.GrantExhausted):
+        reserve(log, "r-vr-2", G, max_uses=1)
+    other = reserve(log, "r-dl", G, max_uses=1, resource=DL)
+    log.release(other)
+    log.release(held)  # refused on the way: its use is given back
+    assert commit(log, reserve(log, "r-vr-3", G, max_uses=1)).receipt.log_index == 0
+
+
+def test_uses_recorded_on_chain_beyond_the_log_count_too(log: GroupCommitter) -> None:
+    # Uses an earlier database of this provider recorded (usesOf) are not in this log.
+    with pytest.raises(r.GrantExhausted):
+        reserve(log, "r-1", G, max_uses=2, uses=2)
+    held = reserve(log, "r-2", G, max_uses=2, uses=1)
+    commit(log, held)
+    with pytest.raises(r.GrantExhausted):  # served 1, but the chain has 2 recorded by now
+        reserve(log, "r-3", G, max_uses=2, uses=2)
+
+
+def test_a_database_from_before_uses_per_resource_is_upgraded(tmp_path: Path) -> None:
+    # An earlier build counted served uses per grant and kept the view's uses per grant: the
+    # served counts are recounted per (grant, resource) from the receipts, the old columns go
+    # and the view is followed again from the start (only the events carry each resource's uses).
+    engine = create_gateway_engine(f"sqlite:///{tmp_path / 'gw.db'}")
+    try:
+        init_schema(engine)
+        init_log(engine)
+        with engine.begin() as conn:
+            for i, res in enumerate(["vehicle.registration", DL, DL]):
+                conn.execute(
+                    text(
+                        "INSERT INTO receipts (log_index, receipt_id, request_id, grant_id,"
+                        " resource, consumer, served_at_ms, signed_receipt)"
+                        " VALUES (:i, :i, :i, :g, :res, 'bank.test', 0, '{}')"
+                    ),
+                    {"i": i, "g": G, "res": res},
+                )
+            conn.execute(text("UPDATE log_head SET next_index = 3"))
+            conn.execute(text("DROP TABLE grant_resource_served"))
+            conn.execute(text("DROP TABLE view_grant_uses"))
+            conn.execute(
+                text("CREATE TABLE grant_served (grant_id TEXT PRIMARY KEY, served BIGINT)")
+            )
+            conn.execute(text("INSERT INTO grant_served VALUES (:g, 3)"), {"g": G})
+            conn.execute(text("ALTER TABLE view_grants ADD COLUMN uses BIGINT NOT NULL"))
+            conn.execute(text("ALTER TABLE view_grants ADD COLUMN provider_uses BIGINT NOT NULL"))
+            conn.execute(text("INSERT INTO view_state VALUES ('chain', 1234)"))
+        init_schema(engine)
+        init_log(engine)
+        with engine.connect() as conn:
+            tables = set(inspect(conn).get_table_names())
+            columns = {c["name"] for c in inspect(conn).get_columns("view_grants")}
+            served = conn.execute(
+                text("SELECT grant_id, resource, served FROM grant_resource_served")
+            )
+            assert sorted(served) == [(G, DL, 2), (G, "vehicle.registration", 1)]
+            assert conn.execute(text("SELECT count(*) FROM view_state")).scalar() == 0
+        assert "grant_served" not in tables and "view_grant_uses" in tables
+        assert not columns & {"uses", "provider_uses"}
     finally:
         engine.dispose()

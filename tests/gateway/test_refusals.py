@@ -22,6 +22,7 @@ from quancheng.protocol.documents import b64
 from tests.gateway.conftest import InProcessGateway
 from tests.gateway.support import assert_refusal_body, log_state, request_stored
 from tests.utils.chain_factories import Member, Owner, admit, attestation_document, pass_proposal
+from tests.utils.readers import signed_get
 from tests.utils.scenario import (
     Scenario,
     act,
@@ -81,8 +82,12 @@ def test_wrong_schema_is_malformed(scenario: Scenario, gw: InProcessGateway, gra
     refused(gw, lambda: gw.client.post("/v1/query", json=[1, 2]), 400, "MALFORMED_REQUEST")
 
 
-def test_query_parameter_errors_use_the_protocol_body(gw: InProcessGateway) -> None:
-    resp = gw.client.get("/v1/receipts", params={"from_index": -1})
+def test_query_parameter_errors_use_the_protocol_body(
+    scenario: Scenario, gw: InProcessGateway
+) -> None:
+    resp = signed_get(
+        gw.client, scenario.auditor, "/v1/receipts", audience=scenario.provider.code, from_index=-1
+    )
     assert_refusal_body(resp, 400, "MALFORMED_REQUEST")
 
 
@@ -384,7 +389,7 @@ def test_a_refused_request_id_can_be_used_later(
 
 
 def test_every_query_refusal_code_is_covered() -> None:
-    from quancheng.protocol.refusals import ALL_CODES
+    from quancheng.protocol.refusals import ALL_CODES, READER_CODES
 
     source = Path(__file__).read_text(encoding="utf-8")
     elsewhere = {  # covered in other files (outages: tests/gateway, tests/faults)
@@ -393,6 +398,7 @@ def test_every_query_refusal_code_is_covered() -> None:
         "CHAIN_UNAVAILABLE",
         "STORAGE_UNAVAILABLE",
         "SUBJECT_KIND_MISMATCH",  # tests/attacks/test_grant_scope.py (a department with firms)
+        *READER_CODES,  # reads of the log, not queries: tests/attacks/test_log_access.py
     }
     assert [c for c in ALL_CODES if f'"{c}"' not in source and c not in elsewhere] == []
 

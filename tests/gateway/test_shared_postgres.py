@@ -7,7 +7,8 @@ one database) and checks that together they behave as one gateway:
 * one receipt log: positions are given inside the transaction that stores the receipts,
   under the log head's row lock, so the log is gap-free whoever answers;
 * a request id is answered at most once, across replicas and in flight at both at once;
-  the use limit of a grant holds across replicas (the served counts live in the database);
+  a resource's use budget under a grant holds across replicas (the served counts per
+  (grant, resource) live in the database);
 * one anchorer at a time (an advisory lock), a standby taking over when it stops; an anchorer
   acting on a stale read of a batch sends nothing (compare-and-set on the batch row);
 * a standby's chain follower does not apply the other replica's events a second time.
@@ -31,18 +32,19 @@ from quancheng.chain.types import code32
 from quancheng.protocol import SignedReceipt
 from quancheng.protocol import refusals as r
 from quancheng_gateway.db import create_gateway_engine, init_schema
-from quancheng_gateway.models import Batch, BatchStatus, GrantServed, ReceiptRow
+from quancheng_gateway.models import Batch, BatchStatus, GrantResourceServed, ReceiptRow
 from quancheng_gateway.receipt_log import log_head
 from tests.gateway.conftest import FUNDER_INDEX, InProcessGateway, in_process_gateway, wait_until
 from tests.gateway.support import assert_refusal_body
 from tests.utils.postgres import PostgresServer, postgres_server
-from tests.utils.receipts import commit, committer, grant, reserve
+from tests.utils.readers import signed_get
+from tests.utils.receipts import RESOURCE, commit, committer, grant, reserve
 from tests.utils.scenario import Scenario, active_grant, build_scenario, signed_request
 
 VR, FIELDS = "vehicle.registration", ("plate_no", "status")
 G1, G3 = grant(1), grant(3)
 RCPT = ReceiptRow.__table__  # type: ignore[attr-defined]
-SERVED = GrantServed.__table__  # type: ignore[attr-defined]
+SERVED = GrantResourceServed.__table__  # type: ignore[attr-defined]
 #: Batches close on size only (the age bound is never reached in a test), so each is known.
 BATCHING = {"batch_size": 3, "batch_max_age_s": 600.0}
 
@@ -186,8 +188,9 @@ def test_the_use_limit_of_a_grant_holds_across_replicas(db_url: str) -> None:
         with pytest.raises(r.GrantExhausted):  # now b knows it before reading any data
             reserve(b, "r-2", G3, max_uses=1)
         with engine.connect() as conn:
-            served = conn.execute(select(SERVED.c.grant_id, SERVED.c.served)).all()
-        assert served == [(G3, 1)]
+            stmt = select(SERVED.c.grant_id, SERVED.c.resource, SERVED.c.served)
+            served = conn.execute(stmt).all()
+        assert served == [(G3, RESOURCE, 1)]
     finally:
         a.stop(), b.stop()
         engine.dispose()
@@ -207,7 +210,9 @@ def test_a_standby_started_after_the_active_replica_stops_continues_one_log(
         wait_until(lambda: standby.gateway.anchorer.anchored_upto == 9, 20, "three batches")
         _assert_anchored_once(standby, sc)
         first = answered[0].json()["answer"]["receipt"]["receipt"]["receipt_id"]
-        proof = standby.client.get(f"/v1/receipts/{first}/proof").json()
+        proof = signed_get(
+            standby.client, sc.auditor, f"/v1/receipts/{first}/proof", audience=sc.provider.code
+        ).json()
         leaf = merkle.leaf_hash(SignedReceipt.model_validate(proof["receipt"]).canonical())
         root = sc.net.contracts.anchor(code32(sc.provider.code), proof["batch"]["seq"]).root
         siblings = [bytes.fromhex(p[2:]) for p in proof["proof"]]

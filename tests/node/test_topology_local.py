@@ -37,6 +37,7 @@ from quancheng_node.process import HardhatNode
 from tests.conftest import start_node
 from tests.gateway.conftest import in_process_gateway, wait_until
 from tests.utils.evm import RawSender
+from tests.utils.readers import OPERATOR
 from tests.utils.scenario import active_grant, build_scenario, signed_request
 
 CHAIN_ID, GAS_LIMIT, BLOCK_PERIOD = 7717, 12_345_678, 3
@@ -199,7 +200,7 @@ def test_a_gateway_answers_while_its_anchor_waits_for_the_next_block(
         gw.clock.advance(BLOCK_PERIOD)  # the batch is old enough: it closes and is sent
         wait_until(lambda: proxy.pending, 10, "the anchor transaction was sent")
         assert gw.query(signed_request(sc.consumer, doc, VR, FIELDS)).status_code == 200
-        health = gw.client.get("/healthz").json()
+        health = gw.client.get("/healthz", headers=OPERATOR).json()
         assert (health["unanchored"], health["batches_anchored"]) == (4, 0)
         proxy.seal()  # the next block: the anchor is mined
         wait_until(lambda: gw.gateway.anchorer.batches_anchored == 1, 30, "batch anchored")

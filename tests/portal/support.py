@@ -51,6 +51,7 @@ NAMES = (
     "陈静",
     "褚洁",
     "卫东",
+    "蒋琳",
 )
 #: Dev account the portal tests fund their fresh accounts from.
 FUNDER_INDEX = 16

@@ -262,6 +262,16 @@ def test_key_binding_needs_proof_and_never_steals_a_bound_key(
     bob.key = fresh
     newcomer.client.close()
 
+    # The re-binding is shown to the owner: when, which authority, the new key's fingerprint.
+    page = bob.client.get("/key").text
+    history = page[page.index("密钥登记记录") :]
+    assert "更换为新密钥" in history and "首次登记密钥" in history
+    authority = world.sc.net.contracts.institution(world.sc.net.committee[0].id).name
+    assert authority in history
+    fp = fresh.public_key().fingerprint()
+    assert " ".join(fp[i : i + 4] for i in range(0, 16, 4)) in history
+    assert history.index("更换为新密钥") < history.index("首次登记密钥")  # newest first
+
 
 def test_session_cookie_and_headers(world: World) -> None:
     with httpx.Client(base_url=world.portal.url) as client:

@@ -36,6 +36,7 @@ def _receipt(log_index: int, *, request_hash: str | None = None) -> SignedReceip
         provider="jinan.vmo",
         resource="vehicle.registration",
         purpose=Purpose.MOTOR_CLAIM,
+        tier="SCENARIO",
         request_hash=request_hash or "0x" + uuid.uuid4().hex * 2,
         response_hash="0x" + "33" * 32,
         served_at_ms=1_767_225_600_000 + log_index,

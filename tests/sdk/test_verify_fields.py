@@ -35,6 +35,7 @@ def _answer(request: QueryRequest, data: dict[str, Any], mode: GrantMode) -> Sig
         provider=PROVIDER,
         resource=request.resource,
         purpose=request.purpose,
+        tier="SCENARIO",
         request_hash=request_hash(request),
         response_hash=digest,
         served_at_ms=request.issued_at_ms + 5,

@@ -30,29 +30,37 @@ def grant(n: int) -> str:
     return "0x" + f"{n:064x}"
 
 
-def draft(request_id: str, grant_id: str) -> ReceiptDraft:
-    """A receipt draft for ``request_id`` under ``grant_id``."""
+def draft(request_id: str, grant_id: str, resource: str = RESOURCE) -> ReceiptDraft:
+    """A receipt draft for ``request_id`` under ``grant_id``, of ``resource``."""
     return ReceiptDraft(
         receipt_id=str(uuid.uuid4()),
         request_id=request_id,
         grant_id=grant_id,
         consumer="bank.test",
         provider="jinan.vmo",
-        resource=RESOURCE,
+        resource=resource,
         purpose=Purpose.MOTOR_CLAIM,
+        tier="SCENARIO",
         request_hash="0x" + "11" * 32,
         response_hash="0x" + "22" * 32,
     )
 
 
 def reserve(
-    log: GroupCommitter, request_id: str, grant_id: str, *, max_uses: int = 100
+    log: GroupCommitter,
+    request_id: str,
+    grant_id: str,
+    *,
+    max_uses: int = 100,
+    resource: str = RESOURCE,
+    uses: int = 0,
 ) -> Reservation:
+    """Reserve ``request_id`` for ``resource`` under ``grant_id`` (``uses``: recorded on chain)."""
     return log.reserve(
-        request_id=request_id, grant_id=grant_id, max_uses=max_uses, uses=0, provider_uses=0
+        request_id=request_id, grant_id=grant_id, resource=resource, max_uses=max_uses, uses=uses
     )
 
 
 def commit(log: GroupCommitter, held: Reservation) -> SignedReceipt:
     """Commit ``held`` (from a test's thread); the signed receipt or the refusal raised."""
-    return asyncio.run(log.commit(held, draft(held.request_id, held.grant_id)))
+    return asyncio.run(log.commit(held, draft(held.request_id, held.grant_id, held.resource)))

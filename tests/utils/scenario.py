@@ -46,11 +46,14 @@ from tests.utils.chain_factories import (
     deploy_test_network,
 )
 
+#: The operator token of test gateways (/metrics, /healthz details; ManagedServer.health).
+TEST_METRICS_TOKEN = "test-operator-token-0123456789abcdef"
+
 #: Resources of the test department and the purposes the catalogue allows for them.
 RESOURCES: dict[str, tuple[tuple[str, ...], tuple[int, ...]]] = {
     "vehicle.registration": (
         ("brand", "energy_type", "model", "owner_name", "plate_no", "registration_date", "status"),
-        (1, 4, 6),
+        (1, 4, 5, 6),  # SME credit too: the vehicles of a business owner
     ),
     "driving.licence": (("licence_class", "points", "status", "valid_until"), (1, 4)),
 }
@@ -68,6 +71,8 @@ class Scenario:
     manifest_path: Path
     #: Resident ids that have both a vehicle and a driving licence.
     subjects: list[str]
+    #: An ACTIVE auditor: gateways answer their receipt logs to it (tests.utils.readers).
+    auditor: Member
     owners: dict[str, Owner] = field(default_factory=dict)
 
     @property
@@ -87,6 +92,7 @@ def build_scenario(
     net = deploy_test_network(rpc_url, funder_key, committee_size=2, threshold=1)
     provider = admit(net, Role.PROVIDER, code=provider_code, name="车管所（测试）")
     consumer = admit(net, Role.CONSUMER, code=f"bank.{secrets.token_hex(3)}", name="测试银行")
+    auditor = admit(net, Role.AUDITOR, code=f"audit.{secrets.token_hex(3)}", name="测试审计局")
     for code, (fields, purposes) in RESOURCES.items():
         net.send(
             net.committee[0],
@@ -118,6 +124,7 @@ def build_scenario(
         data_url,
         manifest_path,
         sorted(i for i in owners if i in licensed),
+        auditor,
     )
 
 
@@ -137,6 +144,7 @@ def gateway_settings(
         "chain_private_key": sc.provider.account.key.hex(),
         "pseudonym_key": sc.pseudonym_key.hex(),
         "log_queries": False,
+        "metrics_token": TEST_METRICS_TOKEN,
     }
     values.update(overrides)
     return GatewaySettings(**values)

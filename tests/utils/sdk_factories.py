@@ -17,7 +17,9 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Mapping
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import httpx
 
 from quancheng.authority import IdentityAuthority
 from quancheng.chain import code32, purposes_mask
@@ -28,6 +30,9 @@ from quancheng.identity import Institution
 from quancheng.protocol import GrantMode, Purpose
 from quancheng.wallet import OwnerWallet
 from tests.utils.chain_factories import Member, TestNetwork, unique_code
+
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
 
 #: Fields every test resource serves.
 RESOURCE_FIELDS = ("owner_name", "plate", "status")
@@ -122,3 +127,22 @@ def approved_grant(
     handle = request_for(client, wallet, scope, **overrides)
     authority.relay_approval(handle.grant_id, wallet.approve(handle.document))
     return handle
+
+
+class InProcessRoute(httpx.BaseTransport):
+    """The SDK's HTTP to a catalogue endpoint, delivered to a gateway app run in this process
+    (the endpoint's path prefix, e.g. ``/gateway``, is dropped)."""
+
+    def __init__(self, client: TestClient, prefix: str = "/gateway") -> None:
+        self.client, self.prefix = client, prefix
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        got = self.client.request(
+            request.method,
+            request.url.path.removeprefix(self.prefix),
+            content=request.read(),
+            headers={"content-type": "application/json"},
+        )
+        return httpx.Response(
+            got.status_code, headers={"content-type": "application/json"}, content=got.content
+        )

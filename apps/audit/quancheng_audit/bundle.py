@@ -24,7 +24,8 @@ from quancheng.chain import ContractSet, code32
 from quancheng.chain.types import InstitutionStatus
 from quancheng.crypto import InvalidKey, SM2PublicKey, sm3
 from quancheng.grants import MalformedGrantDocument, parse_grant_document
-from quancheng.protocol import AnchorDocument, SignedReceipt, signing_bytes
+from quancheng.log_reader import LogReader
+from quancheng.protocol import AnchorDocument, SignedReceipt, covers, signing_bytes, tier_of
 from quancheng.protocol.documents import b64, unb64
 from quancheng.verify import parse_receipt_proof
 from quancheng_audit.collect_chain import collect_chain
@@ -148,13 +149,22 @@ def _signing_state(
     return history.member_at_time(r.provider, r.served_at_ms)
 
 
-def _fetch_proof(endpoint: str, receipt_id: str, http: httpx.Client | None) -> bytes:
+def _fetch_proof(
+    endpoint: str, receipt_id: str, http: httpx.Client | None, reader: LogReader | None
+) -> bytes:
     client = http or httpx.Client(timeout=30.0)
-    url = f"{endpoint.rstrip('/')}/v1/receipts/{receipt_id}/proof"
+    base = endpoint.rstrip("/")
+    url = f"{base}/v1/receipts/{receipt_id}/proof"
     try:
-        resp = client.get(url)
+        headers = {}
+        if reader is not None:  # the token names the gateway: its provider, from its resources
+            provider = str(client.get(f"{base}/v1/resources").json()["provider"])
+            headers = reader.headers(url, audience=provider)
+        resp = client.get(url, headers=headers)
     except httpx.HTTPError as exc:
         raise SourceUnavailable(url, f"{type(exc).__name__}: {exc}") from None
+    except (ValueError, KeyError, TypeError):
+        raise SourceUnavailable(f"{base}/v1/resources", "the answer names no provider") from None
     finally:
         if http is None:
             client.close()
@@ -171,8 +181,12 @@ def export_bundle(
     gateway: str | None = None,
     resource: str | None = None,
     http: httpx.Client | None = None,
+    reader: LogReader | None = None,
 ) -> ReceiptBundle:
     """Gather a receipt's bundle from its gateway and the chain.
+
+    The gateway answers the proof to entitled readers only: ``reader`` signs the request
+    (an auditor's, or the receipt's consumer's credentials).
 
     Raises:
         BundleError: The receipt is unknown or not anchored yet, or its grant is not on chain.
@@ -182,7 +196,7 @@ def export_bundle(
         if resource is None:
             raise BundleError("name the gateway or the resource")
         gateway = contracts.resource(code32(resource)).endpoint
-    proof = parse_receipt_proof(_fetch_proof(gateway, receipt_id, http))
+    proof = parse_receipt_proof(_fetch_proof(gateway, receipt_id, http, reader))
     chain = collect_chain(contracts)
     history = ChainHistory(chain)
     r = proof.receipt.receipt
@@ -327,13 +341,14 @@ def _verify_grant(bundle: ReceiptBundle, check: Any) -> None:
         doc.grant_id == r.grant_id
         and doc.consumer == r.consumer == g.consumer.institution
         and doc.fields_for(r.resource) is not None
-        and int(doc.purpose) == int(r.purpose)
+        and covers(doc.purpose, r.purpose)
+        and r.tier == tier_of(doc.purpose).name
         and doc.not_before <= r.served_at_ms // 1000 <= doc.not_after
     )
     check(
         "grant scope",
         in_scope,
-        "grant, consumer, resource, purpose and validity match",
+        "grant, consumer, resource, purpose (covered, under the grant's tier) and validity match",
         "the receipt is not in the grant's scope or validity",
     )
     check(

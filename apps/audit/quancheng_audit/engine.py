@@ -20,6 +20,7 @@ import httpx
 
 from quancheng.chain import ContractSet
 from quancheng.evidence_bundle import SignedEvidenceBundle
+from quancheng.log_reader import LogReader
 from quancheng_audit.collect_chain import collect_chain
 from quancheng_audit.collect_gateway import catalogue_endpoints, fetch_receipt_log
 from quancheng_audit.context import AuditConfig, Context
@@ -53,6 +54,7 @@ def collect(
     to_block: int | None = None,
     http: httpx.Client | None = None,
     progress: Progress = NO_PROGRESS,
+    reader: LogReader | None = None,
 ) -> tuple[ChainEvidence, list[ReceiptLog]]:
     """Read the chain, then each gateway's log.
 
@@ -64,6 +66,7 @@ def collect(
         from_block: First block (default: the deployment's).
         to_block: Last block (default: the head).
         http: HTTP client for the gateways (e.g. a test client).
+        reader: The auditor's credentials (gateways answer their logs to ACTIVE auditors).
 
     Raises:
         SourceUnavailable: The node or a gateway could not be read.
@@ -72,7 +75,9 @@ def collect(
     have = {log.provider for log in logs}
     if gateways is None:
         gateways = [url for p, url in catalogue_endpoints(chain).items() if p not in have]
-    fetched = [fetch_receipt_log(url, client=http, progress=progress) for url in gateways]
+    fetched = [
+        fetch_receipt_log(url, reader=reader, client=http, progress=progress) for url in gateways
+    ]
     return chain, [*logs, *fetched]
 
 

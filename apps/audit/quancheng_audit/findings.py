@@ -169,13 +169,20 @@ RULES: dict[str, Rule] = {
             "RECEIPT_PURPOSE_NOT_GRANTED",
             "receipts",
             _F,
-            "the receipt's purpose is the grant's purpose",
+            "the receipt's purpose is a scenario the grant's purpose covers (the grant's own "
+            "scenario, one of its domain's, or any under a comprehensive grant)",
+        ),
+        Rule(
+            "RECEIPT_TIER_MISMATCH",
+            "receipts",
+            _F,
+            "the receipt's tier is the tier of its grant's purpose on chain (tierOf)",
         ),
         Rule(
             "RECEIPT_BEYOND_MAX_USES",
             "receipts",
             _F,
-            "receipts under a grant, across all providers, do not exceed its max_uses",
+            "receipts of a resource under a grant do not exceed max_uses (a budget per resource)",
         ),
         Rule(
             "RECEIPT_TIME_REGRESSION",

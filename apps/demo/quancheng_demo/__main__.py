@@ -64,6 +64,8 @@ def main() -> int:
     cast = demo_cast(SEED, people=PEOPLE, businesses=BUSINESSES)
     workdir = Path(os.environ.get("QC_DEMO_DIR") or PROJECT_ROOT / "var" / "demo")
     with DemoStack(workdir, SEED, PEOPLE, BUSINESSES, _ports(), say=report.step) as stack:
+        # The consumers' own evidence (every receipt they received) stays with the demo's state.
+        os.environ.setdefault("QC_EVIDENCE_DIR", str(workdir / "evidence"))
         authority = IdentityAuthority(
             stack.institution("jinan.bdb"), stack.consortium.pseudonym_key,  # type: ignore[union-attr]
             stack.manifest_path, stack.rpc_url,

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from quancheng.chain import ContractSet, make_web3
+from quancheng.log_reader import LogReader
 from quancheng_audit import AuditConfig, AuditReport, audit, collect, save_evidence
 from quancheng_audit.collect_gateway import fetch_receipt_log
 from quancheng_audit.html import render_html
@@ -19,16 +20,18 @@ __all__ = ["CLOCK_TOLERANCE_S", "audit_demo"]
 #: can carry a block time earlier than a receipt served before it. A deployment's BFT
 #: validators keep block times within their own bound; audit those with the default (5 s).
 CLOCK_TOLERANCE_S = 30.0
+#: The demo's auditor (济南市审计局): gateways answer their logs to ACTIVE auditors only.
+AUDITOR = "audit.jinan"
 
 
-def _settled(stack: DemoStack, timeout: float = 20.0) -> None:
+def _settled(stack: DemoStack, reader: LogReader, timeout: float = 20.0) -> None:
     """Until every gateway anchored its receipts and recorded their uses on chain."""
     deadline = time.monotonic() + timeout
     for gateway in stack.gateways.values():
         while time.monotonic() < deadline:
             health = gateway.health() or {}
             if not health.get("unanchored"):
-                log = fetch_receipt_log(gateway.url)
+                log = fetch_receipt_log(gateway.url, reader=reader)
                 if all(b.get("status") == "done" for b in log.batches):
                     break
             time.sleep(0.1)
@@ -37,9 +40,10 @@ def _settled(stack: DemoStack, timeout: float = 20.0) -> None:
 def audit_demo(stack: DemoStack, workdir: Path) -> AuditReport:
     """Audit the demo's chain and gateways; write the JSON and HTML reports into ``workdir``."""
     assert stack.manifest is not None
-    _settled(stack)
+    reader = LogReader.for_institution(stack.institution(AUDITOR))
+    _settled(stack, reader)
     contracts = ContractSet(make_web3(stack.rpc_url), stack.manifest)
-    chain, logs = collect(contracts)  # every gateway the catalogue lists
+    chain, logs = collect(contracts, reader=reader)  # every gateway the catalogue lists
     save_evidence(workdir / "audit-evidence", chain, logs)  # re-audit offline: --evidence
     report = audit(chain, logs, AuditConfig(clock_tolerance_s=CLOCK_TOLERANCE_S))
     (workdir / "audit.json").write_text(report.model_dump_json(indent=1), encoding="utf-8")

@@ -69,7 +69,11 @@ def authorize(
     max_uses: int = 10,
     scope: Iterable[ScopeItem] | None = None,
 ) -> str:
-    """Consumer asks, owner signs in their wallet, authority relays: an ACTIVE grant."""
+    """Consumer asks, owner signs in their wallet, authority relays: an ACTIVE grant.
+
+    ``max_uses`` is a budget per resource: a decision reads each resource of its template
+    once, so ten leaves room for the demo's retries and second looks at every resource.
+    """
     handle = client.request_grant(
         owner.wallet.pseudonym,
         owner.wallet.public_key,

@@ -7,6 +7,7 @@ a step fails, so ``make demo`` never leaves a node or a gateway behind.
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
@@ -61,6 +62,8 @@ class DemoStack:
     manifest: Manifest | None = None
     consortium: LocalConsortium | None = None
     gateways: dict[str, GatewayProcess] = field(default_factory=dict)
+    #: The gateways' operator token (fresh per run): /metrics and the details of /healthz.
+    metrics_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     _exit: ExitStack = field(default_factory=ExitStack)
 
     # ----------------------------------------------------------------------- lifecycle
@@ -191,6 +194,8 @@ class DemoStack:
                 chain_private_key="0x" + bytes(inst.account.key).hex(),  # type: ignore[arg-type]
                 pseudonym_key=consortium.pseudonym_key.hex(),  # type: ignore[arg-type]
                 batch_max_age_s=1.0,
+                # The operator's scraper token: /metrics and /healthz details (stop waits).
+                metrics_token=self.metrics_token,  # type: ignore[arg-type]
             )
             (self.workdir / "gateways").mkdir(exist_ok=True)
             gateway = GatewayProcess(settings, log_file=self.workdir / "logs" / f"{code}.log")

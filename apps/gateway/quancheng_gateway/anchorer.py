@@ -79,7 +79,7 @@ class Anchorer:
         provider: str,
         committer: GroupCommitter,
         clock: Clock,
-        grant_state: Callable[[str], GrantState | None],
+        grant_state: Callable[[str, str], GrantState | None],
         batch_size: int,
         batch_max_age_s: float,
         interval_s: float,

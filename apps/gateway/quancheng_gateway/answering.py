@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from quancheng.crypto import SM2PrivateKey, canonical_digest
 from quancheng.protocol import Answer, GrantMode, Purpose, Receipt, SignedAnswer, SignedReceipt
 from quancheng.protocol import refusals as r
-from quancheng.protocol.documents import b64
+from quancheng.protocol.documents import TierName, b64, tier_name
 from quancheng_gateway.pipeline import Checked
 from quancheng_gateway.resources import UnsafeValue, check_json_safe
 
@@ -81,6 +81,8 @@ class ReceiptDraft:
     provider: str
     resource: str
     purpose: Purpose
+    #: The tier of the grant the request named (its purpose code's), stated in the receipt.
+    tier: TierName
     request_hash: str
     response_hash: str
 
@@ -95,6 +97,7 @@ class ReceiptDraft:
             provider=provider,
             resource=req.resource,
             purpose=req.purpose,
+            tier=tier_name(checked.grant.purpose),
             request_hash=checked.request_hash,
             response_hash="0x" + canonical_digest(data).hex(),
         )
@@ -111,6 +114,7 @@ class ReceiptDraft:
             provider=self.provider,
             resource=self.resource,
             purpose=self.purpose,
+            tier=self.tier,
             request_hash=self.request_hash,
             response_hash=self.response_hash,
             served_at_ms=now_ms,

@@ -14,11 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
 from quancheng_gateway import models  # noqa: F401  (registers the tables)
+from quancheng_gateway.receipt_log import count_served
 
 __all__ = [
     "create_data_engine",
@@ -89,13 +90,36 @@ _ADDED_COLUMNS: dict[tuple[str, str], str] = {
 
 
 def init_schema(engine: Engine) -> None:
-    """Create the gateway's tables if missing, and add columns later builds introduced."""
+    """Create the gateway's tables if missing, and bring an earlier build's database up."""
+    with engine.connect() as conn:
+        existing = set(inspect(conn).get_table_names())
     SQLModel.metadata.create_all(engine)
     with engine.begin() as conn:
         inspector = inspect(conn)
         for (table, column), ddl in _ADDED_COLUMNS.items():
             if column not in {c["name"] for c in inspector.get_columns(table)}:
                 conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+        _uses_per_resource(conn, existing)
+
+
+def _uses_per_resource(conn: Connection, existing: set[str]) -> None:
+    """Upgrade a database from before ``max_uses`` was a budget per resource.
+
+    The served counts per grant give way to counts per (grant, resource), taken from the
+    receipts themselves. The view's uses per grant give way to each resource's uses, which
+    only the chain's events carry: the view is followed again from the deployment's first
+    block (every event applies idempotently over the rows it holds).
+    """
+    if "grant_served" in existing:
+        if "grant_resource_served" not in existing:
+            count_served(conn)
+        conn.execute(text("DROP TABLE grant_served"))
+    if "view_grants" in existing and "view_grant_uses" not in existing:
+        columns = {c["name"] for c in inspect(conn).get_columns("view_grants")}
+        for column in ("uses", "provider_uses"):
+            if column in columns:
+                conn.execute(text(f"ALTER TABLE view_grants DROP COLUMN {column}"))
+        conn.execute(text("DELETE FROM view_state"))
 
 
 def lock_file(engine: Engine, name: str) -> Path | None:

@@ -6,7 +6,11 @@ Three groups, all in the gateway's own database:
   describe them, checked on ingest, plus the last block processed;
 * the subject index — keyed pseudonym → the department's identifier of the owner;
 * the receipt log and its batches — what was answered, and what is anchored on chain; the
-  log's head and per-grant served counts, which every replica of the department shares.
+  log's head and the served counts per (grant, resource), which every replica of the
+  department shares.
+
+``max_uses`` is a budget per resource (``GrantRegistry.usesOf(grant, resource)``): each
+resource has one provider, which alone counts and records its uses.
 
 Ids and digests are ``0x`` hex, codes are plain strings, times are unix seconds on chain
 and unix milliseconds at the gateway (``*_ms``).
@@ -24,7 +28,8 @@ __all__ = [
     "BatchBase",
     "BatchPublic",
     "BatchStatus",
-    "GrantServed",
+    "GrantResourceServed",
+    "GrantResourceUses",
     "GrantView",
     "InstitutionView",
     "LogHead",
@@ -101,11 +106,8 @@ class GrantView(SQLModel, table=True):
     data_to: int = Field(sa_type=BigInteger)
     not_before: int = Field(sa_type=BigInteger)
     not_after: int = Field(sa_type=BigInteger)
+    #: Uses allowed of each resource (a budget per resource; see GrantResourceUses).
     max_uses: int = Field(sa_type=BigInteger)
-    #: Uses recorded on chain by every provider.
-    uses: int = Field(default=0, sa_type=BigInteger)
-    #: Of which recorded by this gateway's provider.
-    provider_uses: int = Field(default=0, sa_type=BigInteger)
     status: int
     #: The canonical grant document (JCS) as emitted in GrantRequested.
     document: str = Field(sa_type=Text)
@@ -117,6 +119,19 @@ class GrantView(SQLModel, table=True):
     invalid_reason: str | None = None
     #: True once the owner's approval signature verified against the attested key.
     owner_signature_valid: bool = False
+
+
+class GrantResourceUses(SQLModel, table=True):
+    """Uses of a resource under a grant recorded on chain (``GrantUsesRecorded``'s ``uses``).
+
+    The resource's running total as the event carries it, so applying an event again changes
+    nothing; it equals ``GrantRegistry.usesOf(grant, resource)`` at the view's block.
+    """
+
+    __tablename__ = "view_grant_uses"
+    grant_id: str = Field(primary_key=True)
+    resource: str = Field(primary_key=True)
+    uses: int = Field(sa_type=BigInteger)
 
 
 # --------------------------------------------------------------------------- subject index
@@ -161,11 +176,12 @@ class LogHead(SQLModel, table=True):
     anchored_upto: int = Field(default=0, sa_type=BigInteger)
 
 
-class GrantServed(SQLModel, table=True):
-    """Receipts this provider issued per grant: the use limit's counter, kept with the log."""
+class GrantResourceServed(SQLModel, table=True):
+    """Receipts this provider issued per (grant, resource): the budget's counter, with the log."""
 
-    __tablename__ = "grant_served"
+    __tablename__ = "grant_resource_served"
     grant_id: str = Field(primary_key=True)
+    resource: str = Field(primary_key=True)
     served: int = Field(sa_type=BigInteger)
 
 

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from quancheng.chain.types import GrantStatus, InstitutionStatus, Role
 from quancheng.crypto import InvalidSignature, sm3
 from quancheng.crypto.errors import NotCanonicalizable
-from quancheng.protocol import QueryRequest, SignedRequest, signing_bytes
+from quancheng.protocol import QueryRequest, SignedRequest, covers, signing_bytes
 from quancheng.protocol import refusals as r
 from quancheng.protocol.documents import unb64
 from quancheng_gateway.core.clock import Clock
@@ -126,7 +126,7 @@ class Pipeline:
         return handler
 
     def _grant(self, req: QueryRequest, now_s: int) -> GrantSnapshot:
-        grant = self.view.grant(req.grant_id)
+        grant = self.view.grant(req.grant_id, req.resource)  # with its uses of the resource
         if grant is None:
             raise r.UnknownGrant(grant_id=req.grant_id)
         if grant.status == GrantStatus.PENDING:
@@ -146,7 +146,8 @@ class Pipeline:
             raise r.GrantExpired(grant_id=req.grant_id, not_after=grant.not_after)
         if grant.consumer != req.consumer:
             raise r.GrantConsumerMismatch(grant_id=req.grant_id)
-        if int(req.purpose) != grant.purpose:
+        # A domain or comprehensive grant covers several scenarios; the query names one of them.
+        if not covers(grant.purpose, req.purpose):
             raise r.PurposeNotGranted(grant_id=req.grant_id, purpose=int(req.purpose))
         return grant
 

@@ -2,7 +2,8 @@
 
 A query takes two steps here. On the event loop, :meth:`GroupCommitter.reserve` refuses
 early (synchronously, no await) what is certainly refused: a request id already stored or
-in flight in this process, a grant whose uses are spent as far as this process knows. Then,
+in flight in this process, a resource whose uses under the grant are spent as far as this
+process knows. Then,
 after the data is read, :meth:`GroupCommitter.commit` hands the receipt draft to a single
 writer thread, which takes every draft waiting and appends them in **one transaction**:
 
@@ -10,9 +11,9 @@ writer thread, which takes every draft waiting and appends them in **one transac
    a department sharing one database; SQLite: the database's write lock, taken first so
    that nothing read afterwards can be overtaken);
 2. judge each draft against the database, which is the only authority every replica shares:
-   request id already stored (``REPLAYED_REQUEST``), the grant's served count
-   (``grant_served``) against its use limit (``GRANT_EXHAUSTED``), the un-anchored backlog
-   against its bound (``CHAIN_UNAVAILABLE``);
+   request id already stored (``REPLAYED_REQUEST``), the served count of the (grant,
+   resource) (``grant_resource_served``) against ``max_uses`` (``GRANT_EXHAUSTED``), the
+   un-anchored backlog against its bound (``CHAIN_UNAVAILABLE``);
 3. give the accepted ones the next positions, sign them (position and time are signed),
    insert them, move the head and the served counts, commit — only then are the waiting
    answers released.
@@ -23,6 +24,13 @@ and no position is used twice, across processes too. When the database is *unava
 ``503 STORAGE_UNAVAILABLE`` and the next group simply starts from what the database holds:
 if the failed COMMIT did land, its request ids are refused as replayed when resent, never
 answered twice. Nothing in memory needs repairing.
+
+``max_uses`` is a budget per resource (the contract's ``usesOf(grant, resource)``), and each
+resource has exactly one provider: this one. So a query for resource R under grant G is
+refused when the uses of R under G reach ``max_uses``, counting those recorded on chain, those
+this provider served and has not recorded yet, and those in flight; served already includes
+every use this log recorded, so the count is ``max(recorded, served + in flight)``. Another
+resource's uses never enter it, whichever provider serves that one.
 """
 
 from __future__ import annotations
@@ -44,7 +52,7 @@ from quancheng.protocol import SignedReceipt
 from quancheng.protocol import refusals as r
 from quancheng_gateway.answering import ReceiptDraft
 from quancheng_gateway.core.clock import Clock
-from quancheng_gateway.models import Batch, BatchStatus, GrantServed, LogHead, ReceiptRow
+from quancheng_gateway.models import Batch, BatchStatus, GrantResourceServed, LogHead, ReceiptRow
 from quancheng_gateway.storage import is_unavailable, storage_refusal
 
 __all__ = [
@@ -52,6 +60,7 @@ __all__ = [
     "LogFailed",
     "Reservation",
     "anchored_upto",
+    "count_served",
     "init_log",
     "log_head",
     "set_anchored_upto",
@@ -60,10 +69,11 @@ __all__ = [
 _log = logging.getLogger("quancheng_gateway.receipts")
 RCPT: Table = ReceiptRow.__table__  # type: ignore[attr-defined]
 HEAD: Table = LogHead.__table__  # type: ignore[attr-defined]
-SERVED: Table = GrantServed.__table__  # type: ignore[attr-defined]
+SERVED: Table = GrantResourceServed.__table__  # type: ignore[attr-defined]
 BATCH: Table = Batch.__table__  # type: ignore[attr-defined]
 _KEY = "receipts"
-#: Beyond this many grants the early-refusal cache starts over (the writer stays exact).
+#: Beyond this many (grant, resource) the early-refusal cache starts over (the writer stays
+#: exact).
 _CACHE_LIMIT = 100_000
 
 # The writer's statements, built once (it runs them for every group).
@@ -75,10 +85,15 @@ _LOCK = (
     .returning(HEAD.c.next_index, HEAD.c.anchored_upto)
 )
 _MOVE_HEAD = update(HEAD).where(HEAD.c.key == _KEY).values(next_index=bindparam("head"))
-_SERVED = select(SERVED.c.grant_id, SERVED.c.served).where(
+#: The served counts of the group's grants, every resource (a grant names a few).
+_SERVED = select(SERVED.c.grant_id, SERVED.c.resource, SERVED.c.served).where(
     SERVED.c.grant_id.in_(bindparam("grants", expanding=True))
 )
-_BUMP = update(SERVED).where(SERVED.c.grant_id == bindparam("g")).values(served=bindparam("n"))
+_BUMP = (
+    update(SERVED)
+    .where(SERVED.c.grant_id == bindparam("g"), SERVED.c.resource == bindparam("res"))
+    .values(served=bindparam("n"))
+)
 _SEEN = select(RCPT.c.request_id).where(RCPT.c.request_id.in_(bindparam("ids", expanding=True)))
 _INSERT = insert(RCPT)
 
@@ -93,11 +108,17 @@ class Reservation:
 
     request_id: str
     grant_id: str
+    resource: str
     #: What the grant allowed when the request was judged (the chain view's snapshot).
     max_uses: int
+    #: The resource's uses under the grant recorded on chain, in that snapshot.
     uses: int
-    provider_uses: int
     done: bool = False
+
+    @property
+    def budget(self) -> tuple[str, str]:
+        """What the use is counted against: the (grant, resource)."""
+        return self.grant_id, self.resource
 
 
 @dataclass
@@ -131,13 +152,23 @@ def init_log(engine: Engine) -> None:
                     anchored_upto=anchored_upto(conn),
                 )
             )
-            counts = conn.execute(
-                select(RCPT.c.grant_id, func.count()).group_by(RCPT.c.grant_id)
-            ).all()
-            if counts:
-                conn.execute(insert(SERVED), [{"grant_id": g, "served": n} for g, n in counts])
+            count_served(conn)
     except IntegrityError:
         pass  # another replica starting at the same moment created it
+
+
+def count_served(conn: Connection) -> None:
+    """Fill the served counts from the receipts stored (a new log, or an upgraded one)."""
+    counts = conn.execute(
+        select(RCPT.c.grant_id, RCPT.c.resource, func.count()).group_by(
+            RCPT.c.grant_id, RCPT.c.resource
+        )
+    ).all()
+    if counts:
+        conn.execute(
+            insert(SERVED),
+            [{"grant_id": g, "resource": res, "served": n} for g, res, n in counts],
+        )
 
 
 def log_head(conn: Connection) -> int:
@@ -190,8 +221,9 @@ class GroupCommitter:
         #: The last failure to store a group (None once a group is stored again).
         self.last_error: str | None = None
         self._inflight: set[str] = set()
-        self._inflight_uses: Counter[str] = Counter()
-        self._served: dict[str, int] = {}  # grant → served, as last read from the database
+        self._inflight_uses: Counter[tuple[str, str]] = Counter()  # (grant, resource) → n
+        #: (grant, resource) → served, as last read from the database.
+        self._served: dict[tuple[str, str], int] = {}
         # reserve/release run on the event loop, the writer in its thread.
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
@@ -210,16 +242,20 @@ class GroupCommitter:
     # ---------------------------------------------------------------- event-loop side
 
     def reserve(
-        self, *, request_id: str, grant_id: str, max_uses: int, uses: int, provider_uses: int
+        self, *, request_id: str, grant_id: str, resource: str, max_uses: int, uses: int
     ) -> Reservation:
-        """Refuse early what is certainly refused; hold the request id (no await)."""
+        """Refuse early what is certainly refused; hold the request id (no await).
+
+        ``uses``: the resource's uses under the grant recorded on chain, as the view knows.
+        """
+        res = Reservation(request_id, grant_id, resource, max_uses, uses)
         with self._lock:
             if request_id in self._inflight:
                 raise r.ReplayedRequest(request_id=request_id)
         try:
             if self._seen(request_id):
                 raise r.ReplayedRequest(request_id=request_id)
-            served = self._served_count(grant_id)
+            served = self._served_count(res.budget)
         except Exception as exc:
             if is_unavailable(exc):
                 raise storage_refusal(exc) from None
@@ -227,12 +263,12 @@ class GroupCommitter:
         with self._lock:
             if request_id in self._inflight:
                 raise r.ReplayedRequest(request_id=request_id)
-            pending = served + self._inflight_uses[grant_id] - provider_uses
-            if uses + max(pending, 0) >= max_uses:
-                raise r.GrantExhausted(grant_id=grant_id, max_uses=max_uses)
+            refusal = _spent(res, served + self._inflight_uses[res.budget])
+            if refusal is not None:
+                raise refusal
             self._inflight.add(request_id)
-            self._inflight_uses[grant_id] += 1
-        return Reservation(request_id, grant_id, max_uses, uses, provider_uses)
+            self._inflight_uses[res.budget] += 1
+        return res
 
     def release(self, reservation: Reservation) -> None:
         """Give back a reservation whose receipt will not be written."""
@@ -244,9 +280,9 @@ class GroupCommitter:
             return
         reservation.done = True
         self._inflight.discard(reservation.request_id)
-        self._inflight_uses[reservation.grant_id] -= 1
-        if self._inflight_uses[reservation.grant_id] <= 0:
-            del self._inflight_uses[reservation.grant_id]
+        self._inflight_uses[reservation.budget] -= 1
+        if self._inflight_uses[reservation.budget] <= 0:
+            del self._inflight_uses[reservation.budget]
 
     async def commit(self, reservation: Reservation, draft: ReceiptDraft) -> SignedReceipt:
         """Store the receipt durably; the signed receipt, or the refusal the log decided."""
@@ -263,19 +299,24 @@ class GroupCommitter:
             stmt = select(RCPT.c.log_index).where(RCPT.c.request_id == request_id)
             return conn.execute(stmt).first() is not None
 
-    def _served_count(self, grant_id: str) -> int:
-        known = self._served.get(grant_id)
+    def _served_count(self, budget: tuple[str, str]) -> int:
+        known = self._served.get(budget)
         if known is not None:
             return known
+        grant_id, resource = budget
         with self.engine.connect() as conn:
             value = conn.execute(
-                select(SERVED.c.served).where(SERVED.c.grant_id == grant_id)
+                select(SERVED.c.served).where(
+                    SERVED.c.grant_id == grant_id, SERVED.c.resource == resource
+                )
             ).scalar()
         served = 0 if value is None else int(value)
-        self._remember({grant_id: served})
+        self._remember({budget: served})
         return served
 
-    def _remember(self, served: dict[str, int], stored: Sequence[Reservation] = ()) -> None:
+    def _remember(
+        self, served: dict[tuple[str, str], int], stored: Sequence[Reservation] = ()
+    ) -> None:
         """Take the database's served counts; ``stored`` are now counted there, not in flight.
 
         Both in one step: a request judged in between must not count a use twice.
@@ -283,8 +324,8 @@ class GroupCommitter:
         with self._lock:
             if len(self._served) > _CACHE_LIMIT:
                 self._served.clear()
-            for grant_id, n in served.items():  # counts only grow: never step back
-                self._served[grant_id] = max(n, self._served.get(grant_id, 0))
+            for budget, n in served.items():  # counts only grow: never step back
+                self._served[budget] = max(n, self._served.get(budget, 0))
             for reservation in stored:
                 self._settle_reservation(reservation)
 
@@ -331,7 +372,7 @@ class GroupCommitter:
             outcomes = [self._failure(exc)] * len(group)
             with self._lock:  # the counts may have moved (a COMMIT whose answer was lost)
                 for p in group:
-                    self._served.pop(p.reservation.grant_id, None)
+                    self._served.pop(p.reservation.budget, None)
         else:
             self.groups += 1
             self.last_error = None
@@ -354,7 +395,7 @@ class GroupCommitter:
 
     def _append(
         self, conn: Connection, group: list[_Pending], *, careful: bool
-    ) -> tuple[list[SignedReceipt | r.Refusal], dict[str, int], int]:
+    ) -> tuple[list[SignedReceipt | r.Refusal], dict[tuple[str, str], int], int]:
         """Judge and store one group inside the caller's transaction.
 
         Not ``careful``: request ids are left to the receipts table's unique constraint (the
@@ -366,9 +407,9 @@ class GroupCommitter:
         if careful:
             ids = [p.draft.request_id for p in group]
             seen = set(conn.execute(_SEEN, {"ids": ids}).scalars())
-        grants = sorted({p.draft.grant_id for p in group})
-        stored = {g: int(n) for g, n in conn.execute(_SERVED, {"grants": grants})}
-        served = {g: stored.get(g, 0) for g in grants}
+        grants = sorted({p.reservation.grant_id for p in group})
+        stored = {(g, res): int(n) for g, res, n in conn.execute(_SERVED, {"grants": grants})}
+        served = {p.reservation.budget: stored.get(p.reservation.budget, 0) for p in group}
         now_ms = self.clock.now_ms()
         outcomes: list[SignedReceipt | r.Refusal] = []
         rows: list[dict[str, Any]] = []
@@ -386,31 +427,59 @@ class GroupCommitter:
             rows.append(row)
             outcomes.append(signed)
             seen.add(p.draft.request_id)
-            served[p.draft.grant_id] += 1
+            served[p.reservation.budget] += 1
             head += 1
         if rows:
             conn.execute(_INSERT, rows)
-            moved = [{"g": g, "n": n} for g, n in served.items() if g in stored and n != stored[g]]
+            moved = [
+                {"g": g, "res": res, "n": n}
+                for (g, res), n in served.items()
+                if (g, res) in stored and n != stored[(g, res)]
+            ]
             if moved:
                 conn.execute(_BUMP, moved)
-            new = [{"grant_id": g, "served": n} for g, n in served.items() if g not in stored]
+            new = [
+                {"grant_id": g, "resource": res, "served": n}
+                for (g, res), n in served.items()
+                if (g, res) not in stored and n
+            ]
             if new:
                 conn.execute(insert(SERVED), new)
             conn.execute(_MOVE_HEAD, {"head": head})
         return outcomes, served, head
 
     def _judge(
-        self, p: _Pending, seen: set[str], served: dict[str, int], backlog: int
+        self, p: _Pending, seen: set[str], served: dict[tuple[str, str], int], backlog: int
     ) -> r.Refusal | None:
         res, draft = p.reservation, p.draft
         if draft.request_id in seen:
             return r.ReplayedRequest(request_id=draft.request_id)
-        pending = served[draft.grant_id] - res.provider_uses
-        if res.uses + max(pending, 0) >= res.max_uses:
-            return r.GrantExhausted(grant_id=draft.grant_id, max_uses=res.max_uses)
+        spent = _spent(res, served[res.budget])
+        if spent is not None:
+            return spent
         if backlog >= self.max_backlog:
             return r.ChainUnavailable(unanchored_receipts=backlog, bound=self.max_backlog)
         return None
+
+
+def _spent(res: Reservation, counted: int) -> r.GrantExhausted | None:
+    """GRANT_EXHAUSTED if the resource's budget under the grant leaves no room for one more.
+
+    ``counted``: the uses of the resource this log holds (and, early, those in flight). The
+    recorded uses are all this provider's, so they are in the log too, unless an earlier
+    database of the provider recorded them: the larger of the two is what was used.
+    """
+    used = max(res.uses, counted)
+    if used < res.max_uses:
+        return None
+    return r.GrantExhausted(
+        f"the grant's {res.max_uses} uses of {res.resource} are spent "
+        f"(max_uses is a budget per resource)",
+        grant_id=res.grant_id,
+        resource=res.resource,
+        max_uses=res.max_uses,
+        uses=used,
+    )
 
 
 def _stored(outcome: SignedReceipt | r.Refusal) -> bool:

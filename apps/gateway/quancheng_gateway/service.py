@@ -178,9 +178,9 @@ class Gateway:
         reservation = self.committer.reserve(
             request_id=checked.request.request_id,
             grant_id=g.grant_id,
+            resource=checked.request.resource,
             max_uses=g.max_uses,
-            uses=g.uses,
-            provider_uses=g.provider_uses,
+            uses=g.resource_uses,
         )
         try:
             data = read_data(self.data_engine, checked)
@@ -195,13 +195,13 @@ class Gateway:
 
     # ----------------------------------------------------------------------- status
 
-    def _grant_state(self, grant_id: str) -> GrantState | None:
-        snap = self.view.grant(grant_id)
+    def _grant_state(self, grant_id: str, resource: str) -> GrantState | None:
+        snap = self.view.grant(grant_id, resource)
         if snap is None:
             return None
         now_s = self.clock.now_ms() // 1000
         active = snap.status == 2 and snap.not_before <= now_s <= snap.not_after
-        return GrantState(active, snap.uses, snap.max_uses)
+        return GrantState(active, snap.resource_uses, snap.max_uses)
 
     def _on_anchored(self, size: int) -> None:
         self.metrics.batches.inc()

@@ -1,10 +1,11 @@
 """Recording a batch's uses on chain (``GrantRegistry.recordUsesBatch``).
 
-Uses are recorded after the batch's anchor, from the receipts of the batch. The contract
-refuses the whole batch if any entry would exceed its grant's maximum or hits a grant that
-is no longer ACTIVE (revoked or expired between the answer and the anchor), so the plan
-records only what the grant still allows and notes the rest; the answers were given while
-the grant allowed them, and their receipts stay in the anchored log either way.
+Uses are recorded after the batch's anchor, from the receipts of the batch, per (grant,
+resource): ``max_uses`` is a budget per resource (``usesOf(grant, resource)``). The contract
+refuses the whole batch if any entry would take its resource past ``max_uses`` or hits a grant
+that is no longer ACTIVE (revoked or expired between the answer and the anchor), so the plan
+records only what each resource's budget still allows and notes the rest; the answers were
+given while the grant allowed them, and their receipts stay in the anchored log either way.
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ RCPT: Table = ReceiptRow.__table__  # type: ignore[attr-defined]
 
 @dataclass(frozen=True)
 class GrantState:
-    """What the plan needs to know of a grant."""
+    """What the plan needs to know of a grant and one of its resources."""
 
     active: bool
+    #: The resource's uses under the grant recorded on chain.
     uses: int
+    #: Uses allowed of each resource.
     max_uses: int
 
 
@@ -58,43 +61,43 @@ def batch_uses(conn: Connection, first: int, size: int) -> list[tuple[str, str, 
 
 
 def plan_uses(
-    entries: list[tuple[str, str, int]], state_of: Callable[[str], GrantState | None]
+    entries: list[tuple[str, str, int]], state_of: Callable[[str, str], GrantState | None]
 ) -> UsePlan:
-    """Record every use the grant still allows; note the others."""
+    """Record every use the resource's budget under the grant still allows; note the others.
+
+    ``entries`` name each (grant, resource) once (:func:`batch_uses`).
+    """
     plan = UsePlan()
-    added: dict[str, int] = {}
     for grant_id, resource, count in entries:
-        state = state_of(grant_id)
+        state = state_of(grant_id, resource)
         if state is None or not state.active:
             plan.notes.append(
                 f"{grant_id}/{resource}: {count} uses not recorded (grant not active)"
             )
             continue
-        room = state.max_uses - state.uses - added.get(grant_id, 0)
-        allowed = max(0, min(count, room))
+        allowed = max(0, min(count, state.max_uses - state.uses))
         if allowed < count:
             plan.notes.append(
                 f"{grant_id}/{resource}: {count - allowed} of {count} uses not recorded "
-                f"(max {state.max_uses} reached)"
+                f"(max {state.max_uses} of the resource reached)"
             )
         if allowed:
-            added[grant_id] = added.get(grant_id, 0) + allowed
             plan.grant_ids.append(bytes.fromhex(grant_id[2:]))
             plan.resource_ids.append(code32(resource))
             plan.counts.append(allowed)
     return plan
 
 
-def plan_from_chain(contracts: ContractSet, now_s: int) -> Callable[[str], GrantState | None]:
+def plan_from_chain(contracts: ContractSet, now_s: int) -> Callable[[str, str], GrantState | None]:
     """A state lookup that asks the chain (used when the view's plan was refused)."""
 
-    def _state(grant_id: str) -> GrantState | None:
+    def _state(grant_id: str, resource: str) -> GrantState | None:
         raw = bytes.fromhex(grant_id[2:])
         grant = contracts.grant(raw)
         if grant.status == GrantStatus.NONE:
             return None
         status = contracts.grant_status(raw)
         active = status == GrantStatus.ACTIVE and grant.not_before <= now_s
-        return GrantState(active, grant.uses, grant.max_uses)
+        return GrantState(active, contracts.uses_of(raw, code32(resource)), grant.max_uses)
 
     return _state

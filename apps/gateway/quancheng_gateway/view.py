@@ -2,7 +2,8 @@
 
 The pipeline never calls the chain: membership and catalogue entries are kept in memory
 (a few hundred rows, reloaded whenever an event touches them) and a grant is one indexed
-read joined with its owner's attestation and the subject index.
+read joined with its owner's attestation, the subject index and the uses recorded on chain of
+the resource asked for (``max_uses`` is a budget per resource).
 """
 
 from __future__ import annotations
@@ -11,13 +12,13 @@ import json
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, Table, insert, select, update
+from sqlalchemy import Engine, Table, and_, bindparam, func, insert, literal, select, update
 
 from quancheng.chain import ContractSet
 from quancheng.chain.follower import FollowedEvent
 from quancheng.crypto import SM2PublicKey
 from quancheng_gateway.models import Subject, ViewState
-from quancheng_gateway.view_apply import GR, INST, OWN, RES, EventApplier
+from quancheng_gateway.view_apply import GR, INST, OWN, RES, USES, EventApplier
 
 __all__ = ["ChainView", "GrantSnapshot", "MemberInfo", "ResourceInfo"]
 
@@ -62,9 +63,12 @@ class GrantSnapshot:
     data_to: int
     not_before: int
     not_after: int
+    #: Uses allowed of each resource.
     max_uses: int
-    uses: int
-    provider_uses: int
+    #: The resource the snapshot was read for (None: the grant alone).
+    resource: str | None
+    #: Uses of ``resource`` under the grant recorded on chain (``usesOf``) as the view knows.
+    resource_uses: int
     status: int
     valid: bool
     owner_signature_valid: bool
@@ -96,9 +100,13 @@ class ChainView:
             OWN.c.attestation_valid.label("attestation_valid"),
             SUBJ.c.id_kind,
             SUBJ.c.subject_id,
+            func.coalesce(USES.c.uses, literal(0)).label("resource_uses"),
         ).select_from(
-            GR.outerjoin(OWN, OWN.c.pseudonym == GR.c.owner_pseudonym).outerjoin(
-                SUBJ, SUBJ.c.pseudonym == GR.c.owner_pseudonym
+            GR.outerjoin(OWN, OWN.c.pseudonym == GR.c.owner_pseudonym)
+            .outerjoin(SUBJ, SUBJ.c.pseudonym == GR.c.owner_pseudonym)
+            .outerjoin(
+                USES,
+                and_(USES.c.grant_id == GR.c.grant_id, USES.c.resource == bindparam("resource")),
             )
         )
         self.reload_members()
@@ -181,11 +189,14 @@ class ChainView:
         with self._lock:
             self.members, self.resources = members, resources
 
-    def grant(self, grant_id: str) -> GrantSnapshot | None:
-        """The grant, its owner's attestation and its subject; None if unknown."""
+    def grant(self, grant_id: str, resource: str | None = None) -> GrantSnapshot | None:
+        """The grant, its owner's attestation, its subject and ``resource``'s recorded uses.
+
+        None if the grant is unknown. Without ``resource``, ``resource_uses`` is 0.
+        """
         stmt = self._grant_stmt.where(GR.c.grant_id == grant_id)
         with self.engine.connect() as conn:
-            row = conn.execute(stmt).first()
+            row = conn.execute(stmt, {"resource": resource}).first()
         if row is None:
             return None
         scope = self._scopes.get(row.grant_id)
@@ -206,8 +217,8 @@ class ChainView:
             not_before=row.not_before,
             not_after=row.not_after,
             max_uses=row.max_uses,
-            uses=row.uses,
-            provider_uses=row.provider_uses,
+            resource=resource,
+            resource_uses=int(row.resource_uses),
             status=row.status,
             valid=bool(row.valid),
             owner_signature_valid=bool(row.owner_signature_valid),

@@ -20,7 +20,13 @@ from quancheng_gateway.ingest import (
     check_attestation,
     check_grant_document,
 )
-from quancheng_gateway.models import GrantView, InstitutionView, OwnerView, ResourceView
+from quancheng_gateway.models import (
+    GrantResourceUses,
+    GrantView,
+    InstitutionView,
+    OwnerView,
+    ResourceView,
+)
 
 __all__ = ["EventApplier"]
 
@@ -30,6 +36,7 @@ INST: Table = InstitutionView.__table__  # type: ignore[attr-defined]
 RES: Table = ResourceView.__table__  # type: ignore[attr-defined]
 OWN: Table = OwnerView.__table__  # type: ignore[attr-defined]
 GR: Table = GrantView.__table__  # type: ignore[attr-defined]
+USES: Table = GrantResourceUses.__table__  # type: ignore[attr-defined]
 
 _ACTIONS = {
     "GrantRejected": (GrantAction.REJECT, GrantStatus.REJECTED),
@@ -215,8 +222,6 @@ class EventApplier:
             "not_before": terms.not_before,
             "not_after": terms.not_after,
             "max_uses": terms.max_uses,
-            "uses": 0,
-            "provider_uses": 0,
             "status": int(GrantStatus.PENDING),
             "document": document.decode("utf-8", "replace"),
             "document_digest": _hex(a["documentDigest"]),
@@ -294,17 +299,21 @@ class EventApplier:
         self._set(conn, grant_id, **values)
 
     def _uses(self, conn: Connection, e: FollowedEvent) -> None:
+        # ``uses`` is the resource's new total under the grant (maxUses is a budget per
+        # resource), so the row takes it as it is: applying an event twice changes nothing.
         a = e.args
-        grant_id = _hex(a["grantId"])
-        values: dict[str, Any] = {"uses": int(a["uses"])}
-        if _code(a["providerId"]) == self.provider:
-            values["provider_uses"] = GR.c.provider_uses + int(a["count"])
-        self._set(conn, grant_id, **values)
+        values = {
+            "grant_id": _hex(a["grantId"]),
+            "resource": _code(a["resourceId"]),
+            "uses": int(a["uses"]),
+        }
+        done = conn.execute(
+            update(USES)
+            .where(USES.c.grant_id == values["grant_id"], USES.c.resource == values["resource"])
+            .values(uses=values["uses"])
+        )
+        if done.rowcount == 0:
+            conn.execute(insert(USES).values(**values))
 
     def _exhausted(self, conn: Connection, e: FollowedEvent) -> None:
-        self._set(
-            conn,
-            _hex(e.args["grantId"]),
-            status=int(GrantStatus.EXHAUSTED),
-            uses=int(e.args["uses"]),
-        )
+        self._set(conn, _hex(e.args["grantId"]), status=int(GrantStatus.EXHAUSTED))

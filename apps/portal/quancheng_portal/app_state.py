@@ -14,6 +14,7 @@ from sqlalchemy import Engine
 from quancheng.authority import IdentityAuthority
 from quancheng.chain import ContractSet
 from quancheng.gateway_client import GatewayClient, RetryPolicy
+from quancheng.log_reader import LogReader
 from quancheng_portal.core.config import PortalSettings
 from quancheng_portal.core.people import DemoPerson, load_people
 from quancheng_portal.core.sessions import SessionStore
@@ -80,7 +81,10 @@ class Portal:
             sessions=SessionStore(engine, settings.session_ttl_s, clock),
             directory=directory, owners=Owners(authority, engine),
             decisions=Decisions(authority),
-            history=History(authority.contracts, directory, engine, http, gateways, clock=clock),
+            history=History(
+                authority.contracts, directory, engine, http, gateways,
+                LogReader.for_institution(institution, clock=clock), clock=clock,
+            ),
             templates=templates, http=http, gateways=gateways,
         )  # fmt: skip
 

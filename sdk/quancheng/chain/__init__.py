@@ -25,6 +25,7 @@ from quancheng.chain.manifest import CONTRACT_NAMES, Manifest, ManifestError
 from quancheng.chain.types import (
     GrantMode,
     GrantStatus,
+    GrantTier,
     InstitutionStatus,
     ProposalAction,
     ProposalStatus,
@@ -43,6 +44,7 @@ __all__ = [
     "DecodedEvent",
     "GrantMode",
     "GrantStatus",
+    "GrantTier",
     "InstitutionStatus",
     "Manifest",
     "ManifestError",

@@ -136,6 +136,10 @@ class ContractSet:
         )
         return GrantStatus(call(fn))
 
+    def uses_of(self, grant_id: bytes, resource_id: bytes) -> int:
+        """Uses of the resource recorded under the grant (``max_uses`` is a budget per resource)."""
+        return int(call(self.grants.functions.usesOf(grant_id, resource_id)))
+
     def decision_seq(self, grant_id: bytes) -> int:
         """The number the grant's next owner decision must carry (0 while pending)."""
         return int(call(self.grants.functions.decisionSeq(grant_id)))

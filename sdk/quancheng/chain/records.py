@@ -114,7 +114,9 @@ class GrantRecord(_Record):
     data_to: int
     not_before: int
     not_after: int
+    #: Uses allowed of each resource (a budget per resource: see ``ContractSet.uses_of``).
     max_uses: int
+    #: Uses recorded over all resources.
     uses: int
     mode: GrantMode
     status: GrantStatus

@@ -12,6 +12,7 @@ from enum import IntEnum
 from typing import NewType
 
 from quancheng.errors import ConfigError
+from quancheng.protocol.purposes import GrantTier
 
 __all__ = [
     "ENUMS",
@@ -19,6 +20,7 @@ __all__ = [
     "GrantId",
     "GrantMode",
     "GrantStatus",
+    "GrantTier",
     "InstitutionId",
     "InstitutionStatus",
     "InvalidCode",
@@ -116,6 +118,7 @@ ENUMS: dict[str, type[IntEnum]] = {
     "ProposalStatus": ProposalStatus,
     "GrantMode": GrantMode,
     "GrantStatus": GrantStatus,
+    "GrantTier": GrantTier,  # defined beside the purpose catalogue, which fixes each code's tier
 }
 
 

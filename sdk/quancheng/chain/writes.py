@@ -47,7 +47,7 @@ class GrantTerms:
         data_to: End of the data period, unix seconds, inclusive.
         not_before: Start of validity, unix seconds.
         not_after: End of validity, unix seconds.
-        max_uses: Maximum number of uses (> 0).
+        max_uses: Maximum number of uses of each resource (> 0; a budget per resource).
         mode: RAW or DERIVED.
         document_digest: SM3 of the canonical grant document.
     """

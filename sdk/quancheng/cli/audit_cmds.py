@@ -25,6 +25,22 @@ ManifestOpt = Annotated[
     Path | None, typer.Option("--manifest", help="The deployment manifest (JSON).")
 ]
 RpcOpt = Annotated[str | None, typer.Option("--rpc-url", help="The chain node's JSON-RPC URL.")]
+ReaderCodeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--reader",
+        envvar="QC_INSTITUTION_CODE",
+        help="The auditor's consortium code: gateways answer their logs to ACTIVE auditors.",
+    ),
+]
+ReaderKeyOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--reader-key",
+        envvar="QC_SM2_KEY_FILE",
+        help="The auditor's SM2 key (PEM), registered on chain; signs each read.",
+    ),
+]
 
 
 def _fail_usage(message: str) -> typer.Exit:
@@ -40,9 +56,26 @@ def _contracts(manifest: Path | None, rpc_url: str | None) -> Any:
     return ContractSet(make_web3(rpc_url), Manifest.load(manifest))
 
 
+def _reader(code: str | None, key_file: Path | None) -> Any:
+    """The auditor's log reader, or None when neither option is given."""
+    if code is None and key_file is None:
+        return None
+    if code is None or key_file is None:
+        raise _fail_usage("give both --reader and --reader-key (or neither)")
+    from quancheng.crypto import InvalidKey, SM2PrivateKey
+    from quancheng.log_reader import LogReader
+
+    try:
+        return LogReader(code, SM2PrivateKey.from_pem(key_file.read_bytes()))
+    except (OSError, ValueError, InvalidKey) as exc:
+        raise _fail_usage(f"cannot load the SM2 key {key_file}: {exc}") from None
+
+
 def audit_command(
     manifest: ManifestOpt = None,
     rpc_url: RpcOpt = None,
+    reader_code: ReaderCodeOpt = None,
+    reader_key: ReaderKeyOpt = None,
     gateway: Annotated[
         list[str] | None,
         typer.Option("--gateway", help="A gateway URL (repeat); default: the catalogue's."),
@@ -101,11 +134,12 @@ def audit_command(
             report = audit(chain, logs, config, consumer_evidence=held)
         else:
             contracts = _contracts(manifest, rpc_url)
+            reader = _reader(reader_code, reader_key)
             files = [load_receipt_log(p) for p in receipt_log or ()]
             with progress if isinstance(progress, RichProgress) else _Null():
                 chain, logs = collect(
                     contracts, gateways=gateway, logs=files, from_block=from_block,
-                    to_block=to_block, progress=progress,
+                    to_block=to_block, progress=progress, reader=reader,
                 )  # fmt: skip
                 report = audit(chain, logs, config, consumer_evidence=held, progress=progress)
             if save_evidence is not None:
@@ -145,6 +179,8 @@ def receipt_export(
     resource: Annotated[
         str | None, typer.Option(help="Or: the resource it was served from (its gateway).")
     ] = None,
+    reader_code: ReaderCodeOpt = None,
+    reader_key: ReaderKeyOpt = None,
 ) -> None:
     """Write a self-contained, offline-verifiable bundle of one anchored receipt."""
     from quancheng.errors import QuanchengError
@@ -153,8 +189,11 @@ def receipt_export(
     if (gateway is None) == (resource is None):
         raise _fail_usage("give exactly one of --gateway and --resource")
     contracts = _contracts(manifest, rpc_url)
+    reader = _reader(reader_code, reader_key)
     try:
-        bundle = export_bundle(contracts, receipt_id, gateway=gateway, resource=resource)
+        bundle = export_bundle(
+            contracts, receipt_id, gateway=gateway, resource=resource, reader=reader
+        )
     except QuanchengError as exc:
         raise _fail_usage(f"{exc.code}: {exc}") from None
     out.parent.mkdir(parents=True, exist_ok=True)

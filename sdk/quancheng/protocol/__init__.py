@@ -19,9 +19,10 @@ from quancheng.protocol.documents import (
     SignedReceipt,
     SignedRequest,
     signing_bytes,
+    tier_name,
 )
 from quancheng.protocol.ids import from_hex, hex32
-from quancheng.protocol.purposes import Purpose
+from quancheng.protocol.purposes import GrantTier, Purpose, covered_purposes, covers, tier_of
 
 __all__ = [
     "AnchorDocument",
@@ -31,6 +32,7 @@ __all__ = [
     "GrantActionDocument",
     "GrantDocument",
     "GrantMode",
+    "GrantTier",
     "Purpose",
     "QueryRequest",
     "Receipt",
@@ -38,7 +40,11 @@ __all__ = [
     "SignedAnswer",
     "SignedReceipt",
     "SignedRequest",
+    "covered_purposes",
+    "covers",
     "from_hex",
     "hex32",
     "signing_bytes",
+    "tier_name",
+    "tier_of",
 ]

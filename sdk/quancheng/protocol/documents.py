@@ -11,9 +11,10 @@ import base64
 import unicodedata
 from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -25,7 +26,7 @@ from pydantic import (
 
 from quancheng.crypto import canonical_digest, canonical_json
 from quancheng.protocol.ids import Code, Hex32, PublicKeyHex
-from quancheng.protocol.purposes import Purpose
+from quancheng.protocol.purposes import GrantTier, Purpose, tier_of
 
 #: A DER SM2 signature, base64 on the wire.
 SignatureB64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]+={0,2}$", max_length=200)]
@@ -46,8 +47,34 @@ def _exact_int(value: Any) -> Any:
 #: An integer exactly as JSON writes it: ``"1"``, ``1.0`` and ``true`` are refused, so a
 #: document parses only from the form that was signed, never from a look-alike.
 Int = Annotated[int, Strict()]
-#: A purpose code, an integer (not ``true``, not ``"1"``).
+
+
+def _scenario(value: Purpose) -> Purpose:
+    """Refuse a domain or comprehensive code where one scenario is due (a query, a receipt)."""
+    if not value.is_scenario:
+        raise ValueError(f"{value.name} is a {value.tier.name} code, not a scenario purpose")
+    return value
+
+
+#: A purpose code, an integer (not ``true``, not ``"1"``): in a grant, any tier.
 PurposeCode = Annotated[Purpose, BeforeValidator(_exact_int)]
+#: The purpose of one query: a scenario code (1..99), never a domain or comprehensive code.
+ScenarioCode = Annotated[Purpose, BeforeValidator(_exact_int), AfterValidator(_scenario)]
+#: The tier a receipt says its query was served under (``GrantTier`` by name, never NONE).
+TierName = Literal["SCENARIO", "DOMAIN", "COMPREHENSIVE"]
+
+
+def tier_name(purpose: int) -> TierName:
+    """The receipt's ``tier`` for a grant of purpose code ``purpose``.
+
+    Raises:
+        ValueError: The code is outside the purpose catalogue (tier NONE).
+    """
+    tier = tier_of(purpose)
+    if tier is GrantTier.NONE:
+        raise ValueError(f"purpose code {purpose} has no tier")
+    return cast(TierName, tier.name)
+
 
 #: The largest integer canonical JSON (RFC 8785, IEEE 754 doubles) represents exactly.
 MAX_JSON_INT = 2**53 - 1
@@ -123,6 +150,8 @@ class GrantDocument(_Doc):
     data_to: IsoDate
     not_before: Int = Field(ge=0)
     not_after: Int = Field(ge=0)
+    #: Uses allowed of each resource in ``scope``: a budget per resource, which its provider
+    #: enforces (the chain counts it as ``GrantRegistry.usesOf(grant, resource)``).
     max_uses: Int = Field(ge=1, le=2**32 - 1)
     requested_at: Int = Field(ge=0)
 
@@ -209,7 +238,8 @@ class QueryRequest(_Doc):
     consumer: Code
     resource: Code
     fields: tuple[FieldName, ...] = Field(min_length=1, max_length=64)
-    purpose: PurposeCode
+    #: The one scenario this query serves; the grant's purpose must cover it.
+    purpose: ScenarioCode
     params: dict[str, str | Int] = Field(default_factory=dict, max_length=16)
     issued_at_ms: Int = Field(ge=0, le=MAX_JSON_INT)
 
@@ -234,16 +264,22 @@ class SignedRequest(_Doc):
 
 
 class Receipt(_Doc):
-    """Proof that a gateway answered one query; leaf of the provider's receipt log."""
+    """Proof that a gateway answered one query; leaf of the provider's receipt log.
 
-    type: Literal["quancheng.receipt/1"] = "quancheng.receipt/1"
+    ``purpose`` is the query's scenario; ``tier`` is the tier of the grant the request named
+    (the tier of that grant's purpose code), under which the query was served. A consumer
+    holding several grants that cover the purpose chooses among them by the grant id it signs.
+    """
+
+    type: Literal["quancheng.receipt/2"] = "quancheng.receipt/2"
     receipt_id: Uuid
     log_index: Int = Field(ge=0)
     grant_id: Hex32
     consumer: Code
     provider: Code
     resource: Code
-    purpose: PurposeCode
+    purpose: ScenarioCode
+    tier: TierName
     request_hash: Hex32
     response_hash: Hex32
     served_at_ms: Int = Field(ge=0)

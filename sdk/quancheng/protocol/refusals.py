@@ -141,7 +141,10 @@ class GrantExpired(GrantRefusal):
 
 
 class GrantExhausted(GrantRefusal):
-    """The grant's maximum number of uses is reached."""
+    """The uses the grant allows are spent (of the resource asked, or of every resource)."""
+
+    # max_uses is a budget per resource: ``details.resource`` names the one spent; without it
+    # the grant is EXHAUSTED on chain (every resource's budget is).
 
     code = "GRANT_EXHAUSTED"
     status = 403
@@ -264,6 +267,64 @@ class InternalError(Refusal):
     status = 500
 
 
+# ------------------------------------------------------------- reading the receipt log
+# The receipt log, receipts, batches and proofs are answered only to entitled members, each
+# request signed with a reader token (quancheng.protocol.reader_token); /metrics and the
+# details of /healthz only to the operator's token or an auditor.
+
+
+class ReaderRefusal(Refusal):
+    """A read of the receipt log, a receipt, a batch, a proof or the metrics was refused."""
+
+    code = "READ_REFUSED"
+    status = 403
+
+
+class Unauthenticated(ReaderRefusal):
+    """This route answers authenticated readers only (header QC-Reader-Token)."""
+
+    code = "UNAUTHENTICATED"
+    status = 401
+
+
+class BadReaderToken(ReaderRefusal):
+    """The reader token is malformed, meant for another request, or not signed by its member."""
+
+    code = "BAD_READER_TOKEN"
+    status = 401
+
+
+class ReaderTokenExpired(ReaderRefusal):
+    """The reader token's time is too far from the gateway's clock."""
+
+    code = "READER_TOKEN_EXPIRED"
+    status = 401
+
+
+class ReaderTokenReplayed(ReaderRefusal):
+    """This reader token (its nonce) was already used."""
+
+    code = "READER_TOKEN_REPLAYED"
+    status = 401
+
+
+class ReaderNotEntitled(ReaderRefusal):
+    """The reader is authenticated but not entitled to read this."""
+
+    # Entitled: an ACTIVE auditor (everything); an ACTIVE consumer (its own receipts); the
+    # identity authority (the receipts of the one owner its request names).
+
+    code = "READER_NOT_ENTITLED"
+    status = 403
+
+
+class ReaderRateLimited(ReaderRefusal):
+    """Too many reader tokens of this member are live at once; retry in a moment."""
+
+    code = "READER_RATE_LIMITED"
+    status = 429
+
+
 _REGISTRY: dict[str, type[Refusal]] = {
     cls.code: cls
     for cls in (
@@ -299,11 +360,19 @@ _REGISTRY: dict[str, type[Refusal]] = {
         ChainUnavailable,
         StorageUnavailable,
         InternalError,
+        Unauthenticated,
+        BadReaderToken,
+        ReaderTokenExpired,
+        ReaderTokenReplayed,
+        ReaderNotEntitled,
+        ReaderRateLimited,
     )
 }
 
 #: Every refusal code of the protocol.
 ALL_CODES = tuple(_REGISTRY)
+#: The codes of refused reads (never a query's answer).
+READER_CODES = tuple(c for c, cls in _REGISTRY.items() if issubclass(cls, ReaderRefusal))
 
 
 def refusal_class(code: str) -> type[Refusal]:

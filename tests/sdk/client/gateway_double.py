@@ -45,7 +45,7 @@ from quancheng.protocol import (
     signing_bytes,
 )
 from quancheng.protocol import refusals as r
-from quancheng.protocol.documents import b64, unb64
+from quancheng.protocol.documents import b64, tier_name, unb64
 from quancheng.protocol.ids import hex32
 from tests.utils.chain_factories import Member
 from tests.utils.ports import free_port
@@ -164,6 +164,8 @@ class GatewayDouble:
         digest = _digest(data)
         if how == "data_digest_mismatch":
             digest = _digest({**data, "status": "forged"})
+        grant = self.contracts.grant(bytes.fromhex(req.grant_id[2:]))
+        tier = "DOMAIN" if how == "receipt_wrong_tier" else tier_name(grant.purpose)
         receipt = Receipt(
             receipt_id=str(uuid.uuid4()),
             log_index=len(self.receipts),
@@ -174,6 +176,7 @@ class GatewayDouble:
             provider=self.provider.code,
             resource=req.resource,
             purpose=req.purpose,
+            tier=tier,
             request_hash=request_hash,
             response_hash=hex32(secrets.token_bytes(32))
             if how == "receipt_response_hash"
@@ -184,7 +187,7 @@ class GatewayDouble:
             key, {"not": "the receipt"} if how == "receipt_bad_signature" else receipt
         )
         signed_receipt = SignedReceipt(receipt=receipt, signature=receipt_sig)
-        mode = protocol_mode(self.contracts.grant(bytes.fromhex(req.grant_id[2:])).mode)
+        mode = protocol_mode(grant.mode)
         answer = Answer(
             request_id=str(uuid.uuid4()) if how == "other_request_id" else req.request_id,
             request_hash=request_hash,

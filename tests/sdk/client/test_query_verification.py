@@ -82,6 +82,7 @@ def test_honest_answer_is_verified_and_exposes_data_receipt_and_evidence(
         ("missing_field", MissingFields, None),
         ("receipt_other_grant", ReceiptFieldMismatch, "grant_id"),
         ("receipt_response_hash", ReceiptFieldMismatch, "response_hash"),
+        ("receipt_wrong_tier", ReceiptFieldMismatch, "tier"),
         ("receipt_bad_signature", ReceiptSignatureInvalid, None),
         ("malformed_json", MalformedAnswer, None),
         ("extra_top_level_field", MalformedAnswer, None),

@@ -4,8 +4,10 @@ Signatures are verified in bulk (:func:`~quancheng_audit.sigs.verify_many`) with
 provider held at serve time; a receipt that fails is tried again with any other key the
 provider held within the clock tolerance (a rotation in flight). Every other check is a
 lookup in the replayed chain: the provider was an ACTIVE PROVIDER and the resource's provider,
-the grant was ACTIVE and inside its validity, and consumer, resource and purpose are in its
-scope. Then, across providers, no grant has more receipts than its max_uses.
+the grant was ACTIVE and inside its validity, consumer and resource are in its scope, the
+receipt's scenario purpose is one the grant's purpose covers and its tier is that purpose's.
+Then no resource has more receipts under a grant than max_uses: a budget per resource, which
+the resource's one provider enforces (counted over every log all the same).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from quancheng.chain.types import InstitutionStatus, Role, decode_code32
+from quancheng.protocol.purposes import covered_purposes, covers, tier_of
 from quancheng_audit.context import Context, Entry
 from quancheng_audit.findings import Finding
 from quancheng_audit.history import GrantHistory
@@ -158,20 +161,17 @@ def _check_grant(ctx: Context, e: Entry) -> None:
         return
     consumer = decode_code32(bytes.fromhex(terms.consumer_id[2:]))
     resources = [decode_code32(bytes.fromhex(x[2:])) for x in terms.resource_ids]
-    for code, want, got, what in (
-        ("RECEIPT_CONSUMER_NOT_GRANTEE", consumer, r.consumer, "consumer"),
-        ("RECEIPT_PURPOSE_NOT_GRANTED", terms.purpose, int(r.purpose), "purpose"),
-    ):
-        if want != got:
-            ctx.add(
-                Finding.of(
-                    code,
-                    e.subject(),
-                    f"the receipt's {what} is {got}; the grant's is {want}",
-                    expected=want,
-                    found=got,
-                )
+    if consumer != r.consumer:
+        ctx.add(
+            Finding.of(
+                "RECEIPT_CONSUMER_NOT_GRANTEE",
+                e.subject(),
+                f"the receipt's consumer is {r.consumer}; the grant's is {consumer}",
+                expected=consumer,
+                found=r.consumer,
             )
+        )
+    _check_purpose(ctx, e, terms.purpose)
     if r.resource not in resources:
         ctx.add(
             Finding.of(
@@ -180,6 +180,39 @@ def _check_grant(ctx: Context, e: Entry) -> None:
                 f"{r.resource} is not in the grant's scope",
                 expected=resources,
                 found=r.resource,
+            )
+        )
+
+
+def _check_purpose(ctx: Context, e: Entry, grant_purpose: int) -> None:
+    """The receipt's scenario is one its grant's purpose covers, under the grant's tier.
+
+    ``covered_purposes`` and ``tier_of`` are the contract's ``purposesOf`` and ``tierOf``
+    (the SDK's tests check all 256 codes against the deployed contract).
+    """
+    r = e.signed.receipt
+    if not covers(grant_purpose, r.purpose):
+        covered = sorted(int(p) for p in covered_purposes(grant_purpose))
+        ctx.add(
+            Finding.of(
+                "RECEIPT_PURPOSE_NOT_GRANTED",
+                e.subject(),
+                f"the receipt's purpose {int(r.purpose)} is not covered by the grant's "
+                f"purpose {grant_purpose} ({tier_of(grant_purpose).name})",
+                expected=covered,
+                found=int(r.purpose),
+            )
+        )
+    tier = tier_of(grant_purpose).name
+    if r.tier != tier:
+        ctx.add(
+            Finding.of(
+                "RECEIPT_TIER_MISMATCH",
+                e.subject(),
+                f"the receipt says it was served under a {r.tier} grant; the grant's purpose "
+                f"{grant_purpose} is {tier} on chain",
+                expected=tier,
+                found=r.tier,
             )
         )
 
@@ -241,23 +274,25 @@ def _check_times(ctx: Context, e: Entry, latest: int) -> None:
 
 
 def check_use_limits(ctx: Context) -> None:
-    """RECEIPT_BEYOND_MAX_USES for every receipt past its grant's max_uses (all providers)."""
-    per_grant: dict[str, dict[str, Entry]] = defaultdict(dict)
+    """RECEIPT_BEYOND_MAX_USES for every receipt past max_uses of its (grant, resource)."""
+    per_budget: dict[tuple[str, str], dict[str, Entry]] = defaultdict(dict)
     for e in _all_entries(ctx):
         if (e.provider, e.position) not in ctx.forged:
-            per_grant[e.signed.receipt.grant_id].setdefault(e.signed.receipt.receipt_id, e)
-    for gid, by_id in per_grant.items():
+            r = e.signed.receipt
+            per_budget[(r.grant_id, r.resource)].setdefault(r.receipt_id, e)
+    for (gid, resource), by_id in per_budget.items():
         grant = ctx.history.grants.get(gid)
         if grant is None or grant.terms is None:
             continue
+        allowed = grant.terms.max_uses
         ordered = sorted(by_id.values(), key=lambda x: (x.served_at_ms, x.provider, x.log_index))
-        for n, e in enumerate(ordered[grant.terms.max_uses :], start=grant.terms.max_uses + 1):
+        for n, e in enumerate(ordered[allowed:], start=allowed + 1):
             ctx.add(
                 Finding.of(
                     "RECEIPT_BEYOND_MAX_USES",
                     e.subject(),
-                    f"use {n} of a grant allowing {grant.terms.max_uses}",
-                    expected=f"<= {grant.terms.max_uses} uses",
+                    f"use {n} of {resource} under a grant allowing {allowed} uses of each resource",
+                    expected=f"<= {allowed} uses",
                     found=n,
                 )
             )

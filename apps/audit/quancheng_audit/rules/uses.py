@@ -1,8 +1,10 @@
 """Uses: what providers recorded on chain is backed by their anchored receipts.
 
 A gateway records the uses of each anchored batch with ``recordUsesBatch``, per grant and
-resource. Each anchored position of the log counts once (whatever else is wrong with the
-entry there, which other rules report). Recorded uses without anchored receipts behind them
+resource (``max_uses`` is a budget per resource, which only the resource's provider records
+and :func:`~quancheng_audit.rules.receipts.check_use_limits` judges). Each anchored position
+of the log counts once (whatever else is wrong with the entry there, which other rules
+report). Recorded uses without anchored receipts behind them
 fail; anchored receipts whose uses were not recorded (the grant closed before the batch was
 anchored, or the record is not mined yet) are a warning.
 """

@@ -17,10 +17,14 @@ import httpx
 from quancheng._util import TTLCache
 from quancheng.chain import ContractSet, code32, decode_code32
 from quancheng.errors import QuanchengError
+from quancheng.http_bounds import ReadBounds, read_bounded
 from quancheng.schemas import SchemaSource
 from quancheng.scope_check import ResourceFacts
 
 __all__ = ["Directory", "ResourceInfo"]
+
+#: A gateway's resource listing: small, and due at once (a page waits for it).
+_LISTING_BOUNDS = ReadBounds(max_bytes=1024 * 1024, deadline_s=2.0)
 
 
 @dataclass(frozen=True)
@@ -124,11 +128,12 @@ class Directory:
             return titles
         titles = {}
         try:
-            resp = self._http.get(endpoint.rstrip("/") + "/v1/resources", timeout=2.0)
+            url = endpoint.rstrip("/") + "/v1/resources"
+            resp = read_bounded(self._http, "GET", url, bounds=_LISTING_BOUNDS, timeout=2.0)
             if resp.status_code == 200:
                 for item in resp.json().get("resources", []):
                     titles[str(item["resource_id"])] = str(item["title"])
-        except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError):
+        except (httpx.HTTPError, QuanchengError, ValueError, KeyError, TypeError, AttributeError):
             pass  # shown by code until the gateway answers again
         self._titles.put(endpoint, titles)
         return titles

@@ -1,8 +1,9 @@
 """An owner's grants as the pages and the JSON API show them, read from the chain.
 
 Each grant is read back from its ``GrantRequested`` event (the canonical document the owner
-signs) and its record (status, uses); the document is only shown if it matches the digest the
-chain stores (:func:`quancheng.grants.requested_grants` skips any other).
+signs) and its record (status, uses: ``max_uses`` is a budget per resource, so each resource's
+uses are read with ``GrantRegistry.usesOf``); the document is only shown if it matches the
+digest the chain stores (:func:`quancheng.grants.requested_grants` skips any other).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from quancheng.chain import ContractSet, GrantStatus
+from quancheng.chain.types import code32
 from quancheng.grants import RequestedGrant, requested_grants
 from quancheng_portal.services.directory import Directory
 from quancheng_portal.services.labels import (
@@ -18,6 +20,8 @@ from quancheng_portal.services.labels import (
     STATUS_LABELS,
     cst_text,
     purpose_label,
+    tier_label,
+    tier_warning,
 )
 from quancheng_portal.services.validity import ProblemView, request_problems
 
@@ -32,6 +36,8 @@ class ScopeView(BaseModel):
     provider: str
     provider_name: str
     fields: list[str]
+    #: Uses of this resource under the grant (max_uses is a budget per resource).
+    uses: int = 0
 
 
 class GrantView(BaseModel):
@@ -42,6 +48,11 @@ class GrantView(BaseModel):
     consumer_name: str
     purpose: int
     purpose_label: str
+    #: 依场景授权 / 分领域授权 / 综合授权 with the purpose, as one phrase.
+    tier_label: str
+    #: Set for a domain or comprehensive grant: it lets the institution use the data for any of
+    #: the purposes it covers.
+    tier_warning: str | None
     mode: str
     mode_label: str
     mode_explained: str
@@ -52,7 +63,9 @@ class GrantView(BaseModel):
     not_after: int
     not_before_text: str
     not_after_text: str
+    #: Uses allowed of each resource (每项数据最多使用 N 次).
     max_uses: int
+    #: Uses over all resources (each resource's own is in ``scope``).
     uses: int
     status: str
     status_label: str
@@ -93,6 +106,7 @@ def _view(
                 provider=info.provider,
                 provider_name=info.provider_name,
                 fields=list(item.fields),
+                uses=_uses_of(contracts, request.grant_id, item.resource, record.uses),
             )
         )
     return GrantView(
@@ -101,6 +115,8 @@ def _view(
         consumer_name=directory.institution_name(doc.consumer),
         purpose=int(doc.purpose),
         purpose_label=purpose_label(int(doc.purpose)),
+        tier_label=tier_label(int(doc.purpose)),
+        tier_warning=tier_warning(int(doc.purpose)),
         mode=doc.mode.value,
         mode_label=MODE_LABELS[doc.mode],
         mode_explained=MODE_EXPLAINED[doc.mode],
@@ -121,6 +137,11 @@ def _view(
         for_current_key=owner_key is not None and doc.owner_key == owner_key,
         problems=request_problems(doc, directory) if status is GrantStatus.PENDING else [],
     )
+
+
+def _uses_of(contracts: ContractSet, grant_id: bytes, resource: str, total: int) -> int:
+    """The resource's uses under the grant (no call while nothing was used at all)."""
+    return contracts.uses_of(grant_id, code32(resource)) if total else 0
 
 
 def owner_grants(

@@ -1,13 +1,17 @@
 """An owner's access history: every receipt of a query under one of their grants.
 
-The gateways' receipt logs (``GET {endpoint}/v1/receipts``, no personal data inside) are read
-from where this owner's history last stopped, filtered by the owner's grant ids, verified
+The gateways answer their receipt logs to the identity authority one owner at a time: the
+portal signs each read with the authority's SM2 key (a reader token) and names the owner
+(``GET {endpoint}/v1/receipts?owner=<pseudonym>``), and the gateway answers only receipts under
+that owner's grants. They are read from where this owner's history last stopped, kept if they
+are under the owner's grants as the chain lists them, verified
 (:mod:`quancheng_portal.services.receipt_check`) and cached in the portal's database. Receipts
 whose batch was not anchored yet are checked again on the next refresh.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,11 +25,12 @@ from quancheng.chain import ContractSet
 from quancheng.errors import QuanchengError
 from quancheng.gateway_client import GatewayClient
 from quancheng.grants import requested_grants
+from quancheng.log_reader import LogReader, with_query
 from quancheng.protocol import SignedReceipt
 from quancheng.protocol.ids import hex32
 from quancheng_portal.models import AccessRow, HistoryCursor
 from quancheng_portal.services.directory import Directory
-from quancheng_portal.services.labels import ms_text, purpose_label
+from quancheng_portal.services.labels import ms_text, purpose_label, receipt_tier_label
 from quancheng_portal.services.receipt_check import (
     GrantTerms,
     check_inclusion,
@@ -47,7 +52,10 @@ class AccessView(BaseModel):
     provider_name: str
     resource: str
     resource_title: str
+    #: The access's own (scenario) purpose, whatever the tier of its grant.
     purpose_label: str
+    #: Under which tier it was served, as the receipt states: 依场景授权 / 分领域授权 / 综合授权.
+    tier_label: str
     served_at_text: str
     signature: str
     inclusion: str
@@ -70,10 +78,11 @@ class History:
 
     def __init__(
         self, contracts: ContractSet, directory: Directory, engine: Engine, http: httpx.Client,
-        gateways: GatewayClient, *, clock: Callable[[], float] = time.time,
+        gateways: GatewayClient, reader: LogReader, *, clock: Callable[[], float] = time.time,
     ) -> None:  # fmt: skip
         self.contracts, self.directory, self.engine = contracts, directory, engine
         self._http, self._gateways, self._clock = http, gateways, clock
+        self._reader = reader
 
     def refresh(self, pseudonym: bytes) -> RefreshReport:
         """Read new receipts of this owner's grants and re-check those not yet anchored."""
@@ -81,15 +90,18 @@ class History:
         owner = hex32(pseudonym)
         fresh: set[str] = set()
         terms: dict[str, GrantTerms] = {}
-        endpoints: set[str] = set()
+        endpoints: dict[str, str] = {}  # endpoint → its provider (the token's audience)
         for request in requested_grants(self.contracts, owner_pseudonym=pseudonym):
             doc = request.document
             resources = frozenset(item.resource for item in doc.scope)
             terms[doc.grant_id] = GrantTerms(doc.consumer, int(doc.purpose), resources)
-            endpoints.update(self.directory.resource(r).endpoint for r in resources)
-        for endpoint in sorted(e for e in endpoints if e):
+            for resource in resources:
+                info = self.directory.resource(resource)
+                if info.endpoint and info.provider:
+                    endpoints[info.endpoint] = info.provider
+        for endpoint, provider in sorted(endpoints.items()):
             try:
-                fresh |= self._read_log(owner, endpoint, terms)
+                fresh |= self._read_log(owner, endpoint, provider, terms)
             except (httpx.HTTPError, ValueError, ValidationError):
                 report.unreachable.append(endpoint)
         report.new = len(fresh)
@@ -108,19 +120,25 @@ class History:
 
     # ---------------------------------------------------------------------- internals
 
-    def _pages(self, endpoint: str, start: int) -> Iterator[tuple[int, list[SignedReceipt]]]:
-        url = endpoint.rstrip("/") + "/v1/receipts"
+    def _pages(
+        self, owner: str, endpoint: str, provider: str, start: int
+    ) -> Iterator[tuple[int, list[SignedReceipt]]]:
+        """Pages of this owner's receipts: (where the next page starts, receipts)."""
+        base = endpoint.rstrip("/") + "/v1/receipts"
         while True:
-            resp = self._http.get(url, params={"from_index": start, "limit": PAGE})
+            url = with_query(base, {"owner": owner, "from_index": start, "limit": PAGE})
+            resp = self._http.get(url, headers=self._reader.headers(url, audience=provider))
             resp.raise_for_status()
             body = resp.json()
             receipts = [SignedReceipt.model_validate(r) for r in body["receipts"]]
+            start = max(start, int(body["next_index"]))
             yield start, receipts
-            start += len(receipts)
             if len(receipts) < PAGE or start >= int(body["total"]):
                 return
 
-    def _read_log(self, owner: str, endpoint: str, terms: dict[str, GrantTerms]) -> set[str]:
+    def _read_log(
+        self, owner: str, endpoint: str, provider: str, terms: dict[str, GrantTerms]
+    ) -> set[str]:
         """Store this owner's new receipts from one gateway's log; their ids."""
         with Session(self.engine) as session:
             cursor = session.get(HistoryCursor, (owner, endpoint)) or HistoryCursor(
@@ -128,7 +146,7 @@ class History:
             )
             start = cursor.next_index
         new: set[str] = set()
-        for first, receipts in self._pages(endpoint, start):
+        for following, receipts in self._pages(owner, endpoint, provider, start):
             rows = [self._row(owner, endpoint, s, terms[s.receipt.grant_id])
                     for s in receipts if s.receipt.grant_id in terms]  # fmt: skip
             with Session(self.engine) as session:
@@ -136,7 +154,7 @@ class History:
                     if session.get(AccessRow, row.receipt_id) is None:
                         session.add(row)
                         new.add(row.receipt_id)
-                cursor.next_index = first + len(receipts)
+                cursor.next_index = following
                 cursor.refreshed_at = int(self._clock())
                 session.merge(cursor)
                 session.commit()
@@ -162,8 +180,9 @@ class History:
     def _apply_inclusion(self, row: AccessRow, signed: SignedReceipt) -> None:
         try:
             check = check_inclusion(
-                self.contracts, self._gateways, row.endpoint, signed, row.provider
-            )
+                self.contracts, self._gateways, row.endpoint, signed, row.provider,
+                reader=self._reader, owner=row.owner_pseudonym,
+            )  # fmt: skip
         except QuanchengError as exc:  # anything unforeseen: shown, not fatal to the page
             row.inclusion, row.problem = "unknown", str(exc)
             return
@@ -194,6 +213,7 @@ class History:
             consumer_name=self.directory.institution_name(row.consumer),
             provider_name=info.provider_name or row.provider, resource=row.resource,
             resource_title=info.title, purpose_label=purpose_label(row.purpose),
+            tier_label=receipt_tier_label(json.loads(row.signed_receipt)["receipt"].get("tier")),
             served_at_text=ms_text(row.served_at_ms), signature=row.signature,
             inclusion=row.inclusion, problem=row.problem, anchor_seq=row.anchor_seq,
             anchor_block=row.anchor_block,

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from quancheng.chain import GrantStatus
-from quancheng.protocol import GrantMode, Purpose
+from quancheng.protocol import GrantMode, GrantTier, Purpose, tier_of
 from quancheng.protocol.documents import CST
+from quancheng.protocol.purposes import TIER_LABELS
 
 __all__ = [
     "MODE_EXPLAINED",
@@ -15,6 +16,9 @@ __all__ = [
     "cst_text",
     "ms_text",
     "purpose_label",
+    "receipt_tier_label",
+    "tier_label",
+    "tier_warning",
 ]
 
 STATUS_LABELS: dict[GrantStatus, str] = {
@@ -47,6 +51,42 @@ def purpose_label(code: int) -> str:
         return Purpose(code).label
     except ValueError:
         return f"用途 {code}"
+
+
+def tier_label(code: int) -> str:
+    """The grant's tier and purpose as one phrase: ``分领域授权：信贷领域（小微企业信贷、…）``.
+
+    A comprehensive grant's label already names its tier (``综合授权（所有场景）``).
+    """
+    tier = tier_of(code)
+    if tier is GrantTier.COMPREHENSIVE:
+        return purpose_label(code)
+    return f"{TIER_LABELS[tier]}：{purpose_label(code)}"
+
+
+def receipt_tier_label(tier: str | None) -> str:
+    """A receipt's ``tier`` (``"DOMAIN"``) in plain Chinese (``分领域授权``)."""
+    try:
+        return TIER_LABELS[GrantTier[tier or ""]]
+    except KeyError:
+        return "未注明"
+
+
+def tier_warning(code: int) -> str | None:
+    """What a domain or comprehensive grant lets the institution do, in plain words (else None)."""
+    tier = tier_of(code)
+    if tier is GrantTier.DOMAIN:
+        scenarios = "、".join(p.label for p in Purpose(code).scenarios)
+        return (
+            f"这是一项分领域授权：机构可以把这些数据用于该领域的任何一种用途（{scenarios}），"
+            "而不只是某一件事；每次查询都会记下具体用途，您可以在“访问记录”中查看。"
+        )
+    if tier is GrantTier.COMPREHENSIVE:
+        return (
+            "这是一项综合授权：机构可以把这些数据用于目录中的任何一种用途（保险理赔、承保、"
+            "各类信贷等），而不只是某一件事；每次查询都会记下具体用途，您可以在“访问记录”中查看。"
+        )
+    return None
 
 
 def cst_text(unix_seconds: int) -> str:

@@ -16,7 +16,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from quancheng.authority import Attestation, IdentityAuthority
-from quancheng.chain import RevertError
+from quancheng.chain import ContractSet, RevertError, code32
+from quancheng.chain.owner_logs import owner_key_history
 from quancheng.crypto import InvalidKey, InvalidSignature, SM2PublicKey, canonical_json, sm3
 from quancheng.errors import ChainError
 from quancheng.protocol import signing_bytes
@@ -24,8 +25,16 @@ from quancheng.protocol.ids import hex32
 from quancheng_portal.core import errors as e
 from quancheng_portal.core.people import DemoPerson
 from quancheng_portal.models import OwnerRow
+from quancheng_portal.services.labels import cst_text
 
-__all__ = ["KEY_PROOF_TYPE", "KeyBinding", "Owners", "key_proof_challenge", "key_proof_document"]
+__all__ = [
+    "KEY_PROOF_TYPE",
+    "KeyBinding",
+    "KeyChange",
+    "Owners",
+    "key_proof_challenge",
+    "key_proof_document",
+]
 
 KEY_PROOF_TYPE = "quancheng.portal.key-proof/1"
 _CHALLENGE_DOMAIN = b"quancheng/portal/key-proof/v1\x00"
@@ -56,6 +65,26 @@ class KeyBinding:
     rotated: bool
 
 
+@dataclass(frozen=True)
+class KeyChange:
+    """One line of the owner's key history, as the key page shows it."""
+
+    when: str
+    what: str
+    authority: str
+    fingerprint: str
+    current: bool
+    tx_hash: str
+
+
+_KINDS = {
+    "bound": "首次登记密钥",
+    "rebound": "更换为新密钥（旧密钥随即失效）",
+    "reattested": "重新启用原密钥",
+    "revoked": "撤销登记（此后不能再以此身份签名）",
+}
+
+
 class Owners:
     """Pseudonyms and key attestations, by the identity authority."""
 
@@ -77,6 +106,33 @@ class Owners:
         if owner.key_version == 0 or owner.revoked:
             return None
         return "0x" + owner.sm2_public_key.hex()
+
+    def key_history(self, pseudonym: bytes) -> list[KeyChange]:
+        """Every binding, re-binding and revocation of the owner's key, newest first, so a key
+        bound without the owner's knowledge shows here (with when and by which authority)."""
+        try:
+            events = owner_key_history(self.contracts, pseudonym)
+        except ChainError:
+            raise e.ChainUnavailable() from None
+        current = self.attested_key(pseudonym)
+        directory = self.authority.contracts
+        changes: list[KeyChange] = []
+        for ev in reversed(events):
+            fingerprint = ""
+            if ev.public_key:
+                fp = SM2PublicKey.from_bytes(bytes.fromhex(ev.public_key[2:])).fingerprint()
+                fingerprint = " ".join(fp[i : i + 4] for i in range(0, 16, 4))
+            changes.append(
+                KeyChange(
+                    when=cst_text(ev.timestamp),
+                    what=_KINDS[ev.kind],
+                    authority=_institution_name(directory, ev.authority),
+                    fingerprint=fingerprint,
+                    current=bool(current) and ev.public_key == current and not changes,
+                    tx_hash=ev.tx_hash,
+                )
+            )
+        return changes
 
     def bind_key(
         self, *, person: DemoPerson, pseudonym: bytes, public_key: str, proof: bytes,
@@ -139,3 +195,11 @@ class Owners:
 def pseudonym_hex(pseudonym: bytes) -> str:
     """``0x`` hex of a pseudonym."""
     return hex32(pseudonym)
+
+
+def _institution_name(contracts: ContractSet, code: str) -> str:
+    try:
+        name = contracts.institution(code32(code)).name
+    except (ChainError, ValueError):
+        return code
+    return name or code

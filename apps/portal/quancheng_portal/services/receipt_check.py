@@ -13,6 +13,7 @@ from quancheng.chain import ContractSet, RevertError, code32
 from quancheng.crypto import InvalidKey, SM2PublicKey
 from quancheng.errors import ChainError, GatewayError
 from quancheng.gateway_client import GatewayClient
+from quancheng.log_reader import LogReader
 from quancheng.protocol import SignedReceipt
 from quancheng.protocol.refusals import ReceiptNotAnchored, Refusal
 from quancheng.verify import parse_receipt_proof, verify_inclusion, verify_receipt
@@ -25,6 +26,8 @@ class GrantTerms:
     """What a receipt of this grant must say."""
 
     consumer: str
+    #: The grant's purpose code: the receipt's purpose must be a scenario it covers, and its
+    #: tier the code's tier.
     purpose: int
     resources: frozenset[str]
 
@@ -59,7 +62,7 @@ def check_signature(
         key = _provider_key(contracts, catalogue_provider)
         verify_receipt(
             signed, key, provider=catalogue_provider, grant_id=receipt.grant_id,
-            consumer=terms.consumer, purpose=terms.purpose,
+            consumer=terms.consumer, grant_purpose=terms.purpose,
         )  # fmt: skip
     except (InvalidKey, ValueError):
         return ReceiptCheck("bad", f"找不到 {catalogue_provider} 登记的签名公钥")
@@ -72,12 +75,15 @@ def check_signature(
 
 def check_inclusion(
     contracts: ContractSet, gateways: GatewayClient, endpoint: str, signed: SignedReceipt,
-    provider: str,
+    provider: str, *, reader: LogReader, owner: str,
 ) -> ReceiptCheck:  # fmt: skip
-    """Fetch the receipt's inclusion proof and check it against the anchor on chain."""
+    """Fetch the receipt's inclusion proof (as the identity authority, for ``owner``) and
+    check it against the anchor on chain."""
     receipt_id = signed.receipt.receipt_id
     try:
-        body = gateways.get_receipt_proof(endpoint, receipt_id)
+        body = gateways.get_receipt_proof(
+            endpoint, receipt_id, reader=reader, audience=provider, owner=owner
+        )
     except ReceiptNotAnchored:
         return ReceiptCheck("pending")
     except Refusal as exc:

@@ -157,13 +157,15 @@
     };
     row("申请机构（代码）", doc.consumer);
     row("用途", labels.purposes[String(doc.purpose)] || `用途 ${doc.purpose}`);
+    const warning = labels.tier_warnings[String(doc.purpose)];
+    if (warning) row("请注意", warning);
     const scope = el("ul", "", "scope");
     doc.scope.forEach((s) => scope.append(el("li", `${s.resource}：${s.fields.join("、")}`)));
     row("数据", scope);
     row("方式", labels.modes[doc.mode] || doc.mode);
     row("数据时间范围", `${doc.data_from} 至 ${doc.data_to}`);
     row("授权有效期", `${dateText(doc.not_before)} 至 ${dateText(doc.not_after)}`);
-    row("最多使用", `${doc.max_uses} 次`);
+    row("最多使用", `每项数据最多使用 ${doc.max_uses} 次`);
     row("文件摘要（SM3）", digest);
     return dl;
   }

@@ -17,14 +17,15 @@ from quancheng_portal.app_state import Portal
 from quancheng_portal.core.errors import NotSignedIn
 from quancheng_portal.models import PortalSession
 from quancheng_portal.services.grants import LIVE
-from quancheng_portal.services.labels import MODE_LABELS
+from quancheng_portal.services.labels import MODE_LABELS, tier_label, tier_warning
 
 router = APIRouter(include_in_schema=False)
 
 #: Labels the browser needs to show a document it is about to sign (one source: the server).
 _LABELS = json.dumps(
     {
-        "purposes": {str(int(p)): p.label for p in Purpose},
+        "purposes": {str(int(p)): tier_label(p) for p in Purpose},
+        "tier_warnings": {str(int(p)): w for p in Purpose if (w := tier_warning(p))},
         "modes": {m.value: MODE_LABELS[m] for m in GrantMode},
     },
     ensure_ascii=False,
@@ -94,5 +95,6 @@ def key_page(request: Request, portal: PortalDep, caller: CallerDep) -> HTMLResp
     if attested:
         fp = SM2PublicKey.from_bytes(bytes.fromhex(attested[2:])).fingerprint()
         fingerprint = " ".join(fp[i : i + 4] for i in range(0, 32, 4))
+    history = portal.owners.key_history(caller.pseudonym)
     return _render(request, portal, caller.session, caller, "key.html", "key", "我的密钥",
-                   attested_fingerprint=fingerprint)  # fmt: skip
+                   attested_fingerprint=fingerprint, key_history=history)  # fmt: skip
