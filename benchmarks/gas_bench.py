@@ -11,17 +11,15 @@ of the calls that verify nothing (a use record, an anchor), and of the bare veri
 from __future__ import annotations
 
 import argparse
-import secrets
 import shutil
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from benchmarks.report import add_output_args, apply_output_args, machine_line, publish
 from quancheng.chain import Role, code32
-from quancheng.protocol import GrantDocument, GrantMode, Purpose, ScopeItem
+from quancheng.protocol import GrantDocument
 from quancheng_node.config import NodeSettings
 from quancheng_node.process import HardhatNode
 from tests.utils.chain_factories import (
@@ -31,7 +29,9 @@ from tests.utils.chain_factories import (
     admit,
     attest_owner,
     deploy_test_network,
+    protocol_grant_document,
     register_resource,
+    request_protocol_grant,
 )
 from tests.utils.ports import free_port
 
@@ -41,38 +41,16 @@ FIELDS = ("brand", "model", "plate", "registered_on", "status", "vin")
 
 
 def _document(net: TestNetwork, consumer: Any, owner: Owner, resources: list[str]) -> bytes:
-    now, today = net.now(), datetime.now(UTC).date()
-    return GrantDocument(
-        grant_id="0x" + secrets.token_hex(32),
-        owner_pseudonym="0x" + owner.pseudonym.hex(),
-        owner_key="0x" + owner.sm2_public_key.hex(),
-        consumer=consumer.code,
-        purpose=Purpose.MOTOR_CLAIM,
-        scope=tuple(ScopeItem(resource=r, fields=FIELDS) for r in sorted(resources)),
-        mode=GrantMode.RAW,
-        data_from=(today - timedelta(days=365)).isoformat(),
-        data_to=today.isoformat(),
-        not_before=now - 60,
-        not_after=now + 30 * 86_400,
-        max_uses=3,
-        requested_at=now,
-    ).canonical()
+    doc = protocol_grant_document(
+        net, consumer, owner, resources, fields=FIELDS, max_uses=3, valid_s=30 * 86_400
+    )
+    return doc.canonical()
 
 
 def _request(net: TestNetwork, consumer: Any, owner: Owner, doc: bytes) -> tuple[bytes, int]:
     parsed = GrantDocument.model_validate_json(doc)
-    data_from, data_to = parsed.data_period_seconds()
-    grant_id = bytes.fromhex(parsed.grant_id[2:])
-    terms = (
-        grant_id, owner.pseudonym, [code32(i.resource) for i in parsed.scope], 1,
-        data_from, data_to, parsed.not_before, parsed.not_after, parsed.max_uses, 0,
-        net.contracts.sm2.functions.sm3(doc).call(),
-    )  # fmt: skip
-    receipt = net.send(
-        consumer, net.grants.functions.request(terms, doc, consumer.sm2.sign(doc)), gas=5_000_000
-    )
-    net.documents[grant_id] = doc
-    return grant_id, int(receipt["gasUsed"])
+    receipt = request_protocol_grant(net, consumer, parsed)
+    return bytes.fromhex(parsed.grant_id[2:]), int(receipt["gasUsed"])
 
 
 def measure(rpc_url: str, funder_key: str) -> dict[str, Any]:

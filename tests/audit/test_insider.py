@@ -18,7 +18,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -27,13 +26,12 @@ from quancheng import merkle
 from quancheng.chain import ContractSet, Role, code32
 from quancheng.chain.errors import RevertError
 from quancheng.chain.writes import anchor_batch
-from quancheng.crypto import SM2PrivateKey, sm3
+from quancheng.crypto import SM2PrivateKey
 from quancheng.protocol import (
     AnchorDocument,
     GrantAction,
     GrantActionDocument,
     GrantDocument,
-    GrantMode,
     Purpose,
     Receipt,
     ScopeItem,
@@ -51,7 +49,9 @@ from tests.utils.chain_factories import (
     attest_owner,
     attestation_document,
     deploy_test_network,
+    protocol_grant_document,
     register_resource,
+    request_protocol_grant,
     sm2_key,
     unique_code,
 )
@@ -80,42 +80,14 @@ def _now(net: TestNetwork) -> int:
 def _document(
     net: TestNetwork, consumer: Member, owner: Owner, resources: list[str], max_uses: int
 ) -> GrantDocument:
-    now = _now(net)
-    today = datetime.now(UTC).date()
-    return GrantDocument(
-        grant_id="0x" + secrets.token_hex(32),
-        owner_pseudonym="0x" + owner.pseudonym.hex(),
-        owner_key="0x" + owner.sm2_public_key.hex(),
-        consumer=consumer.code,
-        purpose=Purpose.MOTOR_CLAIM,
-        scope=tuple(ScopeItem(resource=r, fields=FIELDS) for r in sorted(resources)),
-        mode=GrantMode.RAW,
-        data_from=(today - timedelta(days=365)).isoformat(),
-        data_to=today.isoformat(),
-        not_before=now - 60,
-        not_after=now + 3600,
-        max_uses=max_uses,
-        requested_at=now,
+    return protocol_grant_document(
+        net, consumer, owner, resources, fields=FIELDS, max_uses=max_uses
     )
 
 
 def _request(net: TestNetwork, consumer: Member, doc: GrantDocument, emitted: bytes) -> None:
     """Request ``doc``'s terms and digest, emitting (and signing) ``emitted``."""
-    data_from, data_to = doc.data_period_seconds()
-    terms = (
-        bytes.fromhex(doc.grant_id[2:]),
-        bytes.fromhex(doc.owner_pseudonym[2:]),
-        [code32(i.resource) for i in doc.scope],
-        1,
-        data_from,
-        data_to,
-        doc.not_before,
-        doc.not_after,
-        doc.max_uses,
-        0,
-        sm3(doc.canonical()),
-    )
-    net.send(consumer, net.grants.functions.request(terms, emitted, consumer.sm2.sign(emitted)))
+    request_protocol_grant(net, consumer, doc, emitted)
 
 
 def _approve(net: TestNetwork, doc: GrantDocument, emitted: bytes, signer: SM2PrivateKey) -> None:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from eth_account import Account
@@ -29,7 +30,15 @@ from quancheng.chain import ContractSet, DecodedEvent, make_web3, send_transacti
 from quancheng.chain.manifest import Manifest
 from quancheng.chain.types import GrantMode, Role, code32, purposes_mask
 from quancheng.crypto import SM2PrivateKey, canonical_json, sm3
-from quancheng.protocol import AttestationDocument, GrantAction, GrantActionDocument
+from quancheng.protocol import (
+    AttestationDocument,
+    GrantAction,
+    GrantActionDocument,
+    GrantDocument,
+    Purpose,
+    ScopeItem,
+)
+from quancheng.protocol import GrantMode as ProtocolGrantMode
 from quancheng_node.deploy import FoundingMember, deploy
 
 #: Wei given to each fresh account (gas is cheap on the local node; this lasts a session).
@@ -430,3 +439,54 @@ def advance_time(net: TestNetwork, seconds: int) -> int:
     net.w3.provider.make_request("evm_increaseTime", [seconds])  # type: ignore[arg-type]
     net.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
     return net.now()
+
+
+# ------------------------------------------------------------- protocol grant documents
+
+
+def protocol_grant_document(
+    net: TestNetwork,
+    consumer: Member,
+    owner: Owner,
+    resources: list[str],
+    *,
+    fields: tuple[str, ...],
+    max_uses: int,
+    valid_s: int = 3600,
+) -> GrantDocument:
+    """A real protocol grant document (as the SDK builds it), valid from a minute ago."""
+    now, today = net.now(), datetime.now(UTC).date()
+    return GrantDocument(
+        grant_id="0x" + secrets.token_hex(32),
+        owner_pseudonym="0x" + owner.pseudonym.hex(),
+        owner_key="0x" + owner.sm2_public_key.hex(),
+        consumer=consumer.code,
+        purpose=Purpose.MOTOR_CLAIM,
+        scope=tuple(ScopeItem(resource=r, fields=fields) for r in sorted(resources)),
+        mode=ProtocolGrantMode.RAW,
+        data_from=(today - timedelta(days=365)).isoformat(),
+        data_to=today.isoformat(),
+        not_before=now - 60,
+        not_after=now + valid_s,
+        max_uses=max_uses,
+        requested_at=now,
+    )
+
+
+def request_protocol_grant(
+    net: TestNetwork, consumer: Member, doc: GrantDocument, emitted: bytes | None = None
+) -> TxReceipt:
+    """Request ``doc``'s terms and digest as ``consumer``, emitting (and signing) ``emitted``
+    (``doc`` itself by default); the emitted bytes are kept in ``net.documents``."""
+    emitted = doc.canonical() if emitted is None else emitted
+    data_from, data_to = doc.data_period_seconds()
+    grant_id = bytes.fromhex(doc.grant_id[2:])
+    terms = (
+        grant_id, bytes.fromhex(doc.owner_pseudonym[2:]), [code32(i.resource) for i in doc.scope],
+        int(doc.purpose), data_from, data_to, doc.not_before, doc.not_after, doc.max_uses,
+        0 if doc.mode is ProtocolGrantMode.RAW else 1, sm3(doc.canonical()),
+    )  # fmt: skip
+    fn = net.grants.functions.request(terms, emitted, consumer.sm2.sign(emitted))
+    receipt = net.send(consumer, fn, gas=5_000_000)
+    net.documents[grant_id] = emitted
+    return receipt
