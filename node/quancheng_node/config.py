@@ -1,20 +1,42 @@
-"""Settings of the local node, read from ``QC_NODE_*`` environment variables."""
+"""Settings of the local node, read from ``QC_NODE_*`` environment variables.
+
+The local node is for development and tests: it serves plain HTTP JSON-RPC, so it listens
+on loopback only. A network runs Hyperledger Besu with ``--rpc-http-tls-enabled``
+(docs/deployment.md, "Certificates and TLS").
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from quancheng.errors import ConfigError
+from quancheng.tls import is_loopback
 
 #: The repository root (node/quancheng_node/config.py → ../..).
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 HARDHAT_DIR = PROJECT_ROOT / "hardhat-network"
 
 
+class NodeHostRefused(ConfigError):
+    """The local node was asked to listen beyond loopback."""
+
+    code = "NODE_HOST_REFUSED"
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        super().__init__(
+            f"QC_NODE_HOST={host!r}: the local node is for development and serves plain HTTP "
+            "on loopback only (127.0.0.1, ::1, localhost); a network runs Hyperledger Besu "
+            'with --rpc-http-tls-enabled (docs/deployment.md, "Certificates and TLS")'
+        )
+
+
 class NodeSettings(BaseSettings):
-    """Where and how the local EVM node runs."""
+    """Where and how the local EVM node runs (on loopback only)."""
 
     model_config = SettingsConfigDict(env_prefix="QC_NODE_", extra="ignore")
 
@@ -33,7 +55,14 @@ class NodeSettings(BaseSettings):
     hardhat_dir: Path = HARDHAT_DIR
     node_binary: str = "node"
 
+    @model_validator(mode="after")
+    def _loopback_only(self) -> NodeSettings:
+        if not is_loopback(self.host):
+            raise NodeHostRefused(self.host)
+        return self
+
     @property
     def rpc_url(self) -> str:
         """The JSON-RPC URL clients use."""
-        return f"http://{self.host}:{self.port}"
+        host = f"[{self.host}]" if ":" in self.host else self.host  # an IPv6 address
+        return f"http://{host}:{self.port}"

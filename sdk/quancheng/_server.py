@@ -3,7 +3,8 @@
 Gateways and the owner portal are started the same way by tests, the demo and benchmarks:
 ``python -m <package>`` with its settings passed as environment variables, a log file, a
 start timeout that waits for ``/healthz``, and ``stop()`` (SIGTERM, then SIGKILL) /
-``kill()`` (as a crash would).
+``kill()`` (as a crash would). A server whose settings carry a TLS certificate
+(``tls_cert_file``) is reached over HTTPS, trusting the CA of the ``tls`` it is given.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 
 from quancheng.errors import QuanchengError
+from quancheng.tls import TlsConfig, TlsConfigError
 
 
 class ServerExited(QuanchengError):
@@ -54,7 +56,21 @@ def settings_env(settings: BaseSettings, prefix: str) -> dict[str, str]:
 
 
 class ManagedServer:
-    """One server (``python -m MODULE``) in a child process; subclasses name the module."""
+    """One server (``python -m MODULE``) in a child process; subclasses name the module.
+
+    Args:
+        settings: The service's settings (passed to the child as environment variables).
+        log_file: Where the child's output goes.
+        start_timeout: Seconds to wait for /healthz.
+        stop_timeout: Seconds between SIGTERM and SIGKILL.
+        extra_env: More environment variables for the child.
+        tls: How to reach the server over TLS: the CA bundle its certificate is verified
+            against (and a client certificate, if the probe should present one). Required
+            when the settings carry a TLS certificate; exposed as :attr:`tls` for clients.
+
+    Raises:
+        TlsConfigError: The settings serve TLS and ``tls`` is None.
+    """
 
     #: The package run with ``python -m``.
     module: ClassVar[str]
@@ -72,8 +88,15 @@ class ManagedServer:
         start_timeout: float = 60.0,
         stop_timeout: float = 10.0,
         extra_env: dict[str, str] | None = None,
+        tls: TlsConfig | None = None,
     ) -> None:
+        if tls is None and self._serves_tls(settings):
+            raise TlsConfigError(
+                f"{type(self).__name__} serves TLS ({self.env_prefix}TLS_CERT_FILE): "
+                "give tls=TlsConfig(ca_file=...) to reach it"
+            )
         self.settings = settings
+        self.tls = tls
         self.log_file = log_file
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
@@ -82,8 +105,15 @@ class ManagedServer:
 
     @property
     def url(self) -> str:
-        """The server's base URL."""
-        return f"http://{self.settings.host}:{self.settings.port}"
+        """The server's base URL: ``https`` when its settings carry a TLS certificate."""
+        host = str(self.settings.host)
+        host = f"[{host}]" if ":" in host else host  # an IPv6 address
+        scheme = "https" if self._serves_tls(self.settings) else "http"
+        return f"{scheme}://{host}:{self.settings.port}"
+
+    @staticmethod
+    def _serves_tls(settings: Any) -> bool:
+        return getattr(settings, "tls_cert_file", None) is not None
 
     def build_command(self) -> list[str]:
         """The command line: the package's ``__main__`` under this interpreter."""
@@ -128,8 +158,9 @@ class ManagedServer:
         a gateway says only whether it is ok.
         """
         request = urllib.request.Request(self.url + "/healthz", headers=self.operator_headers())
+        context = None if self.tls is None else self.tls.ssl_context()
         try:
-            with urllib.request.urlopen(request, timeout=2) as resp:
+            with urllib.request.urlopen(request, timeout=2, context=context) as resp:
                 return dict(json.loads(resp.read()))
         except urllib.error.HTTPError as exc:
             with contextlib.suppress(ValueError):

@@ -13,6 +13,9 @@ Every exchange is bounded (:mod:`quancheng.http_bounds`): the answer is read up 
 ``endpoints`` (e.g. :class:`~quancheng.http_bounds.CatalogueEndpoints`) a URL outside the
 catalogue's endpoints is refused before it is sent (:class:`EndpointNotAllowed`).
 
+With ``tls`` (:class:`quancheng.tls.TlsConfig`) a client trusts only the consortium's CA
+bundle for gateways' certificates and presents the member's client certificate.
+
 The sync :class:`GatewayClient` and the async :class:`AsyncGatewayClient` behave alike.
 """
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import ssl
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -42,6 +46,7 @@ from quancheng.http_bounds import (
 )
 from quancheng.log_reader import LogReader, with_query
 from quancheng.protocol.refusals import refusal_from_body
+from quancheng.tls import TlsConfig
 
 __all__ = [
     "DEFAULT_DEADLINE_S",
@@ -75,6 +80,16 @@ _HEADERS = {
 #: Failures where the request was not answered: safe to resend the same signed bytes.
 _RETRYABLE = (httpx.ConnectError, httpx.ConnectTimeout, httpx.ReadError, httpx.WriteError,
               httpx.RemoteProtocolError)  # fmt: skip
+
+
+def _tls_refused(exc: BaseException) -> bool:
+    """Whether a connection failed on the TLS handshake's verdict (a certificate refused)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(exc)
 
 
 class GatewayUnavailable(GatewayError):
@@ -158,6 +173,11 @@ def _raise_for(status: int, body: bytes) -> None:
     raise refusal_from_body(status, parsed)
 
 
+def _verify(tls: TlsConfig | None) -> ssl.SSLContext | bool:
+    """httpx's ``verify``: the context of ``tls`` (it carries the client certificate)."""
+    return True if tls is None else tls.ssl_context()
+
+
 class GatewayClient:
     """A keep-alive HTTP client for gateways (one per process is enough).
 
@@ -169,6 +189,11 @@ class GatewayClient:
         endpoints: Where requests may go (the catalogue's endpoints); anywhere if None.
         transport: An httpx transport (a proxy setup or fault injection in tests).
         sleep: How to wait between attempts.
+        tls: The CA bundle gateways' certificates are verified against, and the member's
+            client certificate; the platform's trust store and no certificate if None.
+
+    Raises:
+        TlsConfigError: A file of ``tls`` is missing or does not load.
     """
 
     def __init__(
@@ -181,6 +206,7 @@ class GatewayClient:
         endpoints: EndpointPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        tls: TlsConfig | None = None,
     ) -> None:
         self.retry = retry or RetryPolicy()
         self.max_body = max_body
@@ -193,6 +219,7 @@ class GatewayClient:
             headers=_HEADERS,
             transport=transport,
             follow_redirects=False,
+            verify=_verify(tls),
         )
 
     def post_query(self, endpoint: str, body: bytes) -> bytes:
@@ -251,6 +278,8 @@ class GatewayClient:
                     raise GatewayTimeout(url, attempt, repr(exc)) from exc
                 error: Exception = exc
             except _RETRYABLE as exc:
+                if _tls_refused(exc):  # a certificate does not become valid by asking again
+                    raise GatewayUnavailable(url, attempt, repr(exc)) from exc
                 error = exc
             except httpx.HTTPError as exc:
                 raise GatewayUnavailable(url, attempt, repr(exc)) from exc
@@ -294,6 +323,7 @@ class AsyncGatewayClient:
         endpoints: EndpointPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        tls: TlsConfig | None = None,
     ) -> None:
         """See :class:`GatewayClient`."""
         self.retry = retry or RetryPolicy()
@@ -307,6 +337,7 @@ class AsyncGatewayClient:
             headers=_HEADERS,
             transport=transport,
             follow_redirects=False,
+            verify=_verify(tls),
         )
 
     async def post_query(self, endpoint: str, body: bytes) -> bytes:
@@ -343,6 +374,8 @@ class AsyncGatewayClient:
                     raise GatewayTimeout(url, attempt, repr(exc)) from exc
                 error: Exception = exc
             except _RETRYABLE as exc:
+                if _tls_refused(exc):  # a certificate does not become valid by asking again
+                    raise GatewayUnavailable(url, attempt, repr(exc)) from exc
                 error = exc
             except httpx.HTTPError as exc:
                 raise GatewayUnavailable(url, attempt, repr(exc)) from exc

@@ -28,6 +28,7 @@ from quancheng._util import TTLCache
 from quancheng.committee import schema_digest
 from quancheng.errors import GatewayError
 from quancheng.http_bounds import ReadBounds, read_bounded
+from quancheng.tls import TlsConfig
 
 __all__ = ["ResourceSchema", "SchemaSource", "parse_listing"]
 
@@ -92,6 +93,12 @@ class SchemaSource:
         http: The HTTP client to use (one with a short timeout is made if omitted).
         ttl: Seconds a listing (or a failure to get one) is kept.
         clock: Monotonic seconds, for the cache.
+        tls: The CA bundle (and client certificate) of the client made when ``http`` is
+            omitted; give one or the other.
+
+    Raises:
+        TypeError: Both ``http`` and ``tls`` are given.
+        TlsConfigError: A file of ``tls`` is missing or does not load.
     """
 
     def __init__(
@@ -100,8 +107,14 @@ class SchemaSource:
         *,
         ttl: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        tls: TlsConfig | None = None,
     ) -> None:
-        self._http = http or httpx.Client(timeout=httpx.Timeout(3.0, connect=2.0))
+        if http is not None and tls is not None:
+            raise TypeError("give SchemaSource an http client or tls, not both")
+        self._http = http or httpx.Client(
+            timeout=httpx.Timeout(3.0, connect=2.0),
+            verify=True if tls is None else tls.ssl_context(),
+        )
         self._cache: TTLCache[str, dict[str, ResourceSchema]] = TTLCache(ttl, clock)
 
     def __call__(self, endpoint: str) -> Mapping[str, ResourceSchema]:

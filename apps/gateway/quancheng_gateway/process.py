@@ -30,7 +30,11 @@ def settings_env(settings: GatewaySettings) -> dict[str, str]:
 
 
 class GatewayProcess(ManagedServer):
-    """One gateway served by uvicorn in a child process."""
+    """One gateway served by uvicorn in a child process.
+
+    Over HTTPS when its settings carry a TLS certificate (``tls_cert_file``): give ``tls``, the
+    CA bundle its certificate is verified against (:class:`~quancheng._server.ManagedServer`).
+    """
 
     module: ClassVar[str] = "quancheng_gateway"
     env_prefix: ClassVar[str] = "QC_GW_"

@@ -30,7 +30,11 @@ def settings_env(settings: PortalSettings) -> dict[str, str]:
 
 
 class PortalProcess(ManagedServer):
-    """The portal served by uvicorn in a child process."""
+    """The portal served by uvicorn in a child process.
+
+    Over HTTPS when its settings carry a TLS certificate (``tls_cert_file``): give ``tls``, the
+    CA bundle its certificate is verified against (:class:`~quancheng._server.ManagedServer`).
+    """
 
     module: ClassVar[str] = "quancheng_portal"
     env_prefix: ClassVar[str] = "QC_PORTAL_"

@@ -4,6 +4,8 @@
 - :mod:`.protocol`: the uvicorn protocol enforcing header and body deadlines, header caps
   and requests per connection (what uvicorn lacks and an ASGI middleware cannot see);
 - :mod:`.asgi`: :class:`BodyLimit` (every route) and :class:`ClientConcurrencyLimit`;
+- :mod:`.tls`: :class:`TlsSettings` (part of :class:`ServerLimits`), the ASGI TLS extension
+  and :func:`peer_certificate`, the client certificate a request came with;
 - :mod:`.run`: :func:`serve`, ``uvicorn.run`` with all of it applied.
 """
 
@@ -11,6 +13,13 @@ from quancheng_appkit.serving.asgi import BodyLimit, ClientConcurrencyLimit, lim
 from quancheng_appkit.serving.protocol import BoundedConfig, BoundedHttpToolsProtocol
 from quancheng_appkit.serving.run import bounded_config, serve
 from quancheng_appkit.serving.settings import ConnectionLimits, ServerLimits
+from quancheng_appkit.serving.tls import (
+    PlaintextRefused,
+    TlsFileMissing,
+    TlsSettings,
+    connection_tls,
+    peer_certificate,
+)
 
 __all__ = [
     "BodyLimit",
@@ -18,8 +27,13 @@ __all__ = [
     "BoundedHttpToolsProtocol",
     "ClientConcurrencyLimit",
     "ConnectionLimits",
+    "PlaintextRefused",
     "ServerLimits",
+    "TlsFileMissing",
+    "TlsSettings",
     "bounded_config",
+    "connection_tls",
     "limit_response",
+    "peer_certificate",
     "serve",
 ]

@@ -17,6 +17,11 @@ so these bounds live here, in the protocol that reads the socket:
 * header bytes and header count: 431 and close;
 * requests per connection: the last answer says ``connection: close``.
 
+Over TLS it also puts the connection's TLS facts (the client's verified certificate, the
+protocol version, the cipher suite) in every request's scope as the ASGI TLS extension
+(``scope["extensions"]["tls"]``, :func:`~quancheng_appkit.serving.tls.connection_tls`),
+which uvicorn does not fill.
+
 Refusals use the services' error body ``{"error": {"code", "message", "details"}}``.
 """
 
@@ -33,6 +38,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from quancheng_appkit.serving.settings import ConnectionLimits
+from quancheng_appkit.serving.tls import connection_tls
 
 __all__ = ["BoundedConfig", "BoundedHttpToolsProtocol"]
 
@@ -72,11 +78,14 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._header_count = 0
         self._too_large = ""
         self._requests = 0
+        self._tls: dict[str, Any] | None = None  # the ASGI TLS extension, per connection
 
     # ----------------------------------------------------------------- the connection
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        # The handshake is over when the protocol is told of the connection.
+        self._tls = connection_tls(transport.get_extra_info("ssl_object"))
         self._arm(self.limits.header_timeout_s, self._head_timed_out)
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -114,6 +123,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         self._head_size, self._header_count, self._too_large = 0, 0, ""
         super().on_message_begin()
+        if self._tls is not None:  # a copy per request: an app may change its scope
+            extensions: dict[str, Any] = dict(self.scope.get("extensions") or {})
+            chain = list(self._tls["client_cert_chain"])
+            extensions["tls"] = {**self._tls, "client_cert_chain": chain}
+            self.scope["extensions"] = extensions
 
     def on_url(self, url: bytes) -> None:
         self._head_size += len(url)

@@ -1,4 +1,5 @@
-"""Serve an app under :class:`~quancheng_appkit.serving.ServerLimits` (uvicorn.run's tail)."""
+"""Serve an app under :class:`~quancheng_appkit.serving.ServerLimits` (uvicorn.run's tail),
+over TLS unless plain HTTP is allowed (loopback, in development or test)."""
 
 from __future__ import annotations
 
@@ -16,16 +17,23 @@ __all__ = ["bounded_config", "serve"]
 
 
 def bounded_config(app: Any, limits: ServerLimits, **options: Any) -> BoundedConfig:
-    """uvicorn's config for ``app`` with every bound of ``limits`` applied.
+    """uvicorn's config for ``app`` with every bound and the TLS of ``limits`` applied.
 
-    ``options`` are uvicorn's own (host, port, workers, loop, log_level, ...).
+    ``options`` are uvicorn's own (host, port, workers, loop, log_level, ...); ``host``
+    defaults to the settings' own.
+
+    Raises:
+        PlaintextRefused: No TLS certificate, on a host that is not loopback or in production.
+        TlsConfigError: A TLS file is missing, incomplete or does not load.
     """
+    options.setdefault("host", limits.host)
     return BoundedConfig(
         app,
         limits=limits.connection_limits(),
         limit_concurrency=limits.max_connections,
         timeout_keep_alive=limits.keep_alive_timeout_s,
         forwarded_allow_ips=limits.forwarded_allow_ips,
+        **limits.uvicorn_options(options["host"]),
         **options,
     )
 

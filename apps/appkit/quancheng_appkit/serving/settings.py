@@ -1,7 +1,9 @@
 """The bounds of what a server reads from its clients, as settings every service includes.
 
 ``GatewaySettings`` and ``PortalSettings`` inherit :class:`ServerLimits`, so each limit is a
-variable of the service's own prefix (``QC_GW_HEADER_TIMEOUT_S``, ``QC_PORTAL_MAX_BODY_BYTES``).
+variable of the service's own prefix (``QC_GW_HEADER_TIMEOUT_S``, ``QC_PORTAL_MAX_BODY_BYTES``),
+and so are its TLS files (:class:`~quancheng_appkit.serving.tls.TlsSettings`:
+``QC_GW_TLS_CERT_FILE``, ...).
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pydantic import Field
-from pydantic_settings import BaseSettings
+
+from quancheng_appkit.serving.tls import TlsSettings
 
 __all__ = ["ConnectionLimits", "ServerLimits"]
 
@@ -34,8 +37,8 @@ class ConnectionLimits:
     max_requests_per_connection: int = 1000
 
 
-class ServerLimits(BaseSettings):
-    """Bounds of every served app; the subclass names the environment prefix."""
+class ServerLimits(TlsSettings):
+    """Bounds of every served app, and its TLS; the subclass names the environment prefix."""
 
     #: Seconds to receive a request's headers (from the connection's opening or the
     #: request's first byte); a connection that sends nothing is closed after as long.
