@@ -59,6 +59,8 @@ class CatalogueEntry:
         active: False once the committee deactivated it.
         allowed_purposes: The purposes it allows.
         schema_digest: SM3 of its canonical schema document.
+        sensitivity: 1 (public) to 4; answers from
+            :data:`~quancheng.protocol.documents.SEALED_FROM_SENSITIVITY` up must be sealed.
     """
 
     resource: str
@@ -69,6 +71,7 @@ class CatalogueEntry:
     active: bool
     allowed_purposes: frozenset[Purpose]
     schema_digest: bytes = b""
+    sensitivity: int = 4
 
 
 class ChainView:
@@ -122,6 +125,7 @@ class ChainView:
                 p for p in Purpose if p.is_scenario and record.allows(int(p))
             ),
             schema_digest=bytes(record.schema_digest),
+            sensitivity=int(record.sensitivity),
         )
         self._catalogue.put(resource, entry)
         return entry

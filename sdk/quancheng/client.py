@@ -29,10 +29,12 @@ from quancheng.crypto import SM2PublicKey
 from quancheng.evidence import EvidenceOption, EvidenceStore, deployment_id, open_evidence
 from quancheng.gateway_client import GatewayClient
 from quancheng.grants import GrantRequestHandle, RequestedGrant
+from quancheng.http_bounds import CatalogueEndpoints
 from quancheng.identity import Institution
 from quancheng.log_reader import LogReader
 from quancheng.protocol import GrantMode, Purpose, ScopeItem
 from quancheng.protocol.refusals import ReceiptNotAnchored
+from quancheng.tls import TlsConfig
 from quancheng.verified import ReceiptInclusion, VerifiedAnswer
 
 __all__ = ["ConsumerClient"]
@@ -51,7 +53,8 @@ class ConsumerClient:
         institution: The consumer's identity (code, SM2 key, chain account).
         manifest: The deployment manifest, or its path.
         rpc_url: The chain node's JSON-RPC URL.
-        gateway: The HTTP client for gateways (one is made if omitted).
+        gateway: The HTTP client for gateways. One is made if omitted: it sends requests
+            only to the on-chain catalogue's endpoints, over ``tls``.
         catalogue_ttl: Seconds a catalogue entry (endpoint, provider) is cached.
         clock: Wall-clock seconds, for document times and waits (injectable for tests).
         sleep: How to wait between polls (injectable for tests).
@@ -62,6 +65,11 @@ class ConsumerClient:
             :class:`~quancheng.evidence.EvidenceStore` or a file to choose, or ``False`` to
             keep nothing (throwaway tools and tests only: the auditor then has the
             gateways' word alone).
+
+        tls: The consortium's CA bundle and this consumer's TLS client certificate. Every
+            query then names the certificate's channel: gateways answer it only over a
+            connection with this certificate, so a captured request is of no use to anyone
+            else. Without it, only a development gateway on loopback answers.
 
     Raises:
         EvidenceStoreError: The evidence store cannot be opened.
@@ -78,17 +86,27 @@ class ConsumerClient:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         evidence: EvidenceOption = None,
+        tls: TlsConfig | None = None,
     ) -> None:
         self._core = ConsumerCore(
-            institution, connect(rpc_url, manifest), catalogue_ttl=catalogue_ttl, clock=clock
+            institution,
+            connect(rpc_url, manifest),
+            catalogue_ttl=catalogue_ttl,
+            clock=clock,
+            channel=tls.channel if tls is not None else None,
         )
         self._evidence, self._owns_evidence = open_evidence(
             evidence, institution.code, deployment_id(self._core.contracts)
         )
         # Gateways answer a receipt's proof to its consumer only, signed with its SM2 key.
-        self._reader = LogReader.for_institution(institution, clock=clock)
+        self._reader = LogReader.for_institution(
+            institution, clock=clock, channel=self._core.channel
+        )
         self._owns_gateway = gateway is None
-        self._gateway = gateway or GatewayClient()
+        # Requests go only to the catalogue's endpoints, over TLS when configured.
+        self._gateway = gateway or GatewayClient(
+            tls=tls, endpoints=CatalogueEndpoints(self._core.contracts, clock=clock)
+        )
         self._clock, self._sleep = clock, sleep
 
     @property
@@ -233,6 +251,7 @@ class ConsumerClient:
         *,
         params: Mapping[str, str | int] | None = None,
         purpose: Purpose | int | None = None,
+        seal: bool = False,
     ) -> VerifiedAnswer:
         """Query a resource's gateway under a grant and verify the answer.
 
@@ -250,6 +269,9 @@ class ConsumerClient:
             purpose: The query's scenario purpose, which the grant's purpose must cover; it
                 goes into the receipt. Required under a domain or comprehensive grant;
                 default: the purpose of a scenario grant.
+            seal: Ask for the data sealed to this consumer's SM2 key (SM2 + SM4-GCM) even
+                where the catalogue does not require it; resources of sensitivity 3 and 4
+                are always answered sealed, and an answer in the clear is refused.
 
         Raises:
             ScenarioPurposeRequired: ``purpose`` is a domain or comprehensive code, or is omitted
@@ -261,7 +283,7 @@ class ConsumerClient:
                 is not returned.
         """
         prepared = self._core.prepare_query(
-            grant_id, resource, fields, params=params, purpose=purpose
+            grant_id, resource, fields, params=params, purpose=purpose, seal=seal
         )
         body = self._gateway.post_query(prepared.entry.endpoint, prepared.body)
         answer = self._core.verify_answer_body(prepared, body)

@@ -27,10 +27,12 @@ from quancheng.crypto import SM2PublicKey
 from quancheng.evidence import EvidenceOption, EvidenceStore, deployment_id, open_evidence
 from quancheng.gateway_client import AsyncGatewayClient
 from quancheng.grants import GrantRequestHandle, RequestedGrant
+from quancheng.http_bounds import CatalogueEndpoints
 from quancheng.identity import Institution
 from quancheng.log_reader import LogReader
 from quancheng.protocol import GrantMode, Purpose, ScopeItem
 from quancheng.protocol.refusals import ReceiptNotAnchored
+from quancheng.tls import TlsConfig
 from quancheng.verified import ReceiptInclusion, VerifiedAnswer
 
 __all__ = ["AsyncConsumerClient"]
@@ -46,13 +48,19 @@ class AsyncConsumerClient:
         institution: The consumer's identity.
         manifest: The deployment manifest, or its path.
         rpc_url: The chain node's JSON-RPC URL.
-        gateway: The async HTTP client for gateways (one is made if omitted).
+        gateway: The async HTTP client for gateways. One is made if omitted: it sends
+            requests only to the on-chain catalogue's endpoints, over ``tls``.
         catalogue_ttl: Seconds a catalogue entry is cached.
         clock: Wall-clock seconds (injectable for tests).
         sleep: How to wait between polls (injectable for tests).
         evidence: Where receipts are kept before :meth:`query` returns (see
             :class:`~quancheng.client.ConsumerClient`: by default
             ``$QC_EVIDENCE_DIR/<code>.sqlite3``; ``False`` keeps nothing).
+
+        tls: The consortium's CA bundle and this consumer's TLS client certificate. Every
+            query then names the certificate's channel: gateways answer it only over a
+            connection with this certificate, so a captured request is of no use to anyone
+            else. Without it, only a development gateway on loopback answers.
 
     Raises:
         EvidenceStoreError: The evidence store cannot be opened.
@@ -69,17 +77,27 @@ class AsyncConsumerClient:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         evidence: EvidenceOption = None,
+        tls: TlsConfig | None = None,
     ) -> None:
         self._core = ConsumerCore(
-            institution, connect(rpc_url, manifest), catalogue_ttl=catalogue_ttl, clock=clock
+            institution,
+            connect(rpc_url, manifest),
+            catalogue_ttl=catalogue_ttl,
+            clock=clock,
+            channel=tls.channel if tls is not None else None,
         )
         self._evidence, self._owns_evidence = open_evidence(
             evidence, institution.code, deployment_id(self._core.contracts)
         )
         # Gateways answer a receipt's proof to its consumer only, signed with its SM2 key.
-        self._reader = LogReader.for_institution(institution, clock=clock)
+        self._reader = LogReader.for_institution(
+            institution, clock=clock, channel=self._core.channel
+        )
         self._owns_gateway = gateway is None
-        self._gateway = gateway or AsyncGatewayClient()
+        # Requests go only to the catalogue's endpoints, over TLS when configured.
+        self._gateway = gateway or AsyncGatewayClient(
+            tls=tls, endpoints=CatalogueEndpoints(self._core.contracts, clock=clock)
+        )
         self._clock, self._sleep = clock, sleep
 
     @property
@@ -181,10 +199,17 @@ class AsyncConsumerClient:
         *,
         params: Mapping[str, str | int] | None = None,
         purpose: Purpose | int | None = None,
+        seal: bool = False,
     ) -> VerifiedAnswer:
         """See :meth:`ConsumerClient.query`."""
         prepared = await self._run(
-            self._core.prepare_query, grant_id, resource, fields, params=params, purpose=purpose
+            self._core.prepare_query,
+            grant_id,
+            resource,
+            fields,
+            params=params,
+            purpose=purpose,
+            seal=seal,
         )
         body = await self._gateway.post_query(prepared.entry.endpoint, prepared.body)
         answer = await self._run(self._core.verify_answer_body, prepared, body)

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -52,7 +53,7 @@ from quancheng.protocol import (
     signing_bytes,
     tier_of,
 )
-from quancheng.protocol.documents import b64
+from quancheng.protocol.documents import SEALED_FROM_SENSITIVITY, b64
 from quancheng.protocol.ids import hex32
 from quancheng.scope_check import Terms, count_problems, scope_problems, terms_problems
 from quancheng.verified import ReceiptInclusion, VerifiedAnswer
@@ -156,9 +157,12 @@ class ConsumerCore:
         *,
         catalogue_ttl: float = 60.0,
         clock: Callable[[], float] = time.time,
+        channel: str | None = None,
     ) -> None:
         self.institution, self.contracts, self.clock = institution, contracts, clock
         self.view = ChainView(contracts, catalogue_ttl=catalogue_ttl, clock=clock)
+        #: The channel of this consumer's TLS client certificate, named in every query.
+        self.channel = channel
 
     # ---------------------------------------------------------------------- chain reads
 
@@ -285,8 +289,13 @@ class ConsumerCore:
         *,
         params: Mapping[str, str | int] | None = None,
         purpose: Purpose | int | None = None,
+        seal: bool = False,
     ) -> PreparedQuery:
         """Look up the gateway, build the request and sign it (once: retries reuse it).
+
+        The request names :attr:`channel` (it is answered only over this consumer's TLS
+        client certificate) and, with ``seal``, asks for the data sealed to the consumer's
+        key even where the catalogue does not require it.
 
         Raises:
             ScenarioPurposeRequired: ``purpose`` is a domain or comprehensive code, or is
@@ -308,6 +317,9 @@ class ConsumerCore:
                 purpose=purpose,
                 params=dict(params or {}),
                 issued_at_ms=int(self.clock() * 1000),
+                # Over plain HTTP (a development gateway on loopback) no certificate is shown.
+                channel=self.channel if entry.endpoint.startswith("https://") else None,
+                seal=seal,
             )
         except (ValidationError, ValueError) as exc:
             raise ArgumentError("query", describe(exc)) from None
@@ -326,18 +338,24 @@ class ConsumerCore:
         signed = parse_signed_answer(body)
         entry = prepared.entry
 
+        opened: list[dict[str, Any]] = []
+
         def check(key: SM2PublicKey) -> None:
-            verify_answer(
-                signed,
-                request=prepared.signed.request,
-                provider=entry.provider,
-                provider_key=key,
-                mode=prepared.mode,
-                grant_purpose=prepared.grant_purpose,
+            opened.append(
+                verify_answer(
+                    signed,
+                    request=prepared.signed.request,
+                    provider=entry.provider,
+                    provider_key=key,
+                    mode=prepared.mode,
+                    grant_purpose=prepared.grant_purpose,
+                    consumer_key=self.institution.sm2_key,
+                    sealing_required=entry.sensitivity >= SEALED_FROM_SENSITIVITY,
+                )
             )
 
         self.view.with_key_refresh(entry.provider_id, check)
-        return VerifiedAnswer(prepared.signed, signed, entry.endpoint)
+        return VerifiedAnswer(prepared.signed, signed, entry.endpoint, opened[-1])
 
     # --------------------------------------------------------------------------- proofs
 

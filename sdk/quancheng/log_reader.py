@@ -38,21 +38,32 @@ class LogReader:
         code: The member's consortium code.
         key: Its SM2 key, as registered on chain.
         clock: Wall-clock seconds (injectable for tests).
+        channel: The channel of the member's TLS client certificate
+            (:attr:`quancheng.tls.TlsConfig.channel`), named in every token.
     """
 
-    __slots__ = ("_clock", "_key", "code")
+    __slots__ = ("_clock", "_key", "channel", "code")
 
     def __init__(
-        self, code: str, key: SM2PrivateKey, *, clock: Callable[[], float] = time.time
+        self,
+        code: str,
+        key: SM2PrivateKey,
+        *,
+        clock: Callable[[], float] = time.time,
+        channel: str | None = None,
     ) -> None:
-        self.code, self._key, self._clock = code, key, clock
+        self.code, self._key, self._clock, self.channel = code, key, clock, channel
 
     @classmethod
     def for_institution(
-        cls, institution: Institution, *, clock: Callable[[], float] = time.time
+        cls,
+        institution: Institution,
+        *,
+        clock: Callable[[], float] = time.time,
+        channel: str | None = None,
     ) -> LogReader:
-        """The reader acting as ``institution``."""
-        return cls(institution.code, institution.sm2_key, clock=clock)
+        """The reader acting as ``institution`` (over the TLS client key of ``channel``)."""
+        return cls(institution.code, institution.sm2_key, clock=clock, channel=channel)
 
     def headers(self, url: str, *, audience: str) -> dict[str, str]:
         """The header authenticating one GET of ``url`` at the gateway of ``audience``.
@@ -67,6 +78,8 @@ class LogReader:
             audience=audience,
             target=request_target(url),
             issued_at_ms=int(self._clock() * 1000),
+            # Over plain HTTP (a development gateway on loopback) no certificate is shown.
+            channel=self.channel if url.startswith("https://") else None,
         )
         return {READER_HEADER: value}
 

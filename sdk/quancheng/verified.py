@@ -65,19 +65,23 @@ class VerifiedAnswer:
 
     Attributes:
         signed_request: The request as signed and sent.
-        signed_answer: The answer as received.
+        signed_answer: The answer as received (sealed data stays sealed in it).
         endpoint: The gateway it came from (where its receipt proof lives).
-        data: The granted data (read-only view).
+        data: The granted data (read-only view), opened if it came sealed.
     """
 
     signed_request: SignedRequest
     signed_answer: SignedAnswer
     endpoint: str
-    data: Mapping[str, Any] = field(init=False, repr=False, compare=False)
+    data: Mapping[str, Any] = field(repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        frozen = MappingProxyType(copy.deepcopy(self.signed_answer.answer.data))
-        object.__setattr__(self, "data", frozen)
+        object.__setattr__(self, "data", MappingProxyType(copy.deepcopy(dict(self.data))))
+
+    @property
+    def sealed(self) -> bool:
+        """True when the data travelled sealed to the consumer's key."""
+        return self.signed_answer.answer.sealed is not None
 
     @property
     def request(self) -> QueryRequest:

@@ -12,6 +12,8 @@ the verified object, when every check passes. :func:`verify_grant_document` live
 
 from __future__ import annotations
 
+import base64
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,11 +22,12 @@ from pydantic import ValidationError
 from quancheng._util import describe, signature_valid
 from quancheng.chain import code32
 from quancheng.chain.records import AnchorRecord
-from quancheng.crypto import SM2PublicKey, canonical_digest
+from quancheng.crypto import SM2PrivateKey, SM2PublicKey, canonical_digest, canonical_json, sm3
+from quancheng.crypto.seal import open_sealed
 from quancheng.errors import CryptoError
 from quancheng.merkle import leaf_hash
 from quancheng.merkle import verify_inclusion as merkle_verify_inclusion
-from quancheng.protocol import GrantMode, QueryRequest, SignedAnswer, SignedReceipt
+from quancheng.protocol import Answer, GrantMode, QueryRequest, SignedAnswer, SignedReceipt
 from quancheng.protocol.documents import signing_bytes
 from quancheng.protocol.ids import from_hex, hex32
 from quancheng.protocol.purposes import covers, tier_of
@@ -33,6 +36,7 @@ from quancheng.verify_errors import (
     AnchorMismatch,
     AnchorSignatureInvalid,
     AnswerFieldMismatch,
+    AnswerNotSealed,
     AnswerSignatureInvalid,
     DataDigestMismatch,
     InclusionProofInvalid,
@@ -43,6 +47,7 @@ from quancheng.verify_errors import (
     ReceiptPurposeNotCovered,
     ReceiptSignatureInvalid,
     RequestHashMismatch,
+    SealedAnswerInvalid,
     UnrequestedFields,
 )
 from quancheng.verify_grant import verify_grant_document
@@ -115,14 +120,17 @@ def verify_answer(
     provider_key: SM2PublicKey,
     mode: GrantMode | None = None,
     grant_purpose: int | None = None,
-) -> None:
-    """Check a gateway's answer against the request that was sent.
+    consumer_key: SM2PrivateKey | None = None,
+    sealing_required: bool = False,
+) -> dict[str, Any]:
+    """Check a gateway's answer against the request that was sent; the data it carries.
 
     Checks, in order: the gateway's signature with the provider's registered key; the
-    request hash; request id, grant, resource, provider (and mode, if given); the data digest;
-    that the data holds every requested field (or, in DERIVED mode, indicator) and no other;
-    then the receipt (:func:`verify_receipt`), with the request's purpose and, if the grant's
-    purpose is given, the tier it was served under.
+    request hash; request id, grant, resource, provider (and mode, if given); that the data
+    is sealed where it had to be (``sealing_required`` or the request asked), and opens with
+    ``consumer_key``; the data digest; that the data holds every requested field (or, in
+    DERIVED mode, indicator) and no other; then the receipt (:func:`verify_receipt`), with
+    the request's purpose and, if the grant's purpose is given, the tier it was served under.
 
     Args:
         signed: The parsed answer.
@@ -131,9 +139,16 @@ def verify_answer(
         provider_key: That provider's SM2 key from the consortium registry.
         mode: The grant's mode, if known.
         grant_purpose: The grant's purpose code, if known.
+        consumer_key: The consumer's SM2 private key, to open a sealed answer.
+        sealing_required: The catalogue rates the resource sensitive: data in the clear
+            is refused.
+
+    Returns:
+        The data, opened if it came sealed.
 
     Raises:
-        AnswerVerificationError: The subclass naming the first check that failed.
+        AnswerVerificationError: The subclass naming the first check that failed
+            (``AnswerNotSealed`` and ``SealedAnswerInvalid`` for sealing).
     """
     answer = signed.answer
     if not signature_valid(provider_key, signed.signature, signing_bytes(answer)):
@@ -152,16 +167,13 @@ def verify_answer(
     for field, want, got in expected:
         if want != got:
             raise AnswerFieldMismatch(field, want, got)
-    try:
-        digest = data_digest(answer.data)
-    except CryptoError as exc:
-        raise MalformedAnswer(f"data has no canonical JSON form: {exc}") from None
+    data, digest = _answer_data(answer, request, expected_hash, consumer_key, sealing_required)
     if digest != answer.data_digest:
         raise DataDigestMismatch(digest, answer.data_digest)
-    extra = set(answer.data) - set(request.fields)
+    extra = set(data) - set(request.fields)
     if extra:
         raise UnrequestedFields(extra)
-    missing = set(request.fields) - set(answer.data)  # a value the source lacks comes as null
+    missing = set(request.fields) - set(data)  # a value the source lacks comes as null
     if missing:
         raise MissingFields(missing, answer.mode.value)
     verify_receipt(
@@ -176,6 +188,47 @@ def verify_answer(
         request_hash=expected_hash,
         response_hash=answer.data_digest,
     )
+    return data
+
+
+def _answer_data(
+    answer: Answer,
+    request: QueryRequest,
+    request_hash_hex: str,
+    consumer_key: SM2PrivateKey | None,
+    sealing_required: bool,
+) -> tuple[dict[str, Any], str]:
+    """The answer's data and the digest it must carry (of the sealed plaintext if sealed)."""
+    if answer.sealed is None:
+        if sealing_required or request.seal:
+            raise AnswerNotSealed(request.resource)
+        assert answer.data is not None  # the model holds exactly one of the two
+        try:
+            return answer.data, data_digest(answer.data)
+        except CryptoError as exc:
+            raise MalformedAnswer(f"data has no canonical JSON form: {exc}") from None
+    if consumer_key is None:
+        raise SealedAnswerInvalid("no consumer key to open it with")
+    try:
+        plaintext = open_sealed(
+            consumer_key, base64.b64decode(answer.sealed), aad=bytes.fromhex(request_hash_hex[2:])
+        )
+        payload = json.loads(plaintext)
+    except (CryptoError, ValueError) as exc:
+        raise SealedAnswerInvalid(type(exc).__name__) from None
+    if (
+        not isinstance(payload, dict)
+        or set(payload) != {"data", "salt"}
+        or not isinstance(payload["data"], dict)
+        or not isinstance(payload["salt"], str)
+    ):
+        raise SealedAnswerInvalid('the plaintext is not {"data": {...}, "salt": ...}')
+    try:
+        if canonical_json(payload) != plaintext:
+            raise SealedAnswerInvalid("the plaintext is not canonical JSON")
+    except CryptoError:
+        raise SealedAnswerInvalid("the plaintext has no canonical JSON form") from None
+    return payload["data"], "0x" + sm3(plaintext).hex()
 
 
 def verify_receipt(

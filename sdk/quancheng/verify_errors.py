@@ -34,6 +34,7 @@ __all__ = [
     "AnchorMismatch",
     "AnchorSignatureInvalid",
     "AnswerFieldMismatch",
+    "AnswerNotSealed",
     "AnswerSignatureInvalid",
     "AnswerVerificationError",
     "DataDigestMismatch",
@@ -46,6 +47,7 @@ __all__ = [
     "ReceiptSignatureInvalid",
     "ReceiptVerificationError",
     "RequestHashMismatch",
+    "SealedAnswerInvalid",
     "UnrequestedFields",
     "VerificationError",
 ]
@@ -149,6 +151,37 @@ class DataDigestMismatch(AnswerVerificationError):
     def __init__(self, expected: str, actual: str) -> None:
         self.expected, self.actual = expected, actual
         super().__init__(f"answer data_digest {actual} is not SM3 of its data ({expected})")
+
+
+class AnswerNotSealed(AnswerVerificationError):
+    """The data came in the clear where it had to be sealed to the consumer.
+
+    Attributes:
+        resource: The resource (the catalogue rates it sensitive, or the request asked).
+    """
+
+    code = "ANSWER_NOT_SEALED"
+    check = "sealing"
+
+    def __init__(self, resource: str) -> None:
+        self.resource = resource
+        super().__init__(f"the answer from {resource} is not sealed, though it had to be")
+
+
+class SealedAnswerInvalid(AnswerVerificationError):
+    """The sealed data does not open with the consumer's key, or opens to something else
+    than ``{"data": {...}, "salt": "0x…"}``.
+
+    Attributes:
+        reason: What failed.
+    """
+
+    code = "SEALED_ANSWER_INVALID"
+    check = "sealing"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"the sealed answer does not open: {reason}")
 
 
 class UnrequestedFields(AnswerVerificationError):

@@ -162,4 +162,13 @@ Bounds of what servers read, and of what the SDK reads — ``test_limits.py``
     test_dripping_answer_stops_the_sdk_client_at_its_deadline
     test_redirect_to_another_host_is_not_followed
     test_endpoint_outside_the_catalogue_is_refused_before_it_is_sent
+
+The transport: captured requests, tokens and answers — ``test_channel_binding.py``
+    test_a_bound_request_is_answered_sealed_over_the_consumers_own_connection
+    test_a_captured_request_replayed_by_another_member_is_refused_and_stays_usable
+    test_a_non_member_without_a_certificate_gets_no_data
+    test_a_non_member_with_a_certificate_of_another_ca_is_not_even_connected
+    test_an_unbound_request_is_refused_by_a_gateway_asking_for_certificates
+    test_a_channel_cannot_be_swapped_without_breaking_the_signature
+    test_a_reader_token_read_off_the_wire_is_refused_on_another_connection
 """

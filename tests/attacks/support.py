@@ -193,7 +193,7 @@ def request_dict(
     grant_id = doc if isinstance(doc, str) else doc.grant_id
     purpose = 1 if isinstance(doc, str) else int(doc.purpose)
     req: dict[str, Any] = {
-        "type": "quancheng.query/1",
+        "type": "quancheng.query/2",
         "request_id": str(uuid.uuid4()),
         "grant_id": grant_id,
         "consumer": sc.consumer.code,
@@ -202,6 +202,8 @@ def request_dict(
         "purpose": purpose,
         "params": {},
         "issued_at_ms": time.time_ns() // 1_000_000,
+        "channel": None,
+        "seal": False,
     }
     req.update(overrides)
     return req

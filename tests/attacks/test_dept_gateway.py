@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from quancheng.protocol import GrantDocument
+from quancheng.protocol import GrantDocument, SignedAnswer
 from quancheng.protocol.documents import _plain_text
 from tests.attacks.support import (
     FIELDS,
@@ -29,6 +29,7 @@ from tests.attacks.support import (
     sign_dict,
 )
 from tests.attacks.worlds import DeptGateway
+from tests.gateway.support import answer_data
 from tests.utils.scenario import active_grant, signed_request
 
 #: ``ParamDef("plate_no", max_length=10)`` of the plug-in's vehicle.registration.
@@ -99,10 +100,15 @@ def test_sql_in_a_params_value_is_bound_not_interpolated(
     everything = dept.post(
         signed_request(dept.sc.consumer, dgrant, VR, FIELDS).model_dump_json().encode()
     )
-    assert everything.status_code == 200 and everything.json()["answer"]["data"]["plate_no"]
+    assert everything.status_code == 200 and _data(dept, everything)["plate_no"]
     resp = _query(dept, dgrant, params={"plate_no": value})()
     assert resp.status_code == 200, resp.text
-    assert resp.json()["answer"]["data"] == {"plate_no": [], "status": []}
+    assert _data(dept, resp) == {"plate_no": [], "status": []}
+
+
+def _data(dept: DeptGateway, resp: Any) -> dict[str, Any]:
+    """The answer's data, opened with the consumer's key if it came sealed."""
+    return answer_data(SignedAnswer.model_validate_json(resp.content), dept.sc.consumer.sm2)
 
 
 CONTROL = {
@@ -204,9 +210,8 @@ def test_signed_queries_with_generated_contents_are_answered_only_within_the_gra
     if resp.status_code != 200:
         assert_refused(resp, resp.status_code, resp.json()["error"]["code"])
         return
-    answer = resp.json()["answer"]
     assert (contents["resource"], contents["purpose"]) == (VR, 1)
-    assert set(answer["data"]) == set(contents["fields"]) <= GRANTED
+    assert set(_data(dept, resp)) == set(contents["fields"]) <= GRANTED
 
 
 @pytest.fixture(scope="module")

@@ -133,7 +133,7 @@ def test_duplicate_keys_are_judged_by_the_last_and_refused(
 @pytest.mark.parametrize(
     "overrides",
     [
-        {"type": "quancheng.query/2"},
+        {"type": "quancheng.query/3"},
         {"purpose": 99},
         {"purpose": 0},
         {"purpose": "motor"},
@@ -148,6 +148,11 @@ def test_duplicate_keys_are_judged_by_the_last_and_refused(
         {"params": {"plate_no": None}},
         {"params": {"plate_no": 1.5}},
         {"grant_id": None},
+        {"channel": "0x1234"},
+        {"channel": 0},
+        {"seal": "yes"},
+        {"seal": 1},
+        {"seal": None},
     ],
     ids=[
         "unknown-type",
@@ -165,6 +170,11 @@ def test_duplicate_keys_are_judged_by_the_last_and_refused(
         "param-null",
         "param-float",
         "grant-null",
+        "channel-short",
+        "channel-number",
+        "seal-as-word",
+        "seal-as-number",
+        "seal-null",
     ],
 )
 def test_mistyped_signed_request_is_refused(

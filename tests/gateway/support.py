@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from collections import Counter
 from typing import Any
 
 from sqlalchemy import func, select
 
-from quancheng.crypto import SM2PublicKey, canonical_digest
-from quancheng.protocol import SignedAnswer, SignedRequest, signing_bytes
+from quancheng.crypto import SM2PrivateKey, SM2PublicKey, canonical_digest, sm3
+from quancheng.crypto.seal import open_sealed
+from quancheng.protocol import Answer, SignedAnswer, SignedRequest, signing_bytes
 from quancheng.protocol.documents import unb64
 from quancheng_gateway.models import GrantResourceServed, ReceiptRow
 from quancheng_gateway.receipt_log import log_head
@@ -47,9 +50,16 @@ def assert_refusal_body(
 
 
 def verify_answer(
-    body: bytes, signed: SignedRequest, gateway_key: SM2PublicKey, fields: tuple[str, ...]
+    body: bytes,
+    signed: SignedRequest,
+    gateway_key: SM2PublicKey,
+    fields: tuple[str, ...],
+    consumer_key: SM2PrivateKey | None = None,
 ) -> SignedAnswer:
-    """Everything the SDK checks: signatures, request hash, data digest, receipt, scope."""
+    """Everything the SDK checks: signatures, request hash, data digest, receipt, scope.
+
+    A sealed answer is opened with ``consumer_key`` (see :func:`answer_data`).
+    """
     answer = SignedAnswer.model_validate_json(body)
     a = answer.answer
     gateway_key.verify(unb64(answer.signature), signing_bytes(a))
@@ -57,7 +67,8 @@ def verify_answer(
     gateway_key.verify(unb64(a.receipt.signature), signing_bytes(receipt))
     request_hash = "0x" + canonical_digest(signed.request.model_dump(mode="json")).hex()
     assert a.request_hash == request_hash == receipt.request_hash
-    assert a.data_digest == "0x" + canonical_digest(a.data).hex() == receipt.response_hash
+    data, digest = _opened(a, consumer_key)
+    assert a.data_digest == digest == receipt.response_hash
     assert a.request_id == signed.request.request_id
     assert (receipt.grant_id, receipt.consumer, receipt.resource, receipt.purpose) == (
         signed.request.grant_id,
@@ -65,5 +76,23 @@ def verify_answer(
         signed.request.resource,
         signed.request.purpose,
     )
-    assert set(a.data) == set(fields)
+    assert set(data) == set(fields)
     return answer
+
+
+def answer_data(answer: SignedAnswer, consumer_key: SM2PrivateKey | None = None) -> dict[str, Any]:
+    """The answer's data: in the clear, or opened with the consumer's key."""
+    return _opened(answer.answer, consumer_key)[0]
+
+
+def _opened(a: Answer, consumer_key: SM2PrivateKey | None) -> tuple[dict[str, Any], str]:
+    if a.sealed is None:
+        assert a.data is not None
+        return a.data, "0x" + canonical_digest(a.data).hex()
+    assert consumer_key is not None, "a sealed answer: give the consumer's key"
+    plaintext = open_sealed(
+        consumer_key, base64.b64decode(a.sealed), aad=bytes.fromhex(a.request_hash[2:])
+    )
+    payload = json.loads(plaintext)
+    assert set(payload) == {"data", "salt"} and len(payload["salt"]) == 66
+    return payload["data"], "0x" + sm3(plaintext).hex()

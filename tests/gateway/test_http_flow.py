@@ -96,7 +96,8 @@ def test_answers_verify_and_their_batches_are_anchored_and_chained(flow: Any) ->
         signed = signed_request(sc.consumer, docs[i % 3], VR, FIELDS)
         resp = _post(proc, signed)
         assert resp.status_code == 200, resp.text
-        receipts.append(verify_answer(resp.content, signed, key, FIELDS).answer.receipt)
+        answer = verify_answer(resp.content, signed, key, FIELDS, sc.consumer.sm2)
+        receipts.append(answer.answer.receipt)
     _anchored(proc)
     for receipt in receipts:
         path = f"/v1/receipts/{receipt.receipt.receipt_id}/proof"

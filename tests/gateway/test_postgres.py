@@ -49,7 +49,12 @@ def test_postgres_main_flow_replay_and_anchoring(pg_scenario: Scenario, pg: Post
         resp = gw.query(signed)
         assert resp.status_code == 200, resp.text
         answered.append(
-            (signed, verify_answer(resp.content, signed, sc.provider.sm2.public_key(), FIELDS))
+            (
+                signed,
+                verify_answer(
+                    resp.content, signed, sc.provider.sm2.public_key(), FIELDS, sc.consumer.sm2
+                ),
+            )
         )
     gen.close()  # stop the gateway (lifespan ends)
 

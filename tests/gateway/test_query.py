@@ -7,7 +7,7 @@ from typing import Any
 from quancheng.crypto import SM2PublicKey
 from quancheng.protocol import GrantMode
 from tests.gateway.conftest import InProcessGateway
-from tests.gateway.support import request_stored, verify_answer
+from tests.gateway.support import answer_data, request_stored, verify_answer
 from tests.utils.readers import OPERATOR, signed_get
 from tests.utils.scenario import Scenario, active_grant, signed_request
 
@@ -26,9 +26,13 @@ def test_raw_query_answers_only_the_requested_granted_fields(
     signed = signed_request(scenario.consumer, doc, VR, ("plate_no", "status"))
     resp = gw.query(signed)
     assert resp.status_code == 200, resp.text
-    answer = verify_answer(resp.content, signed, _key(scenario), ("plate_no", "status"))
+    answer = verify_answer(
+        resp.content, signed, _key(scenario), ("plate_no", "status"), scenario.consumer.sm2
+    )
     assert answer.answer.mode is GrantMode.RAW
-    assert all(isinstance(p, str) for p in answer.answer.data["plate_no"])
+    assert answer.answer.data is None and answer.answer.sealed  # sensitivity 3: sealed
+    data = answer_data(answer, scenario.consumer.sm2)
+    assert all(isinstance(p, str) for p in data["plate_no"])
     assert request_stored(gw.gateway, signed.request.request_id)
     rid = answer.answer.receipt.receipt.receipt_id
     receipt = _read(gw, scenario, f"/v1/receipts/{rid}").json()
@@ -43,10 +47,13 @@ def test_derived_query_answers_only_indicators(scenario: Scenario, gw: InProcess
     signed = signed_request(scenario.consumer, doc, VR, ("vehicle_count",))
     resp = gw.query(signed)
     assert resp.status_code == 200, resp.text
-    answer = verify_answer(resp.content, signed, _key(scenario), ("vehicle_count",))
+    answer = verify_answer(
+        resp.content, signed, _key(scenario), ("vehicle_count",), scenario.consumer.sm2
+    )
     assert answer.answer.mode is GrantMode.DERIVED
-    assert isinstance(answer.answer.data["vehicle_count"], int)
-    assert answer.answer.data["vehicle_count"] >= 1
+    data = answer_data(answer, scenario.consumer.sm2)
+    assert isinstance(data["vehicle_count"], int)
+    assert data["vehicle_count"] >= 1
 
 
 def test_receipt_log_pages_hold_no_personal_data(scenario: Scenario, gw: InProcessGateway) -> None:

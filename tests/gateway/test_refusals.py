@@ -104,6 +104,18 @@ def test_bad_signature(scenario: Scenario, gw: InProcessGateway, grant: Any) -> 
     query_refused(gw, forged, 401, "BAD_REQUEST_SIGNATURE")
 
 
+def test_request_bound_to_a_channel_is_refused_without_that_client_certificate(
+    scenario: Scenario, gw: InProcessGateway, grant: Any
+) -> None:
+    # Plain HTTP presents no client certificate: a request bound to one is not answered here
+    # (nor its id spent); over TLS with another certificate it is CHANNEL_MISMATCH
+    # (tests/attacks/test_channel_binding.py).
+    channel = "0x" + secrets.token_hex(32)
+    bound = signed_request(scenario.consumer, grant, VR, FIELDS, channel=channel)
+    query_refused(gw, bound, 401, "CHANNEL_REQUIRED")
+    assert not request_stored(gw.gateway, bound.request.request_id)
+
+
 def test_unknown_consumer(scenario: Scenario, gw: InProcessGateway, grant: Any) -> None:
     stranger = Member(
         "bank.unknown", Role.CONSUMER, scenario.consumer.account, SM2PrivateKey.generate()
@@ -398,6 +410,7 @@ def test_every_query_refusal_code_is_covered() -> None:
         "CHAIN_UNAVAILABLE",
         "STORAGE_UNAVAILABLE",
         "SUBJECT_KIND_MISMATCH",  # tests/attacks/test_grant_scope.py (a department with firms)
+        "CHANNEL_MISMATCH",  # over TLS only: tests/attacks/test_channel_binding.py
         *READER_CODES,  # reads of the log, not queries: tests/attacks/test_log_access.py
     }
     assert [c for c in ALL_CODES if f'"{c}"' not in source and c not in elsewhere] == []

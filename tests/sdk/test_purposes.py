@@ -106,6 +106,7 @@ def _request(purpose: int) -> dict[str, object]:
     return {
         "request_id": str(uuid.uuid4()), "grant_id": "0x" + "11" * 32, "consumer": "bank.a",
         "resource": "tax.records", "fields": ["paid"], "purpose": purpose, "issued_at_ms": 1,
+        "channel": None, "seal": False,
     }  # fmt: skip
 
 

@@ -48,6 +48,7 @@ def _answer(request: QueryRequest, data: dict[str, Any], mode: GrantMode) -> Sig
         resource=request.resource,
         mode=mode,
         data=data,
+        sealed=None,
         data_digest=digest,
         receipt=SignedReceipt(receipt=receipt, signature=b64(KEY.sign(receipt.canonical()))),
         served_at_ms=receipt.served_at_ms,
@@ -64,6 +65,8 @@ def _request(fields: tuple[str, ...]) -> QueryRequest:
         fields=fields,
         purpose=Purpose.SME_CREDIT,
         issued_at_ms=1_767_225_600_000,
+        channel=None,
+        seal=False,
     )
 
 

@@ -87,8 +87,12 @@ def build_scenario(
     *,
     people: int = 120,
     provider_code: str = "jinan.vmo",
+    sensitivity: int = 3,
 ) -> Scenario:
-    """Deploy, admit the provider and a consumer, register resources, load the data."""
+    """Deploy, admit the provider and a consumer, register resources, load the data.
+
+    The resources are registered at ``sensitivity`` (from 3 up, answers are sealed).
+    """
     net = deploy_test_network(rpc_url, funder_key, committee_size=2, threshold=1)
     provider = admit(net, Role.PROVIDER, code=provider_code, name="车管所（测试）")
     consumer = admit(net, Role.CONSUMER, code=f"bank.{secrets.token_hex(3)}", name="测试银行")
@@ -101,7 +105,7 @@ def build_scenario(
                 provider.id,
                 [code32(f) for f in fields],
                 sm3(canonical_json({"fields": list(fields)})),
-                3,
+                sensitivity,
                 purposes_mask(*purposes),
                 "http://127.0.0.1/gateway",
             ),
@@ -290,8 +294,10 @@ def signed_request(
     issued_at_ms: int | None = None,
     params: dict[str, str | int] | None = None,
     consumer_code: str | None = None,
+    channel: str | None = None,
+    seal: bool = False,
 ) -> SignedRequest:
-    """A consumer's signed query under a grant."""
+    """A consumer's signed query under a grant (bound to ``channel``, if given)."""
     grant_id = doc if isinstance(doc, str) else doc.grant_id
     req = QueryRequest(
         request_id=request_id or str(uuid.uuid4()),
@@ -302,5 +308,7 @@ def signed_request(
         purpose=purpose if purpose is not None else (1 if isinstance(doc, str) else doc.purpose),
         params=params or {},
         issued_at_ms=issued_at_ms or time.time_ns() // 1_000_000,
+        channel=channel,
+        seal=seal,
     )
     return SignedRequest(request=req, signature=b64(consumer.sm2.sign(req.canonical())))

@@ -78,8 +78,12 @@ def register_sdk_resource(
     endpoint: str,
     fields: Iterable[str] = RESOURCE_FIELDS,
     purposes: Iterable[Purpose] = (Purpose.MOTOR_CLAIM, Purpose.SME_CREDIT),
+    sensitivity: int = 3,
 ) -> str:
-    """Register a resource served at ``endpoint``; returns its code (e.g. ``res.1a2b3c4d``)."""
+    """Register a resource served at ``endpoint``; returns its code (e.g. ``res.1a2b3c4d``).
+
+    From sensitivity 3 (the default) up its answers are sealed to the consumer.
+    """
     code = unique_code("res")
     names = sorted(fields)
     net.send(
@@ -89,7 +93,7 @@ def register_sdk_resource(
             provider.id,
             [code32(f) for f in names],
             sm3(canonical_json({"fields": names})),
-            3,
+            sensitivity,
             purposes_mask(*(int(p) for p in purposes)),
             endpoint,
         ),

@@ -2,25 +2,31 @@
 
 The receipt log (:mod:`quancheng_gateway.receipt_log`) fixes the receipt's position and time
 and signs it inside the transaction that stores it; the answer, which carries that signed
-receipt, is signed once the receipt is durable.
+receipt, is signed once the receipt is durable. Data of a resource the catalogue rates
+sensitive (or that the request asks sealed) leaves the gateway sealed to the consumer's
+registered SM2 key (:class:`Payload`), so no proxy, log or intermediary between the two ever
+holds it in the clear.
 """
 
 from __future__ import annotations
 
+import base64
+import secrets
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
 
-from quancheng.crypto import SM2PrivateKey, canonical_digest
+from quancheng.crypto import SM2PrivateKey, SM2PublicKey, canonical_digest, canonical_json, sm3
+from quancheng.crypto.seal import seal
 from quancheng.protocol import Answer, GrantMode, Purpose, Receipt, SignedAnswer, SignedReceipt
 from quancheng.protocol import refusals as r
 from quancheng.protocol.documents import TierName, b64, tier_name
 from quancheng_gateway.pipeline import Checked
 from quancheng_gateway.resources import UnsafeValue, check_json_safe
 
-__all__ = ["ReceiptDraft", "read_data", "sign_answer"]
+__all__ = ["Payload", "ReceiptDraft", "read_data", "sign_answer"]
 
 _KIND_OF = {"person": "resident_id", "business": "uscc"}
 
@@ -71,6 +77,33 @@ def read_data(data_engine: Engine, checked: Checked) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class Payload:
+    """The data as the answer carries it, and the digest the receipt binds.
+
+    In the clear the digest is SM3 of the canonical data. Sealed, the plaintext is the
+    canonical ``{"data": ..., "salt": "0x" + 32 random bytes}`` and the digest is its SM3: a
+    reader of receipts cannot confirm a guess of the data.
+    """
+
+    data: dict[str, Any]
+    digest: str
+    plaintext: bytes | None = None
+
+    @classmethod
+    def clear(cls, data: dict[str, Any]) -> Payload:
+        return cls(data, "0x" + canonical_digest(data).hex())
+
+    @classmethod
+    def for_sealing(cls, data: dict[str, Any]) -> Payload:
+        plaintext = canonical_json({"data": data, "salt": "0x" + secrets.token_hex(32)})
+        return cls(data, "0x" + sm3(plaintext).hex(), plaintext)
+
+    @property
+    def sealed(self) -> bool:
+        return self.plaintext is not None
+
+
+@dataclass(frozen=True)
 class ReceiptDraft:
     """A receipt before the log fixes its position and time (both are signed)."""
 
@@ -87,7 +120,7 @@ class ReceiptDraft:
     response_hash: str
 
     @classmethod
-    def of(cls, *, provider: str, checked: Checked, data: dict[str, Any]) -> ReceiptDraft:
+    def of(cls, *, provider: str, checked: Checked, payload: Payload) -> ReceiptDraft:
         req = checked.request
         return cls(
             receipt_id=str(uuid.uuid4()),
@@ -99,7 +132,7 @@ class ReceiptDraft:
             purpose=req.purpose,
             tier=tier_name(checked.grant.purpose),
             request_hash=checked.request_hash,
-            response_hash="0x" + canonical_digest(data).hex(),
+            response_hash=payload.digest,
         )
 
     def seal(
@@ -134,10 +167,25 @@ class ReceiptDraft:
 
 
 def sign_answer(
-    *, key: SM2PrivateKey, checked: Checked, data: dict[str, Any], receipt: SignedReceipt
+    *,
+    key: SM2PrivateKey,
+    checked: Checked,
+    payload: Payload,
+    receipt: SignedReceipt,
+    recipient: SM2PublicKey | None = None,
 ) -> bytes:
-    """The canonical signed answer: the data with its stored receipt, sent after the commit."""
+    """The canonical signed answer: the data with its stored receipt, sent after the commit.
+
+    A sealed ``payload`` is sealed to ``recipient`` (the consumer's registered key) with the
+    request hash as additional data, so the envelope opens for this request only.
+    """
     req, grant, r_ = checked.request, checked.grant, receipt.receipt
+    sealed: str | None = None
+    if payload.plaintext is not None:
+        if recipient is None:
+            raise r.InternalError("no consumer key to seal the answer to", resource=req.resource)
+        envelope = seal(recipient, payload.plaintext, aad=bytes.fromhex(checked.request_hash[2:]))
+        sealed = base64.b64encode(envelope).decode("ascii")
     answer = Answer(
         request_id=req.request_id,
         request_hash=checked.request_hash,
@@ -145,7 +193,8 @@ def sign_answer(
         provider=r_.provider,
         resource=req.resource,
         mode=GrantMode(grant.mode),
-        data=data,
+        data=None if sealed is not None else payload.data,
+        sealed=sealed,
         data_digest=r_.response_hash,
         receipt=receipt,
         served_at_ms=r_.served_at_ms,

@@ -86,6 +86,8 @@ def create_data_engine(url: str) -> Engine:
 #: missing tables only, so these are added to a database an earlier build created.
 _ADDED_COLUMNS: dict[tuple[str, str], str] = {
     ("log_head", "anchored_upto"): "BIGINT NOT NULL DEFAULT 0",
+    # Unknown until the view is followed again: the most sensitive, so answers are sealed.
+    ("view_resources", "sensitivity"): "INTEGER NOT NULL DEFAULT 4",
 }
 
 
@@ -99,6 +101,8 @@ def init_schema(engine: Engine) -> None:
         for (table, column), ddl in _ADDED_COLUMNS.items():
             if column not in {c["name"] for c in inspector.get_columns(table)}:
                 conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))
+                if table.startswith("view_"):  # only the chain's events fill it: follow again
+                    conn.execute(text("DELETE FROM view_state"))
         _uses_per_resource(conn, existing)
 
 

@@ -77,6 +77,8 @@ class ResourceView(SQLModel, table=True):
     allowed_purposes: str
     active: bool
     endpoint: str = Field(sa_type=Text)
+    #: The catalogue's sensitivity, 1 (public) to 4; answers from 3 up are sealed.
+    sensitivity: int = 4
 
 
 class OwnerView(SQLModel, table=True):

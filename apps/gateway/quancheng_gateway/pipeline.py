@@ -77,16 +77,25 @@ class Pipeline:
         handlers: dict[str, ResourceHandler],
         clock: Clock,
         skew_ms: int,
+        allow_unbound: bool = False,
     ) -> None:
         self.view = view
         self.handlers = handlers
         self.clock = clock
         self.skew_ms = skew_ms
+        #: Answer requests naming no channel on connections without a client certificate
+        #: (a development gateway serving plain HTTP on loopback only).
+        self.allow_unbound = allow_unbound
 
-    def check(self, signed: SignedRequest) -> Checked:
-        """Every check up to (not including) replay and use counting."""
+    def check(self, signed: SignedRequest, *, channel: str | None = None) -> Checked:
+        """Every check up to (not including) replay and use counting.
+
+        ``channel`` is the channel of the client certificate the request arrived with
+        (:func:`quancheng.tls.channel_of_certificate`), None without one.
+        """
         req = signed.request
         self._consumer(signed)
+        self._channel(req, channel)
         now_ms = self.clock.now_ms()
         if abs(req.issued_at_ms - now_ms) > self.skew_ms:
             raise r.ClockSkew(
@@ -117,6 +126,18 @@ class Pipeline:
             member.key.verify(unb64(signed.signature), signing_bytes(req))
         except (InvalidSignature, ValueError):
             raise r.BadRequestSignature(consumer=req.consumer) from None
+
+    def _channel(self, req: QueryRequest, channel: str | None) -> None:
+        """The request must name the TLS client key it arrived with (checked before replay,
+        so a captured request sent by someone else does not use up the consumer's id)."""
+        if req.channel is None:
+            if channel is None and self.allow_unbound:
+                return
+            raise r.ChannelRequired(consumer=req.consumer)
+        if channel is None:
+            raise r.ChannelRequired(consumer=req.consumer)
+        if req.channel.lower() != channel.lower():
+            raise r.ChannelMismatch(consumer=req.consumer)
 
     def _resource(self, resource: str) -> ResourceHandler:
         handler = self.handlers.get(resource)

@@ -124,14 +124,20 @@ class ReaderGate:
         skew_ms: int,
         nonces_per_member: int,
         metrics_token: str | None,
+        allow_unbound: bool = False,
     ) -> None:
         self.view, self.contracts, self.clock = view, contracts, clock
+        #: Accept tokens naming no channel on connections without a client certificate
+        #: (a development gateway on loopback only), as the query pipeline does.
+        self.allow_unbound = allow_unbound
         self.audience, self.skew_ms = audience, skew_ms
         self.nonces = NonceCache(nonces_per_member)
         self._metrics_token = metrics_token
         self._authorities: dict[str, tuple[bool, float]] = {}
 
-    def reader(self, header: str | None, *, method: str, target: str) -> Reader:
+    def reader(
+        self, header: str | None, *, method: str, target: str, channel: str | None = None
+    ) -> Reader:
         """The entitled reader the header authenticates for this request.
 
         Raises:
@@ -139,7 +145,7 @@ class ReaderGate:
             BadReaderToken, ReaderTokenExpired, ReaderTokenReplayed: Not authenticated (401).
             ReaderNotEntitled: Authenticated, without the right to read (403).
         """
-        member = self._authenticate(header, method=method, target=target)
+        member = self._authenticate(header, method=method, target=target, channel=channel)
         if member.status != InstitutionStatus.ACTIVE:
             raise r.ReaderNotEntitled(
                 member=member.code, membership=InstitutionStatus(member.status).name
@@ -152,7 +158,15 @@ class ReaderGate:
             return Reader(member.code, ReaderKind.IDENTITY_AUTHORITY)
         raise r.ReaderNotEntitled(member=member.code, role=Role(member.role).name)
 
-    def operator(self, bearer: str | None, header: str | None, *, method: str, target: str) -> None:
+    def operator(
+        self,
+        bearer: str | None,
+        header: str | None,
+        *,
+        method: str,
+        target: str,
+        channel: str | None = None,
+    ) -> None:
         """Admit the operator's scraper (bearer token) or an auditor (reader token).
 
         Raises:
@@ -168,13 +182,15 @@ class ReaderGate:
             raise r.Unauthenticated(
                 "metrics answer the operator's token (Authorization: Bearer) or an auditor"
             )
-        reader = self.reader(header, method=method, target=target)
+        reader = self.reader(header, method=method, target=target, channel=channel)
         if reader.kind is not ReaderKind.AUDITOR:
             raise r.ReaderNotEntitled(member=reader.member, reason="metrics are for auditors")
 
     # ---------------------------------------------------------------------- internals
 
-    def _authenticate(self, header: str | None, *, method: str, target: str) -> MemberInfo:
+    def _authenticate(
+        self, header: str | None, *, method: str, target: str, channel: str | None
+    ) -> MemberInfo:
         if header is None:
             raise r.Unauthenticated()
         try:
@@ -187,6 +203,11 @@ class ReaderGate:
             raise r.BadReaderToken(
                 "the token was signed for another gateway", audience=token.audience
             )
+        if token.channel is None:
+            if channel is not None or not self.allow_unbound:
+                raise r.BadReaderToken("the token names no TLS channel; this gateway needs one")
+        elif channel is None or token.channel.lower() != channel.lower():
+            raise r.BadReaderToken("the token was signed for another TLS connection")
         now_ms = self.clock.now_ms()
         if abs(token.issued_at_ms - now_ms) > self.skew_ms:
             raise r.ReaderTokenExpired(

@@ -10,8 +10,9 @@ from quancheng.chain import ContractSet, Manifest, load_account, make_web3
 from quancheng.chain.follower import ChainFollower
 from quancheng.protocol import SignedRequest
 from quancheng.protocol import refusals as r
+from quancheng.protocol.documents import SEALED_FROM_SENSITIVITY
 from quancheng_gateway.anchorer import Anchorer
-from quancheng_gateway.answering import ReceiptDraft, read_data, sign_answer
+from quancheng_gateway.answering import Payload, ReceiptDraft, read_data, sign_answer
 from quancheng_gateway.core.clock import Clock, SystemClock
 from quancheng_gateway.core.config import GatewaySettings
 from quancheng_gateway.db import (
@@ -21,7 +22,7 @@ from quancheng_gateway.db import (
     init_schema,
 )
 from quancheng_gateway.metrics import GatewayMetrics
-from quancheng_gateway.pipeline import Pipeline
+from quancheng_gateway.pipeline import Checked, Pipeline
 from quancheng_gateway.receipt_log import GroupCommitter, init_log
 from quancheng_gateway.resources import Department, load_department
 from quancheng_gateway.storage import is_unavailable, storage_refusal
@@ -79,6 +80,7 @@ class Gateway:
             handlers=self.handlers,
             clock=self.clock,
             skew_ms=int(s.clock_skew_s * 1000),
+            allow_unbound=s.answers_unbound_requests,
         )
         self.anchorer = Anchorer(
             engine=self.engine,
@@ -161,19 +163,22 @@ class Gateway:
         if oldest is not None and self.clock.now_ms() - oldest > s.max_backlog_age_s * 1000:
             raise r.ChainUnavailable(oldest_unanchored_age_s=(self.clock.now_ms() - oldest) // 1000)
 
-    async def answer(self, signed: SignedRequest) -> bytes:
-        """Check, read, sign, commit; the canonical SignedAnswer bytes, or a Refusal."""
+    async def answer(self, signed: SignedRequest, *, channel: str | None = None) -> bytes:
+        """Check, read, sign, commit; the canonical SignedAnswer bytes, or a Refusal.
+
+        ``channel`` is that of the TLS client certificate the request came with, if any.
+        """
         try:
-            return await self._answer(signed)
+            return await self._answer(signed, channel)
         except Exception as exc:
             if is_unavailable(exc):  # a read on the way (view, replay check, data) failed
                 _log.warning("query refused, database unavailable: %s", exc)
                 raise storage_refusal(exc) from None
             raise
 
-    async def _answer(self, signed: SignedRequest) -> bytes:
+    async def _answer(self, signed: SignedRequest, channel: str | None) -> bytes:
         self.availability()
-        checked = self.pipeline.check(signed)
+        checked = self.pipeline.check(signed, channel=channel)
         g = checked.grant
         reservation = self.committer.reserve(
             request_id=checked.request.request_id,
@@ -184,14 +189,24 @@ class Gateway:
         )
         try:
             data = read_data(self.data_engine, checked)
-            draft = ReceiptDraft.of(provider=self.provider, checked=checked, data=data)
+            sealed = self._sealed(checked)
+            payload = Payload.for_sealing(data) if sealed else Payload.clear(data)
+            draft = ReceiptDraft.of(provider=self.provider, checked=checked, payload=payload)
         except BaseException:
             self.committer.release(reservation)
             raise
         receipt = await self.committer.commit(reservation, draft)
-        body = sign_answer(key=self.sm2, checked=checked, data=data, receipt=receipt)
+        recipient = self.view.members[checked.request.consumer].key if sealed else None
+        body = sign_answer(
+            key=self.sm2, checked=checked, payload=payload, receipt=receipt, recipient=recipient
+        )
         self.metrics.receipts.inc()
         return body
+
+    def _sealed(self, checked: Checked) -> bool:
+        """Sealed when the request asks, or the catalogue rates the resource sensitive."""
+        entry = self.view.resources[checked.request.resource]
+        return checked.request.seal or entry.sensitivity >= SEALED_FROM_SENSITIVITY
 
     # ----------------------------------------------------------------------- status
 

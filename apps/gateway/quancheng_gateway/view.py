@@ -46,6 +46,9 @@ class ResourceInfo:
     allowed_purposes: int
     active: bool
     fields: tuple[str, ...]
+    #: 1 (public) to 4; from :data:`~quancheng.protocol.documents.SEALED_FROM_SENSITIVITY`
+    #: up, answers are sealed to the consumer.
+    sensitivity: int = 4
 
 
 @dataclass(frozen=True)
@@ -183,6 +186,7 @@ class ChainView:
                     int(r.allowed_purposes),
                     bool(r.active),
                     tuple(json.loads(r.fields_json)),
+                    int(r.sensitivity),
                 )
                 for r in conn.execute(select(RES))
             }

@@ -149,6 +149,7 @@ class EventApplier:
             "fields_json": json.dumps([_code(f) for f in a["fields"]]),
             "allowed_purposes": str(int(a["allowedPurposes"])),
             "endpoint": a["endpoint"],
+            "sensitivity": int(a["sensitivity"]),
         }
         if e.name == "ResourceRegistered":
             values["active"] = True

@@ -229,10 +229,25 @@ class AttestationDocument(_Doc):
     attested_at: Int = Field(ge=0)
 
 
-class QueryRequest(_Doc):
-    """A consumer's request to a gateway, signed by the consumer's SM2 key."""
+#: Resources of this catalogue sensitivity or above are always answered sealed to the
+#: consumer's SM2 key (:mod:`quancheng.crypto.seal`); below it, when the request asks.
+SEALED_FROM_SENSITIVITY = 3
 
-    type: Literal["quancheng.query/1"] = "quancheng.query/1"
+
+class QueryRequest(_Doc):
+    """A consumer's request to a gateway, signed by the consumer's SM2 key.
+
+    ``channel`` binds the request to the consumer's TLS client key: ``0x`` + SM3 of the
+    SubjectPublicKeyInfo of the certificate the consumer presents
+    (:func:`quancheng.tls.channel_of_certificate`). A gateway answers it only on a
+    connection with that client certificate, so whoever captured the request cannot use it
+    on their own connection. ``None`` is accepted only by a development gateway serving
+    plain HTTP on loopback. ``seal`` asks for the data sealed to the consumer's registered
+    SM2 key even where the catalogue does not require it (see
+    :data:`SEALED_FROM_SENSITIVITY`).
+    """
+
+    type: Literal["quancheng.query/2"] = "quancheng.query/2"
     request_id: Uuid
     grant_id: Hex32
     consumer: Code
@@ -242,6 +257,10 @@ class QueryRequest(_Doc):
     purpose: ScenarioCode
     params: dict[str, str | Int] = Field(default_factory=dict, max_length=16)
     issued_at_ms: Int = Field(ge=0, le=MAX_JSON_INT)
+    #: Both always present on the wire (``null`` / ``false``): a document parses only from
+    #: the very bytes that were signed.
+    channel: Hex32 | None
+    seal: Annotated[bool, Strict()]
 
     @field_validator("params")
     @classmethod
@@ -292,20 +311,41 @@ class SignedReceipt(_Doc):
     signature: SignatureB64
 
 
-class Answer(_Doc):
-    """A gateway's answer, bound to the request by its hash and to the data by its digest."""
+#: Longest sealed answer accepted (base64 of an envelope; the gateway caps answers lower).
+MAX_SEALED_CHARS = 8 * 1024 * 1024
+SealedB64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]+={0,2}$", max_length=MAX_SEALED_CHARS)]
 
-    type: Literal["quancheng.answer/1"] = "quancheng.answer/1"
+
+class Answer(_Doc):
+    """A gateway's answer, bound to the request by its hash and to the data by its digest.
+
+    Exactly one of ``data`` and ``sealed`` is present. In the clear, ``data_digest`` is the
+    SM3 of the canonical ``data``. Sealed, ``sealed`` is the base64 of an envelope
+    (:func:`quancheng.crypto.seal.seal`) to the consumer's registered SM2 key, with the
+    request hash (32 bytes) as additional data; it opens to the canonical JSON of
+    ``{"data": ..., "salt": "0x" + 32 random bytes}``, whose SM3 is ``data_digest`` (and the
+    receipt's ``response_hash``): the salt keeps anyone who sees receipts from confirming a
+    guess of the data.
+    """
+
+    type: Literal["quancheng.answer/2"] = "quancheng.answer/2"
     request_id: Uuid
     request_hash: Hex32
     grant_id: Hex32
     provider: Code
     resource: Code
     mode: GrantMode
-    data: dict[str, Any]
+    data: dict[str, Any] | None
+    sealed: SealedB64 | None
     data_digest: Hex32
     receipt: SignedReceipt
     served_at_ms: Int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Answer:
+        if (self.data is None) == (self.sealed is None):
+            raise ValueError("an answer carries exactly one of data and sealed")
+        return self
 
 
 class SignedAnswer(_Doc):

@@ -9,7 +9,9 @@ Each request carries one header::
 
 The token names the member, the gateway it is meant for (its provider code: a gateway cannot
 replay a token it received at another one), the HTTP method and the exact path and query sent,
-its time (checked with the gateways' clock-skew rule) and a random nonce (accepted once).
+its time (checked with the gateways' clock-skew rule), a random nonce (accepted once) and,
+over TLS, the channel of the reader's client certificate (as a query names it: a token read
+off the wire is refused on any other connection).
 The signature is over the token's canonical JSON (RFC 8785), as every signature of the
 protocol is.
 """
@@ -26,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from quancheng.crypto import SM2PrivateKey
 from quancheng.protocol.documents import MAX_JSON_INT, b64, signing_bytes, unb64
-from quancheng.protocol.ids import Code
+from quancheng.protocol.ids import Code, Hex32
 
 __all__ = [
     "READER_HEADER",
@@ -53,7 +55,7 @@ class ReaderToken(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     #: Domain separation: never the same bytes as a query or any other signed document.
-    type: Literal["quancheng.log-read/1"] = "quancheng.log-read/1"
+    type: Literal["quancheng.log-read/2"] = "quancheng.log-read/2"
     #: The reader's consortium code; its ACTIVE key on chain verifies the signature.
     member: Code
     #: The provider code of the gateway the request is sent to.
@@ -64,6 +66,9 @@ class ReaderToken(BaseModel):
     issued_at_ms: int = Field(ge=0, le=MAX_JSON_INT)
     #: At least 128 random bits, lower-case hex.
     nonce: Nonce
+    #: ``0x`` + SM3 of the reader's TLS client key (SubjectPublicKeyInfo); None only for a
+    #: development gateway on loopback (see :func:`quancheng.tls.channel_of_certificate`).
+    channel: Hex32 | None
 
 
 def request_target(url: str) -> str:
@@ -80,6 +85,7 @@ def encode_reader_header(
     target: str,
     issued_at_ms: int,
     nonce: str | None = None,
+    channel: str | None = None,
 ) -> str:
     """Sign a token for one GET and encode it as the :data:`READER_HEADER` value.
 
@@ -90,6 +96,7 @@ def encode_reader_header(
         target: The path and query sent (see :func:`request_target`).
         issued_at_ms: Now, in milliseconds since the epoch.
         nonce: 128 random bits in hex (drawn when omitted).
+        channel: The channel of the reader's TLS client certificate, if it has one.
     """
     token = ReaderToken(
         member=member,
@@ -97,6 +104,7 @@ def encode_reader_header(
         target=target,
         issued_at_ms=issued_at_ms,
         nonce=nonce or secrets.token_hex(16),
+        channel=channel,
     )
     body = signing_bytes(token)
     encoded = base64.urlsafe_b64encode(body).decode("ascii").rstrip("=")

@@ -56,6 +56,24 @@ class BadRequestSignature(Refusal):
     status = 401
 
 
+class ChannelRequired(Refusal):
+    """The gateway answers only requests bound to the TLS client certificate they arrive with.
+
+    Either the connection presented no client certificate, or the request names no
+    ``channel`` (only a development gateway on loopback answers unbound requests).
+    """
+
+    code = "CHANNEL_REQUIRED"
+    status = 401
+
+
+class ChannelMismatch(Refusal):
+    """The request is bound to another TLS client key than the one it arrived with."""
+
+    code = "CHANNEL_MISMATCH"
+    status = 403
+
+
 class UnknownConsumer(Refusal):
     """The consumer is not a member of the consortium."""
 
@@ -331,6 +349,8 @@ _REGISTRY: dict[str, type[Refusal]] = {
         MalformedRequest,
         RequestTooLarge,
         BadRequestSignature,
+        ChannelRequired,
+        ChannelMismatch,
         UnknownConsumer,
         ConsumerNotActive,
         ClockSkew,

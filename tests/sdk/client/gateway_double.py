@@ -9,6 +9,7 @@ or ``refusal`` to make it refuse. ``ServerThread`` runs it under uvicorn on 127.
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import threading
@@ -32,12 +33,15 @@ from quancheng.crypto import (
     SM2PublicKey,
     canonical_digest,
     canonical_json,
+    sm3,
 )
+from quancheng.crypto.seal import seal
 from quancheng.grants import protocol_mode, requested_grant
 from quancheng.protocol import (
     AnchorDocument,
     Answer,
     GrantMode,
+    QueryRequest,
     Receipt,
     SignedAnswer,
     SignedReceipt,
@@ -45,7 +49,7 @@ from quancheng.protocol import (
     signing_bytes,
 )
 from quancheng.protocol import refusals as r
-from quancheng.protocol.documents import b64, tier_name, unb64
+from quancheng.protocol.documents import SEALED_FROM_SENSITIVITY, b64, tier_name, unb64
 from quancheng.protocol.ids import hex32
 from tests.utils.chain_factories import Member
 from tests.utils.ports import free_port
@@ -147,10 +151,29 @@ class GatewayDouble:
         if not set(req.fields) <= set(granted):
             raise r.FieldNotGranted(fields=sorted(set(req.fields) - set(granted)))
 
+    def _seals(self, req: QueryRequest) -> bool:
+        """As a gateway does: asked for, or a resource the catalogue rates sensitive."""
+        record = self.contracts.resource(code32(req.resource))
+        return req.seal or int(record.sensitivity) >= SEALED_FROM_SENSITIVITY
+
+    def _seal(self, req: QueryRequest, data: dict[str, Any], request_hash: str) -> tuple[str, str]:
+        """The data sealed to the consumer's registered key, and the plaintext's digest."""
+        consumer = self.contracts.institution(code32(req.consumer))
+        key = SM2PublicKey.from_bytes(bytes(consumer.sm2_public_key))
+        if self.behaviour == "sealed_to_another_key":
+            key = SM2PrivateKey.generate().public_key()
+        payload: dict[str, Any] = {"data": data, "salt": hex32(secrets.token_bytes(32))}
+        if self.behaviour == "sealed_without_salt":
+            del payload["salt"]
+        plaintext = canonical_json(payload)
+        aad = b"other" if self.behaviour == "sealed_for_another_request" else b""
+        envelope = seal(key, plaintext, aad=aad or bytes.fromhex(request_hash[2:]))
+        return base64.b64encode(envelope).decode(), "0x" + sm3(plaintext).hex()
+
     def _answer(self, signed: SignedRequest) -> bytes:
         req, key, how = signed.request, self.key, self.behaviour
         if how == "malformed_json":
-            return b'{"answer": {"type": "quancheng.answer/1"'
+            return b'{"answer": {"type": "quancheng.answer/2"'
         row = self.rows[req.resource]
         fields = list(req.fields) + (["owner_name"] if how == "extra_field" else [])
         if how == "missing_field":
@@ -162,6 +185,9 @@ class GatewayDouble:
         if how == "wrong_request_hash":
             request_hash = hex32(secrets.token_bytes(32))
         digest = _digest(data)
+        sealed: str | None = None
+        if self._seals(req) and how != "unsealed":
+            sealed, digest = self._seal(req, data, request_hash)
         if how == "data_digest_mismatch":
             digest = _digest({**data, "status": "forged"})
         grant = self.contracts.grant(bytes.fromhex(req.grant_id[2:]))
@@ -195,7 +221,8 @@ class GatewayDouble:
             provider=self.provider.code,
             resource="other.resource" if how == "other_resource" else req.resource,
             mode=GrantMode.DERIVED if how == "wrong_mode" else mode,
-            data=data,
+            data=None if sealed is not None else data,
+            sealed=sealed,
             data_digest=digest,
             receipt=signed_receipt,
             served_at_ms=receipt.served_at_ms,
@@ -208,7 +235,12 @@ class GatewayDouble:
             mode="json"
         )
         if how == "tampered_in_transit":
-            out["answer"]["data"][req.fields[0]] = "tampered"
+            if sealed is not None:
+                raw = bytearray(base64.b64decode(sealed))
+                raw[-20] ^= 1  # one bit of the SM4-GCM ciphertext
+                out["answer"]["sealed"] = base64.b64encode(bytes(raw)).decode()
+            else:
+                out["answer"]["data"][req.fields[0]] = "tampered"
         if how == "extra_top_level_field":
             out["debug"] = True
         return json.dumps(out).encode()

@@ -12,6 +12,7 @@ from quancheng.protocol import refusals as r
 from quancheng.verify import data_digest, request_hash
 from quancheng.verify_errors import (
     AnswerFieldMismatch,
+    AnswerNotSealed,
     AnswerSignatureInvalid,
     AnswerVerificationError,
     DataDigestMismatch,
@@ -20,6 +21,7 @@ from quancheng.verify_errors import (
     ReceiptFieldMismatch,
     ReceiptSignatureInvalid,
     RequestHashMismatch,
+    SealedAnswerInvalid,
     UnrequestedFields,
 )
 from quancheng.wallet import OwnerWallet
@@ -56,7 +58,10 @@ def test_honest_answer_is_verified_and_exposes_data_receipt_and_evidence(
     assert answer.grant_id == grant.grant_id_hex
     assert answer.mode is GrantMode.RAW
     assert answer.request_hash == request_hash(answer.request)
-    assert answer.data_digest == data_digest(answer.data)
+    # Sensitivity 3: the data travelled sealed; the digest is of the salted plaintext, so
+    # whoever sees the receipt cannot confirm a guess of the data.
+    assert answer.sealed and answer.answer.data is None
+    assert answer.data_digest != data_digest(answer.data)
     assert answer.receipt.receipt.response_hash == answer.data_digest
     assert answer.receipt_id == gateway.receipts[-1].receipt.receipt_id
     assert set(answer.signatures) == {"request", "answer", "receipt"}
@@ -86,6 +91,10 @@ def test_honest_answer_is_verified_and_exposes_data_receipt_and_evidence(
         ("receipt_bad_signature", ReceiptSignatureInvalid, None),
         ("malformed_json", MalformedAnswer, None),
         ("extra_top_level_field", MalformedAnswer, None),
+        ("unsealed", AnswerNotSealed, None),
+        ("sealed_to_another_key", SealedAnswerInvalid, None),
+        ("sealed_for_another_request", SealedAnswerInvalid, None),
+        ("sealed_without_salt", SealedAnswerInvalid, None),
     ],
 )
 def test_dishonest_answer_raises_the_exact_verification_error(
@@ -207,3 +216,23 @@ def _seq(world: World, grant_id: bytes | str) -> int:
     """The grant's next decision number, as the portal reads it before the owner signs."""
     gid = grant_id if isinstance(grant_id, bytes) else bytes.fromhex(grant_id.removeprefix("0x"))
     return world.net.contracts.decision_seq(gid)
+
+
+def test_low_sensitivity_data_comes_clear_unless_the_consumer_asks_it_sealed(
+    world: World, client: ConsumerClient, gateway: GatewayDouble, wallet: OwnerWallet
+) -> None:
+    resource = register_sdk_resource(
+        world.net, world.provider, endpoint=world.server.url, sensitivity=2
+    )
+    gateway.rows[resource] = dict(ROW)
+    grant = approved_grant(client, wallet, world.authority, {resource: FIELDS})
+
+    clear = client.query(grant.grant_id, resource, FIELDS)
+    sealed = client.query(grant.grant_id, resource, FIELDS, seal=True)
+
+    assert not clear.sealed and clear.answer.data == dict(clear.data)
+    assert clear.data_digest == data_digest(clear.data)
+    assert sealed.sealed and sealed.request.seal and dict(sealed.data) == dict(clear.data)
+    gateway.behaviour = "unsealed"  # asked sealed, answered clear: refused
+    with pytest.raises(AnswerNotSealed):
+        client.query(grant.grant_id, resource, FIELDS, seal=True)

@@ -12,6 +12,8 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from sqlmodel import Session
 
 from quancheng.protocol.reader_token import READER_HEADER
+from quancheng.tls import channel_of_certificate
+from quancheng_appkit.serving import peer_certificate
 from quancheng_gateway.core.config import GatewaySettings
 from quancheng_gateway.readers import Reader, ReaderGate
 from quancheng_gateway.service import Gateway
@@ -91,6 +93,7 @@ def get_reader_gate(gateway: GatewayDep) -> ReaderGate:
                 skew_ms=int(s.clock_skew_s * 1000),
                 nonces_per_member=s.reader_nonces_per_member,
                 metrics_token=s.metrics_token.get_secret_value() if s.metrics_token else None,
+                allow_unbound=s.answers_unbound_requests,
             )
         return gate
 
@@ -106,13 +109,24 @@ def request_target(request: Request) -> str:
     return target + ("?" + bytes(query).decode("latin-1") if query else "")
 
 
+def client_channel(request: Request) -> str | None:
+    """The channel of this connection's verified TLS client certificate (None without one)."""
+    der = peer_certificate(request.scope)
+    return None if der is None else channel_of_certificate(der)
+
+
 def get_reader(
     request: Request,
     gate: ReaderGateDep,
     token: Annotated[str | None, Security(_reader_token)],
 ) -> Reader:
     """The entitled reader of this request (401 / 403 refusals otherwise)."""
-    return gate.reader(token, method=request.method, target=request_target(request))
+    return gate.reader(
+        token,
+        method=request.method,
+        target=request_target(request),
+        channel=client_channel(request),
+    )
 
 
 def get_operator(
@@ -127,6 +141,7 @@ def get_operator(
         token,
         method=request.method,
         target=request_target(request),
+        channel=client_channel(request),
     )
 
 

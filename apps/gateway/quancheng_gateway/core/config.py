@@ -114,6 +114,13 @@ class GatewaySettings(ServerLimits):
 
     # ----------------------------------------------------------------------- derived
 
+    @property
+    def answers_unbound_requests(self) -> bool:
+        """Whether queries naming no TLS channel are answered: only by a gateway that asks
+        no client certificates (plain HTTP, which the serving layer allows on loopback
+        outside production only)."""
+        return self.environment != "production" and self.tls_client_ca_file is None
+
     def load_sm2_key(self) -> SM2PrivateKey:
         """The gateway's SM2 key (a fresh one only in development when none is given)."""
         if self.sm2_key_pem is not None:

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from quancheng.protocol import SignedAnswer
 from quancheng.protocol import refusals as r
-from quancheng_gateway.api.deps import GatewayDep
+from quancheng_gateway.api.deps import GatewayDep, client_channel
 from quancheng_gateway.api.errors import error_responses, refusal_response
 from quancheng_gateway.api.openapi import query_body_schema
 from quancheng_gateway.core.logging import get_logger
@@ -48,7 +48,7 @@ async def query(request: Request, gateway: GatewayDep) -> Response:
         return refusal_response(exc)
     req = signed.request
     try:
-        body = await gateway.answer(signed)
+        body = await gateway.answer(signed, channel=client_channel(request))
     except r.Refusal as exc:
         _record(gateway, req.request_id, req.consumer, req.resource, exc.code, started)
         return refusal_response(exc)
