@@ -31,6 +31,7 @@ from quancheng.client import ConsumerClient
 from quancheng.evidence import EvidenceStore
 from quancheng.evidence_bundle import SignedEvidenceBundle
 from quancheng.gateway_client import GatewayClient
+from quancheng.http_bounds import AllowedEndpoints
 from quancheng.protocol import SignedAnswer
 from quancheng_audit import AuditConfig, ChainEvidence, ReceiptLog, collect
 from quancheng_gateway.core.clock import ManualClock
@@ -188,7 +189,11 @@ def build_cheating_trail(rpc_url: str, funder_key: str, workdir: Path) -> Cheati
 
         contracts = ContractSet(sc.net.w3, sc.net.manifest)
         chain, logs = collect(
-            contracts, gateways=["http://testserver"], http=gw, reader=reader_of(sc.auditor)
+            contracts,
+            gateways=["http://testserver"],
+            http=gw,
+            reader=reader_of(sc.auditor),
+            endpoints=AllowedEndpoints.of(["http://testserver"]),  # the test client's address
         )
     bundle = store.export(workdir / "consumer" / "evidence.json", me.code, key=me.sm2_key)
     store.close()

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from quancheng.chain import code32
 from quancheng.cli.main import app
 from quancheng_gateway.process import GatewayProcess
-from tests.audit.trail import Trail
+from tests.audit.trail import DL, VR, Trail
 from tests.utils.ports import free_port
 from tests.utils.scenario import gateway_settings
 
@@ -42,7 +43,7 @@ def test_audit_of_saved_evidence_writes_both_reports_and_passes(
     assert report["passed"] and report["findings"] == [] and report["counts"]["receipts"] == 10
     assert set(report["rules"]) >= {"RECEIPT_SIGNATURE_INVALID", "BATCH_ROOT_MISMATCH"}
     html = page.read_text()
-    assert "<svg" in html and "Accesses by purpose" in html and "PASSED" in html
+    assert "<svg" in html and "按用途" in html and "通过：每一条规则都成立" in html
     assert "<script" not in html and 'src="http' not in html and 'href="http' not in html
 
 
@@ -140,6 +141,8 @@ def test_audit_of_a_live_gateway_reads_its_log_as_the_auditor(trail: Trail, tmp_
               "--clock-tolerance", str(trail.config.clock_tolerance_s)]  # fmt: skip
     gateway = GatewayProcess(settings, log_file=tmp_path / "gateway.log")
     gateway.start()
+    listed = sc.net.contracts.resource(code32(VR)).endpoint
+    _set_endpoints(trail, gateway.url)  # the auditor reads the catalogue's endpoints only
     try:
         common += ["--gateway", gateway.url]
         unsigned = runner.invoke(app, common)
@@ -149,4 +152,12 @@ def test_audit_of_a_live_gateway_reads_its_log_as_the_auditor(trail: Trail, tmp_
         assert signed.exit_code == 0, signed.output
         assert "PASSED" in signed.output
     finally:
+        _set_endpoints(trail, listed)
         gateway.stop()
+
+
+def _set_endpoints(trail: Trail, endpoint: str) -> None:
+    """The provider points the catalogue's entries of its resources at ``endpoint``."""
+    net = trail.sc.net
+    for resource in (VR, DL):
+        net.send(trail.sc.provider, net.catalogue.functions.setEndpoint(code32(resource), endpoint))

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from quancheng.chain import ContractSet
 from quancheng.crypto import SM2PrivateKey
+from quancheng.http_bounds import AllowedEndpoints
 from quancheng.protocol import GrantAction, GrantDocument
 from quancheng_audit import AuditConfig, ChainEvidence, ReceiptLog, collect, save_evidence
 from quancheng_audit.bundle import export_bundle
@@ -186,12 +187,16 @@ def build_honest_trail(rpc_url: str, funder_key: str, workdir: Path) -> Trail:
         _settle(gw)
         contracts = ContractSet(sc.net.w3, sc.net.manifest)
         auditor = reader_of(sc.auditor)  # gateways answer their logs to auditors only
-        chain, logs = collect(contracts, gateways=["http://testserver"], http=gw, reader=auditor)
+        # The in-process gateway answers at the test client's address, not the catalogue's.
+        here = AllowedEndpoints.of(["http://testserver"])
+        chain, logs = collect(
+            contracts, gateways=["http://testserver"], http=gw, reader=auditor, endpoints=here
+        )
         bundles = {}
         for name, position in (("before_rotation", 0), ("after_rotation", 8)):
             rid = logs[0].entries[position]["receipt"]["receipt_id"]
             bundle = export_bundle(
-                contracts, rid, gateway="http://testserver", http=gw, reader=auditor
+                contracts, rid, gateway="http://testserver", http=gw, reader=auditor, endpoints=here
             )
             bundles[name] = workdir / f"bundle-{name}.json"
             bundles[name].write_text(bundle.model_dump_json(indent=1))

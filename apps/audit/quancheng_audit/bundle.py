@@ -20,16 +20,20 @@ from pydantic import BaseModel, ValidationError
 
 from quancheng import merkle
 from quancheng.attestations import AttestationInvalid, verify_attestation
-from quancheng.chain import ContractSet, code32
+from quancheng.chain import ContractSet, code32, decode_code32
 from quancheng.chain.types import InstitutionStatus
 from quancheng.crypto import InvalidKey, SM2PublicKey, sm3
 from quancheng.grants import MalformedGrantDocument, parse_grant_document
+from quancheng.http_bounds import CatalogueEndpoints, EndpointPolicy
 from quancheng.log_reader import LogReader
 from quancheng.protocol import AnchorDocument, SignedReceipt, covers, signing_bytes, tier_of
 from quancheng.protocol.documents import b64, unb64
+from quancheng.tls import TlsConfig
 from quancheng.verify import parse_receipt_proof
 from quancheng_audit.collect_chain import collect_chain
-from quancheng_audit.errors import BundleError, SourceUnavailable
+from quancheng_audit.collect_gateway import catalogue_provider, fetch_receipt_proof
+from quancheng_audit.errors import BundleError
+from quancheng_audit.gateway_reads import ReadLimits
 from quancheng_audit.history import ChainHistory, MemberState
 from quancheng_audit.sigs import verify_one
 
@@ -149,31 +153,6 @@ def _signing_state(
     return history.member_at_time(r.provider, r.served_at_ms)
 
 
-def _fetch_proof(
-    endpoint: str, receipt_id: str, http: httpx.Client | None, reader: LogReader | None
-) -> bytes:
-    client = http or httpx.Client(timeout=30.0)
-    base = endpoint.rstrip("/")
-    url = f"{base}/v1/receipts/{receipt_id}/proof"
-    try:
-        headers = {}
-        if reader is not None:  # the token names the gateway: its provider, from its resources
-            provider = str(client.get(f"{base}/v1/resources").json()["provider"])
-            headers = reader.headers(url, audience=provider)
-        resp = client.get(url, headers=headers)
-    except httpx.HTTPError as exc:
-        raise SourceUnavailable(url, f"{type(exc).__name__}: {exc}") from None
-    except (ValueError, KeyError, TypeError):
-        raise SourceUnavailable(f"{base}/v1/resources", "the answer names no provider") from None
-    finally:
-        if http is None:
-            client.close()
-    if resp.status_code != 200:
-        reason = f"HTTP {resp.status_code}: {resp.text[:200]}"
-        raise BundleError(f"the gateway has no anchored receipt {receipt_id} ({reason})")
-    return resp.content
-
-
 def export_bundle(
     contracts: ContractSet,
     receipt_id: str,
@@ -182,27 +161,44 @@ def export_bundle(
     resource: str | None = None,
     http: httpx.Client | None = None,
     reader: LogReader | None = None,
+    limits: ReadLimits | None = None,
+    endpoints: EndpointPolicy | None = None,
+    tls: TlsConfig | None = None,
 ) -> ReceiptBundle:
     """Gather a receipt's bundle from its gateway and the chain.
 
     The gateway answers the proof to entitled readers only: ``reader`` signs the request
-    (an auditor's, or the receipt's consumer's credentials).
+    (an auditor's, or the receipt's consumer's credentials) for the provider the catalogue
+    lists at that gateway. The gateway must be one the catalogue lists (``endpoints``, by
+    default :class:`~quancheng.http_bounds.CatalogueEndpoints`), and its answer is read
+    within ``limits`` over ``tls`` (see :func:`~quancheng_audit.collect_gateway.fetch_receipt_log`).
 
     Raises:
         BundleError: The receipt is unknown or not anchored yet, or its grant is not on chain.
         SourceUnavailable: The gateway or the node could not be read.
+        EndpointNotAllowed: The gateway is not in the catalogue (nothing was sent).
+        ResponseTooLarge, ResponseTooSlow, RedirectRefused: The answer broke a bound.
     """
+    provider: str | None = None
     if gateway is None:
         if resource is None:
             raise BundleError("name the gateway or the resource")
-        gateway = contracts.resource(code32(resource)).endpoint
-    proof = parse_receipt_proof(_fetch_proof(gateway, receipt_id, http, reader))
+        record = contracts.resource(code32(resource))
+        gateway, provider = record.endpoint, decode_code32(record.provider_id)
+    allowed = endpoints if endpoints is not None else CatalogueEndpoints(contracts)
+    if provider is None and allowed.allows(gateway):
+        provider = catalogue_provider(contracts, gateway)
+    body = fetch_receipt_proof(
+        gateway, receipt_id, reader=reader, client=http, provider=provider, limits=limits,
+        endpoints=allowed, tls=tls,
+    )  # fmt: skip
+    proof = parse_receipt_proof(body)
     chain = collect_chain(contracts)
     history = ChainHistory(chain)
     r = proof.receipt.receipt
-    provider = _signing_state(history, proof.receipt)
+    signer = _signing_state(history, proof.receipt)
     grant = history.grants.get(r.grant_id)
-    if provider is None or grant is None or grant.approval is None:
+    if signer is None or grant is None or grant.approval is None:
         raise BundleError(f"receipt {receipt_id}: its provider or approved grant is not on chain")
     req, approval = grant.request, grant.approval
     consumer = history.member_at_pos(req.code("consumerId"), (req.block, req.log_index))
@@ -225,7 +221,7 @@ def export_bundle(
             anchor_tx=proof.anchor_tx,
             anchor_block=proof.anchor_block,
         ),
-        provider=_key_record(history, provider),
+        provider=_key_record(history, signer),
         grant=GrantEvidence(
             document=req.raw("document").decode("utf-8"),
             document_digest=req.hex("documentDigest"),

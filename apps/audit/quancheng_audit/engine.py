@@ -20,11 +20,14 @@ import httpx
 
 from quancheng.chain import ContractSet
 from quancheng.evidence_bundle import SignedEvidenceBundle
+from quancheng.http_bounds import AllowedEndpoints, EndpointPolicy
 from quancheng.log_reader import LogReader
+from quancheng.tls import TlsConfig
 from quancheng_audit.collect_chain import collect_chain
-from quancheng_audit.collect_gateway import catalogue_endpoints, fetch_receipt_log
+from quancheng_audit.collect_gateway import catalogue_endpoints, fetch_receipt_log, open_http
 from quancheng_audit.context import AuditConfig, Context
 from quancheng_audit.evidence import ChainEvidence, ReceiptLog
+from quancheng_audit.gateway_reads import ReadLimits
 from quancheng_audit.history import ChainHistory
 from quancheng_audit.progress import NO_PROGRESS, Progress
 from quancheng_audit.report import AuditReport, build_report
@@ -55,8 +58,15 @@ def collect(
     http: httpx.Client | None = None,
     progress: Progress = NO_PROGRESS,
     reader: LogReader | None = None,
+    limits: ReadLimits | None = None,
+    endpoints: EndpointPolicy | None = None,
+    tls: TlsConfig | None = None,
 ) -> tuple[ChainEvidence, list[ReceiptLog]]:
     """Read the chain, then each gateway's log.
+
+    Gateways are read only at the endpoints the catalogue lists in the chain's events (a
+    resource's last endpoint, deactivated or not: its log is still audited), each request
+    signed for the provider listed there, within ``limits``.
 
     Args:
         contracts: The deployment.
@@ -67,17 +77,40 @@ def collect(
         to_block: Last block (default: the head).
         http: HTTP client for the gateways (e.g. a test client).
         reader: The auditor's credentials (gateways answer their logs to ACTIVE auditors).
+        limits: How much to read from each gateway, and for how long.
+        endpoints: Where requests may go instead of the catalogue's endpoints (tests).
+        tls: Trust anchors and the auditor's client certificate (when ``http`` is None).
 
     Raises:
         SourceUnavailable: The node or a gateway could not be read.
+        LogTooLong, LogTooSlow: A gateway has more to read than ``limits`` allow.
+        EndpointNotAllowed: A gateway URL is not in the catalogue (nothing was sent to it).
+        ResponseTooLarge, ResponseTooSlow, RedirectRefused: An answer broke a bound.
     """
     chain = collect_chain(contracts, from_block=from_block, to_block=to_block, progress=progress)
+    listed = catalogue_endpoints(chain)
     have = {log.provider for log in logs}
     if gateways is None:
-        gateways = [url for p, url in catalogue_endpoints(chain).items() if p not in have]
-    fetched = [
-        fetch_receipt_log(url, reader=reader, client=http, progress=progress) for url in gateways
-    ]
+        gateways = [url for p, url in listed.items() if p not in have]
+    allowed = endpoints if endpoints is not None else AllowedEndpoints.of(listed.values())
+    provider_at = {url.rstrip("/"): p for p, url in listed.items()}
+    client, own = open_http(http, tls, limits or ReadLimits())
+    try:
+        fetched = [
+            fetch_receipt_log(
+                url,
+                reader=reader,
+                client=client,
+                provider=provider_at.get(url.rstrip("/")),
+                limits=limits,
+                endpoints=allowed,
+                progress=progress,
+            )
+            for url in gateways
+        ]
+    finally:
+        if own:
+            client.close()
     return chain, [*logs, *fetched]
 
 

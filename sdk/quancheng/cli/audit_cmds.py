@@ -1,7 +1,9 @@
 """``quancheng audit`` and ``quancheng receipt export|verify``: the auditor's commands.
 
 Exit codes: 0 when everything verifies, 1 when the audit (or a bundle) finds something that
-fails, 2 on usage errors and when the chain, a gateway or a file cannot be read.
+fails, 2 on usage errors and when the chain, a gateway or a file cannot be read — including a
+gateway that has more to read than the bounds (``--max-receipts`` ...) or answers out of
+bounds: the error names the gateway and the bound.
 """
 
 from __future__ import annotations
@@ -43,6 +45,26 @@ ReaderKeyOpt = Annotated[
 ]
 
 
+TlsCaOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--tls-ca", envvar="QC_TLS_CA_FILE", help="CA bundle (PEM) the gateways' certificates "
+        "must chain to (default: the system's).",
+    ),
+]  # fmt: skip
+TlsCertOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--tls-cert", envvar="QC_TLS_CERT_FILE",
+        help="The auditor's TLS client certificate (PEM), for gateways that ask for one.",
+    ),
+]  # fmt: skip
+TlsKeyOpt = Annotated[
+    Path | None,
+    typer.Option("--tls-key", envvar="QC_TLS_KEY_FILE", help="Its private key (PEM)."),
+]
+
+
 def _fail_usage(message: str) -> typer.Exit:
     typer.echo(f"error: {message}", err=True)
     return typer.Exit(code=2)
@@ -56,8 +78,9 @@ def _contracts(manifest: Path | None, rpc_url: str | None) -> Any:
     return ContractSet(make_web3(rpc_url), Manifest.load(manifest))
 
 
-def _reader(code: str | None, key_file: Path | None) -> Any:
-    """The auditor's log reader, or None when neither option is given."""
+def _reader(code: str | None, key_file: Path | None, tls: Any = None) -> Any:
+    """The auditor's log reader (bound to the TLS client key of ``tls``, if any), or None
+    when neither option is given."""
     if code is None and key_file is None:
         return None
     if code is None or key_file is None:
@@ -66,9 +89,34 @@ def _reader(code: str | None, key_file: Path | None) -> Any:
     from quancheng.log_reader import LogReader
 
     try:
-        return LogReader(code, SM2PrivateKey.from_pem(key_file.read_bytes()))
+        channel = tls.channel if tls is not None else None
+        return LogReader(code, SM2PrivateKey.from_pem(key_file.read_bytes()), channel=channel)
     except (OSError, ValueError, InvalidKey) as exc:
         raise _fail_usage(f"cannot load the SM2 key {key_file}: {exc}") from None
+
+
+def _tls(ca: Path | None, cert: Path | None, key: Path | None) -> Any:
+    """The TLS configuration of the options, or None when none is given."""
+    if ca is None and cert is None and key is None:
+        return None
+    if ca is None:
+        raise _fail_usage("--tls-cert and --tls-key need --tls-ca")
+    from quancheng.tls import TlsConfig, TlsConfigError
+
+    try:
+        return TlsConfig(ca, cert, key)
+    except TlsConfigError as exc:
+        raise _fail_usage(str(exc)) from None
+
+
+def _limits(**values: Any) -> Any:
+    from quancheng.errors import QuanchengError
+    from quancheng_audit.gateway_reads import ReadLimits
+
+    try:
+        return ReadLimits(**values)
+    except QuanchengError as exc:
+        raise _fail_usage(str(exc)) from None
 
 
 def audit_command(
@@ -112,6 +160,22 @@ def audit_command(
     ] = 600.0,
     workers: Annotated[int | None, typer.Option(help="Processes for SM2 verification.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
+    max_receipts: Annotated[
+        int, typer.Option(help="Longest receipt log read from one gateway.")
+    ] = 1_000_000,
+    max_batches: Annotated[
+        int, typer.Option(help="Most batch records read from one gateway.")
+    ] = 1_000_000,
+    max_log_mib: Annotated[int, typer.Option(help="Most MiB read from one gateway in all.")] = 2048,
+    gateway_timeout: Annotated[
+        float, typer.Option(help="Seconds each network operation with a gateway may wait.")
+    ] = 30.0,
+    gateway_deadline: Annotated[
+        float, typer.Option(help="Seconds reading one gateway may take in all.")
+    ] = 3600.0,
+    tls_ca: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
 ) -> None:
     """Verify the whole trail: chain events and every gateway's receipt log."""
     from quancheng.errors import QuanchengError
@@ -126,6 +190,11 @@ def audit_command(
         clock_tolerance_s=clock_tolerance, max_pending_age_s=max_pending_age, workers=workers
     )
     progress = NO_PROGRESS if quiet or not sys.stderr.isatty() else RichProgress()
+    limits = _limits(
+        max_receipts=max_receipts, max_batches=max_batches, max_bytes=max_log_mib * 1024 * 1024,
+        timeout_s=gateway_timeout, deadline_s=gateway_deadline,
+    )  # fmt: skip
+    tls = _tls(tls_ca, tls_cert, tls_key)
     try:
         held = [(str(p), load_evidence_bundle(p)) for p in consumer_evidence or ()]
         if evidence is not None:
@@ -134,12 +203,12 @@ def audit_command(
             report = audit(chain, logs, config, consumer_evidence=held)
         else:
             contracts = _contracts(manifest, rpc_url)
-            reader = _reader(reader_code, reader_key)
+            reader = _reader(reader_code, reader_key, tls)
             files = [load_receipt_log(p) for p in receipt_log or ()]
             with progress if isinstance(progress, RichProgress) else _Null():
                 chain, logs = collect(
                     contracts, gateways=gateway, logs=files, from_block=from_block,
-                    to_block=to_block, progress=progress, reader=reader,
+                    to_block=to_block, progress=progress, reader=reader, limits=limits, tls=tls,
                 )  # fmt: skip
                 report = audit(chain, logs, config, consumer_evidence=held, progress=progress)
             if save_evidence is not None:
@@ -181,6 +250,9 @@ def receipt_export(
     ] = None,
     reader_code: ReaderCodeOpt = None,
     reader_key: ReaderKeyOpt = None,
+    tls_ca: TlsCaOpt = None,
+    tls_cert: TlsCertOpt = None,
+    tls_key: TlsKeyOpt = None,
 ) -> None:
     """Write a self-contained, offline-verifiable bundle of one anchored receipt."""
     from quancheng.errors import QuanchengError
@@ -189,10 +261,11 @@ def receipt_export(
     if (gateway is None) == (resource is None):
         raise _fail_usage("give exactly one of --gateway and --resource")
     contracts = _contracts(manifest, rpc_url)
-    reader = _reader(reader_code, reader_key)
+    tls = _tls(tls_ca, tls_cert, tls_key)
+    reader = _reader(reader_code, reader_key, tls)
     try:
         bundle = export_bundle(
-            contracts, receipt_id, gateway=gateway, resource=resource, reader=reader
+            contracts, receipt_id, gateway=gateway, resource=resource, reader=reader, tls=tls
         )
     except QuanchengError as exc:
         raise _fail_usage(f"{exc.code}: {exc}") from None
