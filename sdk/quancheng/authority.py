@@ -181,8 +181,21 @@ class IdentityAuthority:
         self, owner_public_key: SM2PublicKey | bytes | str, id_kind: str, identifier: str
     ) -> Attestation:
         """:meth:`attest`, returning the attestation document and signature as well."""
+        return self.attest_pseudonym(owner_public_key, self.pseudonym_of(id_kind, identifier))
+
+    def attest_pseudonym(
+        self, owner_public_key: SM2PublicKey | bytes | str, owner_pseudonym: bytes | str
+    ) -> Attestation:
+        """Attest an owner's key under a pseudonym this authority computed earlier.
+
+        For a portal that kept the pseudonym of a real-name check (an enrollment code's),
+        never the ID number itself.
+
+        Raises:
+            RevertError: The registry refused (e.g. ``OwnerRegistrySm2KeyBound``).
+        """
         key = as_public_key(owner_public_key, "owner public key")
-        pseudo = self.pseudonym_of(id_kind, identifier)
+        pseudo = as_bytes32(owner_pseudonym, "pseudonym")
         document = AttestationDocument(
             pseudonym=hex32(pseudo),
             owner_key="0x" + key.to_bytes().hex(),

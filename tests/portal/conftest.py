@@ -6,14 +6,20 @@ never a downloaded browser), one fresh context â€” so a fresh, empty key store â
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from quancheng_portal.app_state import PACKAGE_DIR
+from tests.portal.labelled import LabelledGateway, start_labelled_gateway
+from tests.portal.production import ProdPortal, start_prod_portal
 from tests.portal.support import FUNDER_INDEX, World, build_world
 
 CHROMIUM = "/usr/bin/chromium"
@@ -50,6 +56,28 @@ def world(
 
 
 @pytest.fixture(scope="package")
+def labelled(world: World) -> Iterator[LabelledGateway]:
+    """``traffic.violation`` in the world's catalogue, at a gateway that publishes Chinese
+    labels of its fields and indicators (:mod:`tests.portal.labelled`)."""
+    gateway = start_labelled_gateway(world)
+    try:
+        yield gateway
+    finally:
+        gateway.stop()
+
+
+@pytest.fixture(scope="package")
+def prod(world: World) -> Iterator[ProdPortal]:
+    """A second portal over the world's chain that behaves as in production: no demo list,
+    owners get in only with their key or an enrollment code."""
+    portal = start_prod_portal(world)
+    try:
+        yield portal
+    finally:
+        portal.stop()
+
+
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
     """Debian's headless chromium under Playwright (each launch: a new, empty profile)."""
     if shutil.which(CHROMIUM) is None:
@@ -67,9 +95,32 @@ def chromium() -> Iterator[Any]:
 @pytest.fixture
 def page(chromium: Any) -> Iterator[Any]:
     """A page in a fresh browser context (its own cookies and key store)."""
+    yield from _page(chromium)
+
+
+@pytest.fixture
+def https_page(chromium: Any, prod: ProdPortal) -> Iterator[Any]:
+    """:func:`page` for the production portal over HTTPS, in a browser of its own that accepts
+    exactly that server's key (the development CA is not in chromium's trust store)."""
+    cert = x509.load_pem_x509_certificate(prod.settings.tls_cert_file.read_bytes())  # type: ignore[union-attr]
+    spki = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
+    pin = base64.b64encode(hashlib.sha256(spki).digest()).decode("ascii")
+    browser = chromium.browser_type.launch(
+        executable_path=CHROMIUM, headless=True,
+        args=[*CHROMIUM_ARGS, f"--ignore-certificate-errors-spki-list={pin}"],
+    )  # fmt: skip
+    try:
+        yield from _page(browser)
+    finally:
+        browser.close()
+
+
+def _page(chromium: Any, **options: Any) -> Iterator[Any]:
+    """A page in a new context (``options``: the context's, e.g. a phone's viewport)."""
     context = chromium.new_context(
-        locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1100, "height": 900}
-    )
+        **{"locale": "zh-CN", "timezone_id": "Asia/Shanghai",
+           "viewport": {"width": 1100, "height": 900}, **options}
+    )  # fmt: skip
     context.set_default_timeout(20_000)
     page = context.new_page()
     errors: list[str] = []

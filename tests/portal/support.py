@@ -52,6 +52,8 @@ NAMES = (
     "褚洁",
     "卫东",
     "蒋琳",
+    "韩梅",
+    "杨帆",
 )
 #: Dev account the portal tests fund their fresh accounts from.
 FUNDER_INDEX = 16
@@ -83,12 +85,16 @@ class World:
 
 
 def portal_settings(
-    sc: Scenario, work: Path, people_file: Path, **overrides: Any
+    sc: Scenario, work: Path, people_file: Path | None, **overrides: Any
 ) -> PortalSettings:
-    """The portal's settings for this scenario (authority: committee member 0)."""
+    """The portal's settings for this scenario (authority: committee member 0).
+
+    Development (the demo list signs people in) with the scenario's explicit keys; pass
+    ``environment="test"`` and no people file for a portal that behaves as in production.
+    """
     authority = sc.net.committee[0]
     values: dict[str, Any] = {
-        "environment": "test",
+        "environment": "development",
         "port": free_port(),
         "database_url": f"sqlite:///{work / 'portal.db'}",
         "rpc_url": sc.rpc_url,
@@ -189,6 +195,23 @@ def gateway_synced(world: World) -> None:
     head = world.sc.net.w3.eth.block_number
     wait_until(lambda: (world.gateway.health() or {}).get("view_block", -1) >= head, 15,
                f"gateway view at block {head}")  # fmt: skip
+
+
+def anchored_accesses(world: World, doc: GrantDocument) -> int:
+    """Accesses under ``doc`` whose receipts all get anchored (how many: at least 2).
+
+    The gateway anchors a batch at 4 receipts, or a partial one after 30 s; waiting first
+    for no receipt to be pending means the accesses start a batch of their own.
+    """
+
+    def unanchored() -> int:
+        return int((world.gateway.health() or {}).get("unanchored", -1))
+
+    wait_until(lambda: unanchored() == 0, 45, "the gateway's open batch anchored")
+    for _ in range(4):
+        assert consumer_query(world, doc).status_code == 200
+    wait_until(lambda: unanchored() == 0, 30, "the accesses anchored")
+    return 4
 
 
 def consumer_query(world: World, doc: GrantDocument) -> httpx.Response:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, inspect
 from sqlmodel import SQLModel, create_engine
 
-from quancheng_portal import models  # noqa: F401  (registers the tables)
+from quancheng_portal import models  # registers the tables
 
 __all__ = ["make_engine"]
 
@@ -27,5 +27,17 @@ def make_engine(url: str) -> Engine:
 
     else:
         engine = create_engine(url, pool_pre_ping=True)
+    _drop_stale_sessions(engine)
     SQLModel.metadata.create_all(engine)
     return engine
+
+
+def _drop_stale_sessions(engine: Engine) -> None:
+    """Sessions are disposable: a table of an older layout is dropped (everyone signs in again)
+    rather than migrated."""
+    table = models.PortalSession.__table__  # type: ignore[attr-defined]
+    if not inspect(engine).has_table(table.name):
+        return
+    present = {column["name"] for column in inspect(engine).get_columns(table.name)}
+    if not {column.name for column in table.columns} <= present:
+        table.drop(engine)

@@ -13,10 +13,18 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from quancheng_appkit.serving import BodyLimit, ClientConcurrencyLimit
-from quancheng_portal.api.routes import grants, history, meta, pages, session
+from quancheng_portal.api.routes import (
+    grants,
+    history,
+    meta,
+    owner_key,
+    pages,
+    session,
+    sign_in,
+)
 from quancheng_portal.app_state import PACKAGE_DIR, Portal
 from quancheng_portal.core.config import PortalSettings
-from quancheng_portal.core.errors import MalformedInput, NotSignedIn, PortalError
+from quancheng_portal.core.errors import MalformedInput, NotSignedIn, PortalError, TooManyAttempts
 from quancheng_portal.core.sessions import SessionMiddleware
 
 __all__ = ["create_app"]
@@ -54,7 +62,7 @@ def create_app(settings: PortalSettings, *, clock: Callable[[], float] = time.ti
     app.state.portal = portal
     app.add_middleware(SessionMiddleware, store=portal.sessions, secure=settings.cookie_secure)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
-    for module in (pages, session, grants, history, meta):
+    for module in (pages, session, sign_in, owner_key, grants, history, meta):
         app.include_router(module.router)
     # Around the session middleware (no session is read for a refused request), inside the
     # security headers (a refusal carries them too).
@@ -75,7 +83,10 @@ def create_app(settings: PortalSettings, *, clock: Callable[[], float] = time.ti
             return RedirectResponse("/login", 303)
         if exc.status >= 500:
             _log.warning("refused %s %s: %s", request.method, request.url.path, exc.code)
-        return JSONResponse(exc.to_body(), status_code=exc.status)
+        headers = {}
+        if isinstance(exc, TooManyAttempts):
+            headers["retry-after"] = str(exc.details["retry_after_s"])
+        return JSONResponse(exc.to_body(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:

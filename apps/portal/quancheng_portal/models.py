@@ -1,8 +1,10 @@
-"""The portal's own tables (SQLModel): sessions, attested owners, and the access-history cache.
+"""The portal's own tables (SQLModel): sessions, enrollment codes, failed sign-ins, attested
+owners, and the access-history cache.
 
-No ID number and no name is stored: a session keeps the demo person's key (to show whom the
-owner signed in as) and the pseudonym the authority computed; the chain and the gateways'
-receipt logs are the source of truth for everything else, cached here only to be shown.
+No ID number and no name is stored: a session keeps the pseudonym the authority computed (and,
+in development, the demo person's key to greet them); an enrollment code is kept only as its
+keyed digest beside the pseudonym. The chain and the gateways' receipt logs are the source of
+truth for everything else, cached here only to be shown.
 """
 
 from __future__ import annotations
@@ -10,19 +12,66 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Text
 from sqlmodel import Field, SQLModel
 
-__all__ = ["AccessRow", "HistoryCursor", "OwnerRow", "PortalSession"]
+__all__ = [
+    "AccessRow",
+    "AuthFailure",
+    "EnrollmentCode",
+    "HistoryCursor",
+    "OwnerRow",
+    "PortalSession",
+]
 
 
 class PortalSession(SQLModel, table=True):
-    """A browser session; the cookie holds a random token, the table only its SM3 digest."""
+    """A browser session; the cookie holds a random token, the table only its SM3 digest.
+
+    ``auth`` says how it was signed in: ``None`` (anonymous), ``"key"`` (a signature by the
+    owner's key bound on chain), ``"enrolling"`` (an enrollment code: binding a key only) or
+    ``"demo"`` (development's demo list).
+    """
 
     __tablename__ = "sessions"
     token_digest: str = Field(primary_key=True)
     csrf_token: str
+    auth: str | None = None
     person_key: str | None = None
     pseudonym: str | None = Field(default=None, index=True)
+    #: The key that signed the owner in (``0x04…``), to greet them by its fingerprint.
+    owner_key: str | None = None
+    #: The keyed digest of the enrollment code of an ``enrolling`` session.
+    enrollment: str | None = None
+    #: The pending sign-in challenge (single use) and until when it may be signed.
+    challenge: str | None = None
+    challenge_expires_at: int | None = Field(default=None, sa_type=BigInteger)
     created_at: int = Field(sa_type=BigInteger)
+    last_seen_at: int = Field(sa_type=BigInteger)
     expires_at: int = Field(sa_type=BigInteger)
+
+
+class EnrollmentCode(SQLModel, table=True):
+    """A one-time code the identity authority issued after its real-name check.
+
+    Only the code's HMAC-SM3 under a key derived from the pseudonym key is kept: a copy of the
+    database does not reveal a usable code, nor whose ID number it was issued for.
+    """
+
+    __tablename__ = "enrollment_codes"
+    code_digest: str = Field(primary_key=True)
+    pseudonym: str = Field(index=True)
+    issued_at: int = Field(sa_type=BigInteger)
+    expires_at: int = Field(sa_type=BigInteger)
+    #: When a key was attested with it (it is then spent), and that key.
+    used_at: int | None = Field(default=None, sa_type=BigInteger)
+    bound_key: str | None = None
+
+
+class AuthFailure(SQLModel, table=True):
+    """A failed sign-in or enrollment attempt, counted per session and per client address."""
+
+    __tablename__ = "auth_failures"
+    id: int | None = Field(default=None, primary_key=True)
+    bucket: str = Field(index=True)
+    at: int = Field(sa_type=BigInteger, index=True)
 
 
 class OwnerRow(SQLModel, table=True):

@@ -13,11 +13,14 @@ from quancheng_portal.core.errors import MalformedInput
 __all__ = [
     "ActionIn",
     "ApproveIn",
+    "ChallengeOut",
     "DecisionOut",
     "DocumentOut",
+    "EnrollIn",
     "ErrorOut",
     "KeyBindingOut",
     "KeyIn",
+    "KeySignInIn",
     "RefreshOut",
     "SessionOut",
     "SignInIn",
@@ -26,6 +29,7 @@ __all__ = [
 ]
 
 B64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]*={0,2}$", max_length=8192)]
+PublicKeyHex = Annotated[str, Field(pattern=r"^(0x)?04[0-9a-fA-F]{128}$")]
 
 
 def unb64(value: str, what: str) -> bytes:
@@ -58,17 +62,49 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 class SignInIn(BaseModel):
-    """The result of the real-name check (a demo person's key)."""
+    """Development only: the result of the demo real-name check (a demo person's key)."""
 
     person: str = Field(max_length=64)
+
+
+class ChallengeOut(BaseModel):
+    """What the browser signs to sign in (single use, for this session only)."""
+
+    challenge: str
+    #: Unix seconds after which it is refused.
+    expires_at: int
+    #: The ``origin`` to put in the signed document.
+    origin: str
+    type: str
+
+
+class KeySignInIn(BaseModel):
+    """A signed sign-in document: ``{challenge, origin?, owner_key, type}``."""
+
+    challenge: str = Field(pattern=r"^0x[0-9a-f]{64}$")
+    owner_key: PublicKeyHex
+    #: DER SM2 signature (base64) over the canonical sign-in document.
+    signature: B64
+    #: The site the document was signed for (omitted from the document when null).
+    origin: str | None = Field(default=None, max_length=200)
+
+
+class EnrollIn(BaseModel):
+    """An enrollment code as typed (case, spaces and dashes do not matter)."""
+
+    code: str = Field(min_length=1, max_length=64)
 
 
 class SessionOut(BaseModel):
     """Who is signed in, and what the browser needs to set up or use its key."""
 
     signed_in: bool
+    #: ``key``, ``enrolling`` (an enrollment code: binding a key only), ``demo`` or null.
+    auth: str | None = None
     name: str | None = None
     masked_id: str | None = None
+    #: How the pages greet the owner.
+    greeting: str | None = None
     #: Where the browser keeps this owner's key (derived from the pseudonym, not the ID).
     key_slot: str | None = None
     #: The owner's key attested on chain (``0x04…``), if any.
@@ -77,12 +113,14 @@ class SessionOut(BaseModel):
     key_challenge: str | None = None
     #: The session's CSRF token (it changes at sign-in; the pages embed it too).
     csrf_token: str | None = None
+    #: After "log out everywhere": how many sessions were ended.
+    sessions_ended: int | None = None
 
 
 class KeyIn(BaseModel):
     """A browser key to attest, with proof of possession."""
 
-    public_key: str = Field(pattern=r"^(0x)?04[0-9a-fA-F]{128}$")
+    public_key: PublicKeyHex
     #: DER SM2 signature (base64) over the canonical ``{challenge, owner_key, type}``.
     proof: B64
     #: Replace an attested key that this browser does not hold (a lost key).
@@ -129,4 +167,7 @@ class DecisionOut(BaseModel):
 class RefreshOut(BaseModel):
     new: int
     rechecked: int
+    #: Gateways whose log could not be read (entirely) in this refresh.
     unreachable: list[str]
+    #: Their providers' names in the registry, as the page says them.
+    unreachable_names: list[str] = []

@@ -62,13 +62,28 @@ class PortalSettings(ServerLimits):
     #: Development only: the local consortium's keys, used when the keys above are not set.
     dev_keys_dir: Path = Path("var/consortium")
 
-    #: JSON list of demo identities ``[{"name": ..., "resident_id": ...}]`` (a stand-in for
-    #: the government app's real-name check); the built-in list when unset.
+    #: Development only: JSON list of demo identities ``[{"name": ..., "resident_id": ...}]``
+    #: (a stand-in for the government app's real-name check); the built-in list when unset.
+    #: Refused outside development, where owners sign in with their key or an enrollment code.
     demo_people_file: Path | None = None
+    #: Absolute lifetime of a session, and how long one may sit unused (OWASP ASVS 3.3.2).
     session_ttl_s: int = Field(default=3600, ge=60)
+    session_idle_s: int = Field(default=900, ge=60)
+    #: How long a sign-in challenge may be signed, and an enrollment code used.
+    sign_in_challenge_ttl_s: int = Field(default=120, ge=10, le=600)
+    enrollment_code_ttl_s: int = Field(default=900, ge=60, le=86400)
+    #: Failed sign-ins and enrollment codes allowed per session and per client address within
+    #: the window; beyond, 429 ``TOO_MANY_ATTEMPTS`` until the oldest failure leaves it.
+    auth_max_failures: int = Field(default=5, ge=1)
+    auth_failure_window_s: int = Field(default=900, ge=60)
     #: ``Secure`` on the session cookie; on by default in production (behind HTTPS).
     secure_cookies: bool | None = None
     gateway_timeout_s: float = Field(default=5.0, gt=0)
+    #: TLS to the gateways: the CA bundle their certificates chain to (the system's if
+    #: unset), and the identity authority's client certificate and key (mutual TLS).
+    gateway_tls_ca_file: Path | None = None
+    gateway_tls_cert_file: Path | None = None
+    gateway_tls_key_file: Path | None = None
     #: Oldest owner action document relayed, and how far in the future one may be dated.
     max_action_age_s: float = Field(default=600.0, gt=0)
     max_clock_skew_s: float = Field(default=120.0, gt=0)
@@ -78,6 +93,11 @@ class PortalSettings(ServerLimits):
     def _secrets_present(self) -> PortalSettings:
         if self.environment == "development":
             return self
+        if self.demo_people_file is not None:
+            raise SettingsError(
+                "demo identities are refused outside development: unset "
+                "QC_PORTAL_DEMO_PEOPLE_FILE (owners sign in with their key or an enrollment code)"
+            )
         missing = [
             name
             for name, value in (
@@ -102,11 +122,17 @@ class PortalSettings(ServerLimits):
     # ----------------------------------------------------------------------------- derived
 
     @property
+    def demo_identities(self) -> bool:
+        """Whether the demo list signs people in (development only; never in production)."""
+        return self.environment == "development"
+
+    @property
     def cookie_secure(self) -> bool:
-        """Whether the session cookie carries ``Secure``."""
+        """Whether the session cookie carries ``Secure`` (and its name the ``__Host-`` prefix):
+        in production, and wherever the portal serves HTTPS itself."""
         if self.secure_cookies is not None:
             return self.secure_cookies
-        return self.environment == "production"
+        return self.environment == "production" or self.tls_cert_file is not None
 
     def load_authority(self) -> tuple[Institution, bytes]:
         """The identity authority's institution (SM2 key and chain account) and pseudonym key.

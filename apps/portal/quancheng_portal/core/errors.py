@@ -18,12 +18,18 @@ __all__ = [
     "ChainRefused",
     "ChainUnavailable",
     "CsrfRejected",
+    "DemoSignInDisabled",
+    "EnrollmentCodeExpired",
+    "EnrollmentCodeInvalid",
+    "EnrollmentCodeUsed",
+    "EnrollmentRequired",
     "GrantDocumentMismatch",
     "GrantNotActive",
     "GrantNotFound",
     "GrantNotPaused",
     "GrantNotPending",
     "GrantNotRevocable",
+    "GrantRequestInvalid",
     "GrantValidityEnded",
     "KeyBoundElsewhere",
     "KeyMismatch",
@@ -35,7 +41,13 @@ __all__ = [
     "OwnerKeyNotInDocument",
     "OwnerSignatureInvalid",
     "PortalError",
+    "SignInChallengeExpired",
+    "SignInChallengeInvalid",
+    "SignInKeyNotBound",
+    "SignInOriginMismatch",
+    "SignInSignatureInvalid",
     "StaleAction",
+    "TooManyAttempts",
     "UnknownPerson",
 ]
 
@@ -73,6 +85,67 @@ class MalformedInput(PortalError):
 
 class UnknownPerson(PortalError):
     code, status, template = "UNKNOWN_PERSON", 404, "没有这位用户，请从列表中选择。"
+
+
+class DemoSignInDisabled(PortalError):
+    code, status = "DEMO_SIGN_IN_DISABLED", 403
+    template = "本门户不提供演示登录：请用本机保存的密钥登录，或输入大数据局发放的开通码。"
+
+
+class SignInChallengeInvalid(PortalError):
+    code, status = "SIGN_IN_CHALLENGE_INVALID", 401
+    template = "登录校验码无效或已经用过，请重新点击登录。"
+
+
+class SignInChallengeExpired(PortalError):
+    code, status = "SIGN_IN_CHALLENGE_EXPIRED", 401
+    template = "登录校验码已过期，请重新点击登录。"
+
+
+class SignInOriginMismatch(PortalError):
+    code, status = "SIGN_IN_ORIGIN_MISMATCH", 401
+    template = "签名的登录文件不是为本网站生成的，未登录。"
+
+
+class SignInSignatureInvalid(PortalError):
+    code, status = "SIGN_IN_SIGNATURE_INVALID", 401
+    template = "登录签名验证失败，未登录。"
+
+
+class SignInKeyNotBound(PortalError):
+    code, status = "SIGN_IN_KEY_NOT_BOUND", 401
+    template = (
+        "这把密钥没有登记在链上，或已被更换、撤销，不能用它登录。"
+        "如果密钥丢失，请到大数据局办理实名核验，领取开通码后重新登记。"
+    )
+
+
+class EnrollmentRequired(PortalError):
+    code, status = "ENROLLMENT_REQUIRED", 403
+    template = (
+        "登记或更换签名密钥需要大数据局在实名核验后发放的开通码，请先在“开通码”页面输入。"
+        "未登记任何密钥。"
+    )
+
+
+class EnrollmentCodeInvalid(PortalError):
+    code, status = "ENROLLMENT_CODE_INVALID", 401
+    template = "开通码不正确，请核对后重新输入。"
+
+
+class EnrollmentCodeExpired(PortalError):
+    code, status = "ENROLLMENT_CODE_EXPIRED", 410
+    template = "开通码已过期，请重新到大数据局申请。"
+
+
+class EnrollmentCodeUsed(PortalError):
+    code, status = "ENROLLMENT_CODE_USED", 409
+    template = "这个开通码已经用过，不能再用。如需再次登记密钥，请重新申请开通码。"
+
+
+class TooManyAttempts(PortalError):
+    code, status = "TOO_MANY_ATTEMPTS", 429
+    template = "失败次数过多，请 {retry_after_s} 秒后再试。"
 
 
 class KeyProofInvalid(PortalError):

@@ -1,9 +1,10 @@
-"""Demo identities: what the government app's real-name check would hand the portal.
+"""Resident ID numbers, and development's demo identities.
 
-A real deployment replaces this list with the app's check (face and ID verification); the
-portal only ever needs the result — a name to greet, and the resident ID number that the
-identity authority turns into the owner's keyed pseudonym. The number itself is never stored
-by the portal and never goes on chain.
+The demo list stands in for the government app's real-name check in development only; outside
+it the settings refuse a list and owners get in with their key or an enrollment code
+(:mod:`quancheng_portal.core.enrollment`, issued after the authority's own check). Either way
+the portal only needs the resident ID number long enough to turn it into the owner's keyed
+pseudonym: the number is never stored by the portal and never goes on chain.
 """
 
 from __future__ import annotations
@@ -15,7 +16,14 @@ from pathlib import Path
 from quancheng.crypto import normalize_identifier
 from quancheng.errors import ConfigError
 
-__all__ = ["BUILTIN_PEOPLE", "DemoPerson", "load_people", "resident_id_check_digit"]
+__all__ = [
+    "BUILTIN_PEOPLE",
+    "DemoPerson",
+    "load_people",
+    "mask_resident_id",
+    "resident_id_check_digit",
+    "valid_resident_id",
+]
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -24,6 +32,22 @@ _CHECK = "10X98765432"
 def resident_id_check_digit(first17: str) -> str:
     """The GB 11643 check character of the first 17 digits of a resident ID number."""
     return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+
+
+def valid_resident_id(resident_id: str) -> bool:
+    """An 18-character resident ID number (GB 11643) whose check character is right."""
+    first17, check = resident_id[:17], resident_id[17:]
+    return (
+        len(resident_id) == 18
+        and first17.isascii()
+        and first17.isdigit()
+        and (resident_id_check_digit(first17) == check)
+    )
+
+
+def mask_resident_id(resident_id: str) -> str:
+    """The ID number as shown: region and last four, the rest hidden."""
+    return resident_id[:6] + "*" * (len(resident_id) - 10) + resident_id[-4:]
 
 
 @dataclass(frozen=True)
@@ -43,7 +67,7 @@ class DemoPerson:
     @property
     def masked_id(self) -> str:
         """The ID number as the page shows it: region and last four, the rest hidden."""
-        return self.resident_id[:6] + "*" * (len(self.resident_id) - 10) + self.resident_id[-4:]
+        return mask_resident_id(self.resident_id)
 
 
 def _person(key: str, name: str, first17: str) -> DemoPerson:

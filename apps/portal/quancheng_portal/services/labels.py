@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from pydantic import BaseModel
+
 from quancheng.chain import GrantStatus
 from quancheng.protocol import GrantMode, GrantTier, Purpose, tier_of
 from quancheng.protocol.documents import CST
@@ -13,6 +15,7 @@ __all__ = [
     "MODE_EXPLAINED",
     "MODE_LABELS",
     "STATUS_LABELS",
+    "Name",
     "cst_text",
     "ms_text",
     "purpose_label",
@@ -43,6 +46,20 @@ MODE_EXPLAINED: dict[GrantMode, str] = {
         "机构看不到原始记录，只能得到由这些数据算出的结论或数字（例如“是否正常”“共几辆车”）。"
     ),
 }
+
+
+class Name(BaseModel):
+    """Something the pages name — an institution, a resource, a field or an indicator — by
+    its Chinese name when one is known; the code is then at most secondary text."""
+
+    code: str
+    #: The Chinese name (None: none is known, and the pages show the code, muted).
+    label: str | None = None
+
+    @property
+    def text(self) -> str:
+        """What to show: the name, or the code when there is none."""
+        return self.label or self.code
 
 
 def purpose_label(code: int) -> str:

@@ -1,16 +1,20 @@
-"""Signing owners in and binding their browser key on chain (the authority's attestation).
+"""Binding owners' browser keys on chain (the authority's attestation), and finding the owner
+whose current key a key is.
 
-Sign-in is the government app's real-name check (a demo list here): the authority turns the
-resident ID number into the owner's keyed pseudonym and forgets the number. The owner's key is
-made in the browser; before attesting it, the authority asks for proof that the browser holds
-the private key (a signature over a challenge bound to the session), so nobody can bind
-another person's public key to their own identity and lock them out.
+The owner's key is made in the browser; before attesting it, the authority asks for proof
+that the browser holds the private key (a signature over a challenge bound to the session), so
+nobody can bind another person's public key to their own identity and lock them out. Outside
+development the session must also hold a one-time enrollment code, which the binding spends
+(:mod:`quancheng_portal.core.enrollment`): a session alone never binds or re-binds a key.
 """
 
 from __future__ import annotations
 
 import base64
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -29,6 +33,7 @@ from quancheng_portal.services.labels import cst_text
 
 __all__ = [
     "KEY_PROOF_TYPE",
+    "EnrollmentClaim",
     "KeyBinding",
     "KeyChange",
     "Owners",
@@ -85,13 +90,26 @@ _KINDS = {
 }
 
 
+class EnrollmentClaim(Protocol):
+    """The enrollment code a binding spends (outside development)."""
+
+    def claim(self, owner_key: str) -> None:
+        """Spend the code for this key, or raise why it cannot be spent."""
+
+    def release(self) -> None:
+        """Give the code back: the chain refused, nothing was bound."""
+
+
 class Owners:
     """Pseudonyms and key attestations, by the identity authority."""
 
-    def __init__(self, authority: IdentityAuthority, engine: Engine) -> None:
+    def __init__(
+        self, authority: IdentityAuthority, engine: Engine, clock: Callable[[], float] = time.time
+    ) -> None:
         self.authority = authority
         self.contracts = authority.contracts
         self.engine = engine
+        self.clock = clock
 
     def pseudonym_of(self, person: DemoPerson) -> bytes:
         """The keyed pseudonym of the person's resident ID number."""
@@ -106,6 +124,20 @@ class Owners:
         if owner.key_version == 0 or owner.revoked:
             return None
         return "0x" + owner.sm2_public_key.hex()
+
+    def owner_of_key(self, public_key: bytes) -> bytes | None:
+        """The pseudonym whose current, unrevoked key on chain this is, or None (unbound,
+        replaced by a re-binding, or revoked)."""
+        try:
+            holder = bytes(self.contracts.owners.functions.pseudonymOf(public_key).call())
+            if not any(holder):
+                return None
+            owner = self.contracts.owner(holder)
+        except (ChainError, OSError):
+            raise e.ChainUnavailable() from None
+        if owner.revoked or owner.key_version == 0 or owner.sm2_public_key != public_key:
+            return None
+        return holder
 
     def key_history(self, pseudonym: bytes) -> list[KeyChange]:
         """Every binding, re-binding and revocation of the owner's key, newest first, so a key
@@ -135,16 +167,19 @@ class Owners:
         return changes
 
     def bind_key(
-        self, *, person: DemoPerson, pseudonym: bytes, public_key: str, proof: bytes,
-        challenge: str, replace: bool,
+        self, *, pseudonym: bytes, public_key: str, proof: bytes, challenge: str, replace: bool,
+        enrollment: EnrollmentClaim | None = None,
     ) -> KeyBinding:  # fmt: skip
-        """Attest the browser's key for this owner, once it proved it holds the private key.
+        """Attest the browser's key for this owner, once it proved it holds the private key,
+        spending ``enrollment`` (when given) in the same step.
 
         Raises:
             MalformedInput: Not an SM2 public key.
             KeyProofInvalid: The proof does not verify with that key.
             KeyMismatch: Another key is attested and ``replace`` is false.
             KeyBoundElsewhere: The key is attested for another owner.
+            EnrollmentCodeUsed, EnrollmentCodeExpired, EnrollmentCodeInvalid: ``enrollment``
+                cannot be spent (another binding spent it first, or it expired).
             ChainRefused, ChainUnavailable: The chain refused or could not be reached.
         """
         try:
@@ -157,25 +192,40 @@ class Owners:
         except InvalidSignature:
             raise e.KeyProofInvalid() from None
         current = self.attested_key(pseudonym)
+        if current is not None and current != key_hex and not replace:
+            raise e.KeyMismatch()
+        if current != key_hex:
+            self._check_key_free(key, pseudonym)
+        if enrollment is not None:
+            enrollment.claim(key_hex)
         if current == key_hex:
             return KeyBinding(key_hex, "", rotated=False)
-        if current is not None and not replace:
-            raise e.KeyMismatch()
         try:
-            holder = bytes(self.contracts.owners.functions.pseudonymOf(key.to_bytes()).call())
-            if any(holder) and holder != pseudonym:
-                raise e.KeyBoundElsewhere()
-            attestation = self.authority.attest_document(key, "resident_id", person.resident_id)
+            attestation = self._attest(pseudonym, key)
         except RevertError as exc:
+            if enrollment is not None:
+                enrollment.release()
             if exc.error_name == "OwnerRegistrySm2KeyBound":
                 raise e.KeyBoundElsewhere() from None
             raise e.ChainRefused(error_name=exc.error_name or "revert") from None
         except (ChainError, OSError):
+            # Whether the transaction went through is unknown: the code stays spent.
             raise e.ChainUnavailable() from None
-        if attestation.pseudonym != pseudonym:  # pragma: no cover - same key, same function
-            raise e.ChainRefused(error_name="pseudonym mismatch")
         self._remember(attestation)
         return KeyBinding(key_hex, attestation.tx_hash, rotated=current is not None)
+
+    def _check_key_free(self, key: SM2PublicKey, pseudonym: bytes) -> None:
+        try:
+            holder = bytes(self.contracts.owners.functions.pseudonymOf(key.to_bytes()).call())
+        except (ChainError, OSError):
+            raise e.ChainUnavailable() from None
+        if any(holder) and holder != pseudonym:
+            raise e.KeyBoundElsewhere()
+
+    def _attest(self, pseudonym: bytes, key: SM2PublicKey) -> Attestation:
+        """The authority's attestation of ``key`` under a pseudonym it computed earlier (the
+        enrollment code's; the ID number itself is not kept)."""
+        return self.authority.attest_pseudonym(key, pseudonym)
 
     def _remember(self, attestation: Attestation) -> None:
         document = attestation.document

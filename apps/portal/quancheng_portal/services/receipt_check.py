@@ -13,6 +13,12 @@ from quancheng.chain import ContractSet, RevertError, code32
 from quancheng.crypto import InvalidKey, SM2PublicKey
 from quancheng.errors import ChainError, GatewayError
 from quancheng.gateway_client import GatewayClient
+from quancheng.http_bounds import (
+    EndpointNotAllowed,
+    RedirectRefused,
+    ResponseTooLarge,
+    ResponseTooSlow,
+)
 from quancheng.log_reader import LogReader
 from quancheng.protocol import SignedReceipt
 from quancheng.protocol.refusals import ReceiptNotAnchored, Refusal
@@ -34,12 +40,17 @@ class GrantTerms:
 
 @dataclass(frozen=True)
 class ReceiptCheck:
-    """Outcome of one check: ``status`` is ``ok``, ``pending``, ``bad`` or ``unknown``."""
+    """Outcome of one check: ``status`` is ``ok``, ``pending``, ``bad`` or ``unknown``.
+
+    ``unreachable``: the gateway could not be read (or broke a bound of the read): asking it
+    again in the same refresh is pointless.
+    """
 
     status: str
     problem: str | None = None
     anchor_seq: int | None = None
     anchor_block: int | None = None
+    unreachable: bool = False
 
 
 def _provider_key(contracts: ContractSet, provider: str) -> SM2PublicKey:
@@ -88,8 +99,8 @@ def check_inclusion(
         return ReceiptCheck("pending")
     except Refusal as exc:
         return ReceiptCheck("bad", f"网关拒绝提供证明（{exc.code}）")
-    except GatewayError:
-        return ReceiptCheck("unknown", "网关暂时无法连接")
+    except GatewayError as exc:
+        return ReceiptCheck("unknown", _unreadable(exc), unreachable=True)
     try:
         proof = parse_receipt_proof(body)
         key = _provider_key(contracts, provider)
@@ -104,6 +115,17 @@ def check_inclusion(
     except ChainError:
         return ReceiptCheck("unknown", "暂时无法读取区块链")
     return ReceiptCheck("ok", None, inclusion.batch.seq, inclusion.anchor_block)
+
+
+def _unreadable(exc: GatewayError) -> str:
+    """What the page says when the gateway could not be read within bounds."""
+    if isinstance(exc, EndpointNotAllowed):
+        return "网关地址不在链上数据目录中，未连接"
+    if isinstance(exc, RedirectRefused):
+        return "网关要求跳转到其他地址，已拒绝"
+    if isinstance(exc, ResponseTooLarge | ResponseTooSlow):
+        return "网关的回答超出大小或时间限制"
+    return "网关暂时无法连接"
 
 
 def _problem(exc: GatewayError) -> str:

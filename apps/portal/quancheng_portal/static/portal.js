@@ -7,6 +7,8 @@
   const Q = window.QCCrypto;
   const meta = (name) => document.querySelector(`meta[name="${name}"]`)?.content || "";
   const labels = JSON.parse(document.getElementById("labels").textContent);
+  // Chinese names of the institutions and resources on this page (the requests page has them).
+  const names = JSON.parse(document.getElementById("names")?.textContent || "{}");
   const statusBox = document.getElementById("status");
   const FLASH = "qc-portal-flash";
 
@@ -71,7 +73,8 @@
     return Q.sign(bytes, privateKey);
   }
 
-  const slotKey = (slot) => `qc-portal:key:${slot}`;
+  const SLOT_PREFIX = "qc-portal:key:";
+  const slotKey = (slot) => `${SLOT_PREFIX}${slot}`;
 
   function loadKey(slot) {
     try {
@@ -87,7 +90,26 @@
     return record;
   }
 
+  /** Every key this browser holds, newest first: [{slot, key}]. */
+  function localKeys() {
+    return Object.keys(localStorage)
+      .filter((name) => name.startsWith(SLOT_PREFIX))
+      .map((name) => ({ slot: name.slice(SLOT_PREFIX.length), key: loadKey(name.slice(SLOT_PREFIX.length)) }))
+      .filter((entry) => entry.key)
+      .sort((a, b) => (b.key.savedAt || 0) - (a.key.savedAt || 0));
+  }
+
   const keyHex = (publicKey) => "0x" + publicKey;
+
+  /** The first 16 hex digits of the key's SM3 fingerprint, as the pages show it. */
+  function fingerprint(publicKey) {
+    const fp = Q.sm3(Q.hexToBytes(publicKey));
+    return [0, 4, 8, 12].map((i) => fp.slice(i, i + 4)).join(" ");
+  }
+
+  function setCsrf(token) {
+    document.querySelector('meta[name="csrf-token"]').content = token;
+  }
 
   async function bindKey(session, key, replace = false) {
     const proof = Q.canonicalJson({
@@ -147,7 +169,11 @@
     return t.toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", dateStyle: "long", timeStyle: "short" });
   }
 
-  /** What the owner is about to sign, rendered from the document bytes themselves. */
+  /** A thing by its Chinese name; by its code, muted, where no name is known. */
+  const named = (label, code) => (label ? document.createTextNode(label) : el("span", code, "code"));
+
+  /** What the owner is about to sign, rendered from the document bytes themselves: each code
+   * of the document shown by the name the portal knows for it. */
   function documentSummary(doc, digest) {
     const dl = el("dl", "", "terms");
     const row = (k, v) => {
@@ -155,18 +181,34 @@
       if (typeof v !== "string") dd.append(v);
       dl.append(el("dt", k), dd);
     };
-    row("申请机构（代码）", doc.consumer);
+    const consumerName = names.institutions?.[doc.consumer];
+    const consumer = el("span");
+    consumer.append(named(consumerName, doc.consumer));
+    if (consumerName) consumer.append(" ", el("span", doc.consumer, "code"));
+    row("申请机构", consumer);
     row("用途", labels.purposes[String(doc.purpose)] || `用途 ${doc.purpose}`);
     const warning = labels.tier_warnings[String(doc.purpose)];
     if (warning) row("请注意", warning);
+    const derived = doc.mode === "DERIVED";
     const scope = el("ul", "", "scope");
-    doc.scope.forEach((s) => scope.append(el("li", `${s.resource}：${s.fields.join("、")}`)));
+    doc.scope.forEach((s) => {
+      const resource = names.resources?.[s.resource] || {};
+      const itemLabels = (derived ? resource.indicators : resource.fields) || {};
+      const li = el("li");
+      const title = el("strong");
+      title.append(named(resource.title, s.resource));
+      li.append(title);
+      if (resource.provider) li.append(`（来自${resource.provider}）`);
+      li.append(el("br"), el("span", derived ? "指标：" : "字段：", "items-kind"));
+      s.fields.forEach((f, i) => li.append(...(i ? ["、"] : []), named(itemLabels[f], f)));
+      scope.append(li);
+    });
     row("数据", scope);
     row("方式", labels.modes[doc.mode] || doc.mode);
     row("数据时间范围", `${doc.data_from} 至 ${doc.data_to}`);
     row("授权有效期", `${dateText(doc.not_before)} 至 ${dateText(doc.not_after)}`);
     row("最多使用", `每项数据最多使用 ${doc.max_uses} 次`);
-    row("文件摘要（SM3）", digest);
+    row("文件摘要（SM3）", el("code", digest));
     return dl;
   }
 
@@ -249,13 +291,118 @@
 
   // ------------------------------------------------------------------ pages
 
-  async function signIn(event) {
+  /** Sign in by signing a fresh single-use challenge with ``key``; the session. */
+  async function keySignIn(key) {
+    const challenge = await api("POST", "/api/sign-in/challenge");
+    const ownerKey = keyHex(key.publicKey);
+    const documentText = Q.canonicalJson({
+      type: challenge.type,
+      challenge: challenge.challenge,
+      owner_key: ownerKey,
+      origin: challenge.origin,
+    });
+    const signature = sign(Q.utf8(documentText), key.privateKey);
+    const session = await api("POST", "/api/sign-in", {
+      challenge: challenge.challenge,
+      owner_key: ownerKey,
+      signature: Q.toBase64(signature),
+      origin: challenge.origin,
+    });
+    setCsrf(session.csrf_token);
+    const stored = loadKey(session.key_slot);
+    if (!stored || stored.publicKey !== key.publicKey) saveKey(session.key_slot, key.privateKey);
+    return session;
+  }
+
+  function loginPage() {
+    const list = document.getElementById("key-slots");
+    const button = document.getElementById("key-sign-in-button");
+    const keys = localKeys();
+    list.replaceChildren();
+    if (!keys.length) {
+      list.append(el("p", "这个浏览器里还没有您的签名密钥。请用密钥备份登录，或输入开通码。", "muted"));
+    }
+    keys.forEach((entry, i) => {
+      const id = `slot-${entry.slot}`;
+      const row = el("div", "", "key-slot");
+      const input = Object.assign(document.createElement("input"), { type: "radio", name: "slot", id, value: entry.slot, checked: i === 0 });
+      const saved = entry.key.savedAt ? `，${new Date(entry.key.savedAt).toLocaleString("zh-CN", { timeZone: "Asia/Shanghai", dateStyle: "long", timeStyle: "short" })} 保存` : "";
+      const label = Object.assign(el("label", `密钥 ${fingerprint(entry.key.publicKey)}`), { htmlFor: id });
+      label.append(el("span", `（指纹${saved}）`, "muted"));
+      row.append(input, label);
+      list.append(row);
+    });
+    button.disabled = !keys.length;
+    document.getElementById("key-sign-in").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const slot = new FormData(event.target).get("slot");
+      const key = slot && loadKey(slot);
+      if (!key) return;
+      button.disabled = true;
+      try {
+        announce("正在用本机密钥签名登录…");
+        await keySignIn(key);
+        location.assign("/requests");
+      } catch (err) {
+        showError(err);
+        button.disabled = false;
+      }
+    });
+    document.getElementById("backup-file").addEventListener("change", async (event) => {
+      const file = event.target.files[0];
+      if (file) document.getElementById("backup-text").value = await file.text();
+    });
+    document.getElementById("backup-sign-in").addEventListener("click", async () => {
+      try {
+        const privateKey = Q.importPrivateKey(document.getElementById("backup-text").value);
+        announce("正在用备份的密钥签名登录…");
+        await keySignIn({ privateKey, publicKey: Q.publicKeyOf(privateKey) });
+        document.getElementById("backup-text").value = "";
+        location.assign("/requests");
+      } catch (err) {
+        showError(err);
+      }
+    });
+    document.getElementById("sign-in")?.addEventListener("submit", demoSignIn);
+  }
+
+  async function enroll(event) {
+    event.preventDefault();
+    const button = event.target.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      announce("正在核验开通码…");
+      const session = await api("POST", "/api/enroll", { code: document.getElementById("enroll-code").value });
+      setCsrf(session.csrf_token);
+      const held = loadKey(session.key_slot);
+      let key = held && keyHex(held.publicKey) === session.attested_key ? held : null;
+      if (!key && session.attested_key) {
+        const ok = await confirmDialog("启用新密钥？", el("p", "您已有一把登记在链上的密钥。启用新密钥后旧密钥随即失效，发给旧密钥、还未处理的请求将不能再同意。"), "生成并登记新密钥", true);
+        if (!ok) {
+          announce("未登记新密钥。开通码在有效期内仍可使用。");
+          button.disabled = false;
+          return;
+        }
+      }
+      key = key || Q.generateKeyPair();
+      announce("正在链上登记您的签名公钥…");
+      await bindKey(session, key, Boolean(session.attested_key));
+      saveKey(session.key_slot, key.privateKey);
+      sessionStorage.setItem(FLASH, "开通成功：您的签名密钥已在链上登记。请立即下载密钥备份并妥善保管。");
+      location.assign("/key");
+    } catch (err) {
+      showError(err);
+      button.disabled = false;
+    }
+  }
+
+  async function demoSignIn(event) {
     event.preventDefault();
     const person = new FormData(event.target).get("person");
     try {
       announce("正在核验身份…");
       const session = await api("POST", "/api/session", { person });
-      document.querySelector('meta[name="csrf-token"]').content = session.csrf_token;
+      setCsrf(session.csrf_token);
       let key = loadKey(session.key_slot);
       if (session.attested_key) {
         if (!key || keyHex(key.publicKey) !== session.attested_key) {
@@ -314,7 +461,17 @@
         showError(err);
       }
     });
-    document.getElementById("new-key").addEventListener("click", async () => {
+    document.getElementById("sign-out-everywhere").addEventListener("click", async () => {
+      const ok = await confirmDialog("在所有设备上退出登录？", el("p", "您在所有设备（包括这台）上的登录都将结束；密钥仍保存在各自的浏览器中。"), "全部退出", true);
+      if (!ok) return;
+      try {
+        await api("POST", "/api/session/logout-all");
+        location.assign("/login");
+      } catch (err) {
+        showError(err);
+      }
+    });
+    document.getElementById("new-key")?.addEventListener("click", async () => {
       const ok = await confirmDialog("生成并登记新密钥？", el("p", "旧密钥将在链上失效；发给旧密钥的待处理请求将不能再同意。"), "生成并登记", true);
       if (!ok) return;
       try {
@@ -328,15 +485,36 @@
     });
   }
 
-  async function refreshHistory(button) {
+  /** Read the gateways' receipt logs (POST /api/history/refresh), then show the list as the
+   * portal now has it: on opening the page, and when the owner asks. */
+  async function refreshHistory(button, asked) {
+    const section = () => document.getElementById("accesses");
     button.disabled = true;
-    announce("正在从各部门读取回执并核验…");
+    section().setAttribute("aria-busy", "true");
+    if (asked) announce("正在从各部门读取回执并核验…");
     try {
       const report = await api("POST", "/api/history/refresh");
-      const unreachable = report.unreachable.length ? `；${report.unreachable.length} 个部门网关暂时无法连接` : "";
-      flashAndReload(`已刷新：新增 ${report.new} 条记录，重新核验 ${report.rechecked} 条${unreachable}。`);
+      const response = await fetch("/history", { credentials: "same-origin", headers: { accept: "text/html" } });
+      if (!response.ok) throw new ApiError(`HTTP_${response.status}`, `读取访问记录失败（${response.status}）`);
+      const page = new DOMParser().parseFromString(await response.text(), "text/html");
+      const fresh = page.getElementById("accesses");
+      if (!fresh) throw new Error("读取访问记录失败，请重新打开本页。");
+      fresh.dataset.state = "current";
+      section().replaceWith(document.importNode(fresh, true));
+      const who = report.unreachable_names?.length ? report.unreachable_names.join("、") : `${report.unreachable.length} 个部门`;
+      const unreachable = report.unreachable.length ? `；${who}的网关暂时无法连接，记录可能不完整` : "";
+      if (asked) {
+        announce(`已刷新：新增 ${report.new} 条记录，重新核验 ${report.rechecked} 条${unreachable}。`, unreachable ? "error" : "ok");
+      } else if (unreachable) {
+        announce(`已读取最新的访问记录${unreachable}。`, "error");
+      } else if (report.new) {
+        announce(`已读取最新的访问记录：新增 ${report.new} 条。`);
+      }
     } catch (err) {
+      section().dataset.state = "stale";
       showError(err);
+    } finally {
+      section().removeAttribute("aria-busy");
       button.disabled = false;
     }
   }
@@ -350,13 +528,15 @@
   });
 
   const page = document.body.dataset.page;
-  if (page === "login") document.getElementById("sign-in").addEventListener("submit", signIn);
+  if (page === "login") loginPage();
+  if (page === "enroll") document.getElementById("enroll-form").addEventListener("submit", enroll);
   if (page === "requests" || page === "grants") wireDecisions();
   if (page === "key") keyPage();
   if (page === "history") {
     pageKey();
     const button = document.getElementById("refresh-history");
-    button.addEventListener("click", () => refreshHistory(button));
+    button.addEventListener("click", () => refreshHistory(button, true));
+    refreshHistory(button, false);
   }
   document.documentElement.dataset.ready = "true";
 })();

@@ -20,6 +20,9 @@ def history(portal: PortalDep, caller: CallerDep) -> list[AccessView]:
 
 @router.post("/refresh", response_model=RefreshOut, responses=_ERRORS, dependencies=[CsrfDep])
 def refresh(portal: PortalDep, caller: CallerDep) -> RefreshOut:
-    """Read the gateways' receipt logs again and re-check receipts not yet anchored."""
+    """Read the gateways' receipt logs again and re-check receipts not yet anchored (the
+    history page asks this when it opens; an owner's refreshes never overlap)."""
     report = portal.history.refresh(caller.pseudonym)
-    return RefreshOut(new=report.new, rechecked=report.rechecked, unreachable=report.unreachable)
+    names = [portal.directory.institution_name(p) for p in report.unreachable_providers]
+    return RefreshOut(new=report.new, rechecked=report.rechecked, unreachable=report.unreachable,
+                      unreachable_names=list(dict.fromkeys(names)))  # fmt: skip

@@ -1,4 +1,4 @@
-"""Sign-in (the real-name check's result), sign-out, and attesting the browser's key."""
+"""The session: who is signed in, sign-out (here or everywhere), and development's demo sign-in."""
 
 from __future__ import annotations
 
@@ -6,17 +6,10 @@ from fastapi import APIRouter, Request
 
 from quancheng.crypto import sm3
 from quancheng.protocol.ids import from_hex, hex32
-from quancheng_portal.api.deps import CallerDep, CsrfDep, PortalDep, SessionDep
-from quancheng_portal.api.schemas import (
-    KeyBindingOut,
-    KeyIn,
-    SessionOut,
-    SignInIn,
-    error_responses,
-    unb64,
-)
+from quancheng_portal.api.deps import Caller, CallerDep, CsrfDep, PortalDep, SessionDep
+from quancheng_portal.api.schemas import SessionOut, SignInIn, error_responses
 from quancheng_portal.app_state import Portal
-from quancheng_portal.core.errors import UnknownPerson
+from quancheng_portal.core.errors import DemoSignInDisabled, UnknownPerson
 from quancheng_portal.models import PortalSession
 from quancheng_portal.services.owners import key_proof_challenge
 
@@ -30,32 +23,43 @@ def key_slot(pseudonym: bytes) -> str:
 
 
 def session_out(portal: Portal, session: PortalSession) -> SessionOut:
-    person = portal.person(session.person_key)
-    if person is None or session.pseudonym is None:
-        return SessionOut(signed_in=False, csrf_token=session.csrf_token)
+    anonymous = SessionOut(signed_in=False, csrf_token=session.csrf_token)
+    if session.pseudonym is None or session.auth is None:
+        return anonymous
+    person = portal.person(session.person_key) if session.auth == "demo" else None
+    if session.auth == "demo" and person is None:
+        return anonymous
     pseudonym = from_hex(session.pseudonym)
+    signed_in = session.auth in ("key", "demo")
     return SessionOut(
-        signed_in=True, name=person.name, masked_id=person.masked_id,
-        key_slot=key_slot(pseudonym), attested_key=portal.owners.attested_key(pseudonym),
+        signed_in=signed_in, auth=session.auth,
+        name=person.name if person else None, masked_id=person.masked_id if person else None,
+        greeting=Caller(session, pseudonym, person).greeting if signed_in else None,
+        key_slot=key_slot(pseudonym),
+        attested_key=portal.owners.attested_key(pseudonym),
         key_challenge=key_proof_challenge(session.token_digest), csrf_token=session.csrf_token,
     )  # fmt: skip
 
 
 @router.get("/session", response_model=SessionOut, responses=_ERRORS)
 def get_session(portal: PortalDep, session: SessionDep) -> SessionOut:
-    """Who is signed in, and their key as attested on chain."""
+    """Who is signed in (or enrolling), and their key as attested on chain."""
     return session_out(portal, session)
 
 
 @router.post("/session", response_model=SessionOut, responses=_ERRORS, dependencies=[CsrfDep])
-def sign_in(body: SignInIn, request: Request, portal: PortalDep, session: SessionDep) -> SessionOut:
-    """Sign in as the person the real-name check returned (a new session: new cookie)."""
+def demo_sign_in(
+    body: SignInIn, request: Request, portal: PortalDep, session: SessionDep
+) -> SessionOut:
+    """Development only: sign in as a demo person (a new session: new cookie)."""
+    if not portal.settings.demo_identities:
+        raise DemoSignInDisabled()
     person = portal.person(body.person)
     if person is None:
         raise UnknownPerson(person=body.person)
     pseudonym = hex32(portal.owners.pseudonym_of(person))
     token, row = portal.sessions.create(
-        person_key=person.key, pseudonym=pseudonym, replacing=session
+        auth="demo", person_key=person.key, pseudonym=pseudonym, replacing=session
     )
     request.state.new_token = token
     return session_out(portal, row)
@@ -71,17 +75,12 @@ def sign_out(request: Request, portal: PortalDep, session: SessionDep) -> Sessio
     return SessionOut(signed_in=False, csrf_token=row.csrf_token)
 
 
-@router.post("/owner/key", response_model=KeyBindingOut, responses=_ERRORS, dependencies=[CsrfDep])
-def bind_key(body: KeyIn, portal: PortalDep, caller: CallerDep) -> KeyBindingOut:
-    """Attest the browser's public key for the signed-in owner (once it proved possession)."""
-    binding = portal.owners.bind_key(
-        person=caller.person,
-        pseudonym=caller.pseudonym,
-        public_key=body.public_key,
-        proof=unb64(body.proof, "proof"),
-        challenge=key_proof_challenge(caller.session.token_digest),
-        replace=body.replace,
-    )
-    return KeyBindingOut(
-        public_key=binding.public_key, tx_hash=binding.tx_hash, rotated=binding.rotated
-    )
+@router.post(
+    "/session/logout-all", response_model=SessionOut, responses=_ERRORS, dependencies=[CsrfDep]
+)
+def sign_out_everywhere(request: Request, portal: PortalDep, caller: CallerDep) -> SessionOut:
+    """End every session of the signed-in owner, on every device (this one included)."""
+    ended = portal.sessions.end_all(hex32(caller.pseudonym))
+    token, row = portal.sessions.create(replacing=caller.session)
+    request.state.new_token = token
+    return SessionOut(signed_in=False, csrf_token=row.csrf_token, sessions_ended=ended)
