@@ -30,6 +30,10 @@ class ResourcePublic(BaseModel):
     indicators: list[str]
     title: str
     in_catalogue: bool
+    #: 中文 labels of the fields and indicators, where the department's plug-in gives them
+    #: (``quancheng_appkit.SqlResource.field_labels`` / ``indicator_labels``).
+    field_labels: dict[str, str] = {}
+    indicator_labels: dict[str, str] = {}
 
 
 class ResourcesPublic(BaseModel):
@@ -55,6 +59,8 @@ def resources(gateway: GatewayDep) -> ResourcesPublic:
                 title=h.spec.title,
                 in_catalogue=h.spec.resource_id in listed
                 and listed[h.spec.resource_id].provider == dept.provider,
+                field_labels=dict(getattr(h, "field_labels", {})),
+                indicator_labels=dict(getattr(h, "indicator_labels", {})),
             )
             for h in dept.handlers
         ],
