@@ -2,7 +2,8 @@
 
 :class:`AuditReport` is what ``--out report.json`` holds and what the HTML report renders.
 ``passed`` is true when no finding has severity ``fail``; warnings and pending receipts are
-reported but do not fail the audit.
+reported but do not fail the audit. The listings (``institutions``, ``grants``, ``receipts``;
+:mod:`quancheng_audit.listing`) let a complaint about one owner or one receipt be followed.
 """
 
 from __future__ import annotations
@@ -17,6 +18,14 @@ from quancheng.protocol import Purpose
 from quancheng.protocol.documents import CST
 from quancheng_audit.context import Context
 from quancheng_audit.findings import RULES, Finding, Severity
+from quancheng_audit.listing import (
+    GrantRow,
+    InstitutionInfo,
+    ReceiptRow,
+    list_grants,
+    list_institutions,
+    list_receipts,
+)
 
 __all__ = ["AccessStats", "AuditReport", "RuleTotal", "SourceInfo", "build_report"]
 
@@ -72,6 +81,12 @@ class AuditReport(BaseModel):
     pending: list[dict[str, Any]]
     stats: dict[str, float]
     accesses: AccessStats
+    #: Every institution admitted, by code (its name on chain).
+    institutions: dict[str, InstitutionInfo] = Field(default_factory=dict)
+    #: Every grant requested on chain, with its status at the last block read.
+    grants: list[GrantRow] = Field(default_factory=list)
+    #: Every receipt of the logs read (who, what, when, under which grant, in which batch).
+    receipts: list[ReceiptRow] = Field(default_factory=list)
 
     def failed(self) -> list[Finding]:
         """The findings that fail the audit."""
@@ -193,4 +208,7 @@ def build_report(ctx: Context, *, elapsed_s: float, receipts_s: float, now_ms: i
             "receipts_near_status_change": ctx.near_changes,
         },
         accesses=_accesses(ctx),
+        institutions=list_institutions(ctx),
+        grants=list_grants(ctx),
+        receipts=list_receipts(ctx),
     )
