@@ -1,6 +1,6 @@
 #!/bin/sh
 # Start rpc-1 of 泉城链 (chain 5310) on 10.20.1.21.
-# Needs Hyperledger Besu >= 24.7.1 (Java 21) on PATH, or BESU=/path/to/besu.
+# Needs Hyperledger Besu >= 24.12.0 (Java 21) on PATH, or BESU=/path/to/besu.
 set -eu
 cd "$(dirname "$0")/nodes/rpc-1"
 exec "${BESU:-besu}" --config-file=config.toml "$@"

@@ -228,7 +228,8 @@ def test_without_rpc_nodes_validators_serve_clients_on_their_own_hosts(tmp_path:
     }
     assert all(c["bonsai-limit-trie-logs-enabled"] is False for c in configs)  # FULL sync
     env = read_env(tmp_path / "net" / "env" / "gateway.jinan.vmo.env")
-    assert env["QC_GW_RPC_URL"] in {f"http://{h}:8545" for h in hosts}
+    assert env["QC_GW_RPC_URL"] in {f"https://{h}:8545" for h in hosts}
+    assert all(c["rpc-http-tls-enabled"] is True for c in configs)  # they serve clients: TLS
     assert check_topology(tmp_path / "net").ok
 
 

@@ -11,6 +11,7 @@ import json
 from collections.abc import Sequence
 
 from quancheng_node.deployment.spec import NodePlan, TopologySpec
+from quancheng_node.deployment.tlsfiles import RPC_KEYSTORE, RPC_KEYSTORE_PASSWORD
 from quancheng_node.deployment.toml import Line, toml_document
 
 __all__ = [
@@ -27,8 +28,9 @@ __all__ = [
 CLIENT_RPC_APIS = ["ETH", "NET", "WEB3", "QBFT", "TXPOOL"]
 #: On a validator's loopback-only RPC, operators also reload allowlists and see peers.
 OPERATOR_RPC_APIS = [*CLIENT_RPC_APIS, "ADMIN", "PERM"]
-#: Oldest Besu release this configuration is written for (see docs/deployment.md).
-MINIMUM_BESU = "24.7.1"
+#: Oldest Besu release this configuration is written for (see docs/deployment.md): the
+#: WebSocket TLS options (``rpc-ws-ssl-*``) are from 24.12.0.
+MINIMUM_BESU = "24.12.0"
 PERMISSIONS_FILE = "permissions_config.toml"
 STATIC_NODES_FILE = "static-nodes.json"
 
@@ -106,10 +108,37 @@ def _rpc_lines(node: NodePlan) -> list[Line]:
         ("rpc-http-port", node.rpc_http_port),
         ("rpc-http-api", apis),
         ("host-allowlist", list(dict.fromkeys(["localhost", "127.0.0.1", node.rpc_interface]))),
+        *_rpc_http_tls_lines(node),
         ("rpc-ws-enabled", True),
         ("rpc-ws-host", node.rpc_interface),
         ("rpc-ws-port", node.rpc_ws_port),
         ("rpc-ws-api", apis),
+        *_rpc_ws_tls_lines(node),
+    ]
+
+
+def _rpc_http_tls_lines(node: NodePlan) -> list[Line]:
+    if not node.rpc_tls:
+        return ["Plain HTTP on loopback: it never leaves the machine."]
+    return [
+        "Over TLS: the node's certificate from the deployment's CA (SAN: its address), in a",
+        "PKCS#12 keystore (tls-files.md). No client certificate is asked for: the services'",
+        "JSON-RPC client cannot present one; the firewall decides who connects.",
+        ("rpc-http-tls-enabled", True),
+        ("rpc-http-tls-keystore-file", RPC_KEYSTORE),
+        ("rpc-http-tls-keystore-password-file", RPC_KEYSTORE_PASSWORD),
+    ]
+
+
+def _rpc_ws_tls_lines(node: NodePlan) -> list[Line]:
+    if not node.rpc_tls:
+        return []
+    return [
+        "WebSocket over TLS too, with the same keystore.",
+        ("rpc-ws-ssl-enabled", True),
+        ("rpc-ws-ssl-keystore-type", "PKCS12"),
+        ("rpc-ws-ssl-keystore-file", RPC_KEYSTORE),
+        ("rpc-ws-ssl-keystore-password-file", RPC_KEYSTORE_PASSWORD),
     ]
 
 

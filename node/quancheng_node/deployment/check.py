@@ -4,13 +4,15 @@ Offline, every file is parsed (TOML, JSON, env) and cross-checked: the validator
 ``extraData`` are the validator nodes' addresses, every key file gives its node's enode,
 the allowlists name every node and member, and chain id and gas limit agree everywhere.
 Live, a node's JSON-RPC must report the same chain id, gas limit and validators. Files are
-edited by hand on site; this is what catches a node that would fork or never peer.
+edited by hand on site; this is what catches a node that would fork or never peer, and a
+service that would refuse to start or talk to the chain in the clear (no TLS setting).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import ssl
 import tomllib
 import urllib.error
 import urllib.request
@@ -22,6 +24,12 @@ from quancheng_node.deployment.keys import NodeKey
 from quancheng_node.deployment.ourside import CHANGE_ME
 from quancheng_node.deployment.qbft import decode_qbft_extra_data, milestones
 from quancheng_node.deployment.spec import TopologyError
+from quancheng_node.deployment.tlsfiles import (
+    RPC_KEYSTORE,
+    RPC_KEYSTORE_PASSWORD,
+    TLS_NOTES_FILE,
+    required_settings,
+)
 
 __all__ = ["CheckReport", "check_live", "check_topology", "read_env"]
 
@@ -145,11 +153,33 @@ def _check_node(report: CheckReport, out: Path, topo: dict[str, Any], node: dict
     }
     for option, value in expected.items():
         report.expect(config.get(option) == value, f"{name}: {option} must be {value!r}")
+    if node["serves_clients"]:
+        _check_rpc_tls(report, home, name, config)
     allowed = {n["enode"] for n in topo["nodes"]}
     report.expect(set(config.get("bootnodes", [])) <= allowed, f"{name}: a bootnode is not allowed")
     report.expect(statics == allowed - {node["enode"]}, f"{name}: static nodes != the other nodes")
     script = out / f"run-node-{node['index']}.sh"
     report.expect(script.exists() and script.stat().st_mode & 0o111 != 0, f"{script.name}: +x")
+
+
+def _check_rpc_tls(report: CheckReport, home: Path, name: str, config: dict[str, Any]) -> None:
+    """A node serving clients speaks JSON-RPC over TLS only, HTTP and WebSocket alike."""
+    expected = {
+        "rpc-http-tls-enabled": True,
+        "rpc-http-tls-keystore-file": RPC_KEYSTORE,
+        "rpc-http-tls-keystore-password-file": RPC_KEYSTORE_PASSWORD,
+        "rpc-ws-ssl-enabled": True,
+        "rpc-ws-ssl-keystore-type": "PKCS12",
+        "rpc-ws-ssl-keystore-file": RPC_KEYSTORE,
+        "rpc-ws-ssl-keystore-password-file": RPC_KEYSTORE_PASSWORD,
+    }
+    for option, value in expected.items():
+        report.expect(config.get(option) == value, f"{name}: {option} must be {value!r}")
+    absent = [f for f in (RPC_KEYSTORE, RPC_KEYSTORE_PASSWORD) if not (home / f).is_file()]
+    if absent:
+        report.warnings.append(
+            f"{name}: provide {' and '.join(absent)} before starting it ({TLS_NOTES_FILE})"
+        )
 
 
 def _check_env(report: CheckReport, out: Path, topo: dict[str, Any]) -> None:
@@ -162,6 +192,10 @@ def _check_env(report: CheckReport, out: Path, topo: dict[str, Any]) -> None:
         for key in ("QC_GW_RPC_URL", "QC_GW_WS_URL", "QC_PORTAL_RPC_URL"):
             if key in env:
                 report.expect(env[key] in urls, f"{path.name}: {key} is not a client RPC node")
+                secure = env[key].startswith(("https://", "wss://"))
+                report.expect(secure, f"{path.name}: {key} must be https:// or wss://")
+        unset = [k for k in required_settings(path.name) if not env.get(k)]
+        report.expect(not unset, f"{path.name}: TLS settings missing: {', '.join(unset)}")
         todo = sorted(k for k, v in env.items() if CHANGE_ME in v)
         if todo:
             report.warnings.append(f"{path.name}: fill in {', '.join(todo)}")
@@ -170,11 +204,13 @@ def _check_env(report: CheckReport, out: Path, topo: dict[str, Any]) -> None:
     report.expect(local.get("QC_NODE_BLOCK_GAS_LIMIT") == str(topo["gas_limit"]), "localnode gas")
 
 
-def _rpc(url: str, method: str, params: list[Any]) -> tuple[Any, str | None]:
+def _rpc(
+    url: str, method: str, params: list[Any], context: ssl.SSLContext | None
+) -> tuple[Any, str | None]:
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).encode()
     request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=10) as resp:
+        with urllib.request.urlopen(request, timeout=10, context=context) as resp:
             answer = json.loads(resp.read())
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise TopologyError(f"{url} did not answer {method}: {exc}") from exc
@@ -182,27 +218,42 @@ def _rpc(url: str, method: str, params: list[Any]) -> tuple[Any, str | None]:
     return answer.get("result"), (error.get("message", str(error)) if error else None)
 
 
-def check_live(out: Path, rpc_url: str) -> CheckReport:
+def check_live(out: Path, rpc_url: str, *, ca_file: Path | None = None) -> CheckReport:
     """Check a running node at ``rpc_url`` against the topology generated in ``out``.
 
+    Args:
+        out: The generated topology.
+        rpc_url: The node's JSON-RPC (``https://`` for a node serving clients).
+        ca_file: The CA bundle its certificate chains to (default: the platform's, or
+            ``SSL_CERT_FILE``).
+
     Raises:
-        TopologyError: ``out`` is not a topology, or the node does not answer.
+        TopologyError: ``out`` is not a topology, ``ca_file`` is not a CA bundle, or the
+            node does not answer (over TLS: its certificate does not verify).
     """
     topo, _, _ = _load(out)
     report = CheckReport()
-    chain_id, _ = _rpc(rpc_url, "eth_chainId", [])
+    try:
+        context = ssl.create_default_context(cafile=ca_file) if ca_file is not None else None
+    except OSError as exc:
+        raise TopologyError(f"{ca_file}: not a PEM CA bundle ({exc})") from exc
+
+    def rpc(method: str, params: list[Any]) -> tuple[Any, str | None]:
+        return _rpc(rpc_url, method, params, context)
+
+    chain_id, _ = rpc("eth_chainId", [])
     report.expect(int(chain_id, 16) == topo["chain_id"], f"node chain id {int(chain_id, 16)}")
-    block, _ = _rpc(rpc_url, "eth_getBlockByNumber", ["latest", False])
+    block, _ = rpc("eth_getBlockByNumber", ["latest", False])
     gas = int(block["gasLimit"], 16)
     report.expect(gas == topo["gas_limit"], f"node block gas limit {gas}")
-    validators, error = _rpc(rpc_url, "qbft_getValidatorsByBlockNumber", ["latest"])
+    validators, error = rpc("qbft_getValidatorsByBlockNumber", ["latest"])
     if error is not None:
         report.warnings.append(f"no QBFT validators from this node ({error})")
     else:
         got = sorted((str(v) for v in validators), key=str.lower)
         want = [v.lower() for v in topo["validators"]]
         report.expect([v.lower() for v in got] == want, f"node validators {got}")
-    price, _ = _rpc(rpc_url, "eth_gasPrice", [])
+    price, _ = rpc("eth_gasPrice", [])
     if price is not None and int(price, 16) != 0:
         report.warnings.append(f"eth_gasPrice is {int(price, 16)}, not 0 (free gas expected)")
     return report

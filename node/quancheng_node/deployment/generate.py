@@ -9,8 +9,10 @@ Layout (``OUT``)::
     nodes/<name>/                 self-contained: copy it to the machine that runs the node
         config.toml  genesis.json  permissions_config.toml  static-nodes.json
         key (0600)  key.pub  address
+        tls/rpc.p12  tls/rpc.password      the RPC keystore: the operator provides it
     env/                          gateway.<code>.env, portal.env, client.<code>.env,
                                   deployer.env, localnode.env
+    tls-files.md                  the TLS files the operators provide, and where
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from quancheng_node.deployment import besu, ourside
 from quancheng_node.deployment.keys import write_private
 from quancheng_node.deployment.qbft import qbft_genesis
 from quancheng_node.deployment.spec import NodePlan, TopologyError, TopologySpec, plan_nodes
+from quancheng_node.deployment.tlsfiles import TLS_NOTES_FILE, tls_notes
 
 __all__ = ["FORMAT", "generate_topology", "topology_summary"]
 
@@ -141,6 +144,7 @@ def generate_topology(spec: TopologySpec, out: Path, *, force: bool = False) -> 
         _write_node(out, spec, node, nodes, shared)
     for name, text in ourside.env_files(spec, nodes).items():
         _write(out / "env" / name, text, 0o640)
+    _write(out / TLS_NOTES_FILE, tls_notes(spec, nodes))
     summary = topology_summary(spec, nodes)
     _write(out / "topology.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
     return summary

@@ -1,9 +1,10 @@
 """Our side of a deployment: the ``*.env`` files of gateways, the portal and the clients.
 
 Moving from the local default to a deployment changes configuration only: the JSON-RPC and
-WebSocket URLs (an RPC node instead of the local node), the database URL (a department's
-PostgreSQL instead of SQLite), the manifest of the deployed contracts and the keys. Secrets
-are never written here: each file names where a secret comes from and leaves it commented.
+WebSocket URLs (an RPC node, over TLS, instead of the local node), the database URL (a
+department's PostgreSQL instead of SQLite), the manifest of the deployed contracts, the keys
+and the TLS files (:mod:`.tlsfiles`). Secrets are never written here: each file names where a
+secret comes from and leaves it commented.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from quancheng_node.deployment.spec import MemberEntry, MembersFile, NodePlan, TopologySpec
+from quancheng_node.deployment.tlsfiles import CA_FILE, CHAIN_CA_VARIABLES, member_files
 
 __all__ = ["CHANGE_ME", "MANIFEST_PATH", "env_files", "gateway_timeouts"]
 
@@ -51,17 +53,35 @@ def _db_name(code: str) -> str:
     return "qc_gw_" + code.replace(".", "_").replace("-", "_")
 
 
+def _chain_ca() -> list[str]:
+    return [
+        "# The RPC nodes' CA: web3's JSON-RPC client (requests) reads the first, the WebSocket",
+        "# (Python's ssl) the second. From the process environment (systemd EnvironmentFile=):",
+        "# a .env file read by the settings does not set them.",
+        *(f"{name}={CA_FILE}" for name in CHAIN_CA_VARIABLES),
+    ]
+
+
 def _gateway_env(spec: TopologySpec, member: MemberEntry, rpc: NodePlan) -> str:
     db = _db_name(member.id)
+    cert, key = member_files(member.id, "server")
     lines = _header(spec, f"Gateway of {member.id} ({member.name}); one file for every replica.")
     lines += [
         "QC_GW_ENVIRONMENT=production",
         f"QC_GW_DEPARTMENT={member.department or CHANGE_ME + ':package.module:factory'}",
-        "QC_GW_HOST=127.0.0.1",
+        "# HTTPS asking every client for a consortium certificate (mutual TLS), on every",
+        "# interface: members connect to the gateway itself (a proxy ending TLS would hide their",
+        "# certificates; a TCP load balancer may sit in front). Register its resources with an",
+        "# https:// endpoint whose host its certificate names. The files: tls-files.md.",
+        "QC_GW_HOST=0.0.0.0",
         "QC_GW_PORT=8600",
+        f"QC_GW_TLS_CERT_FILE={cert}",
+        f"QC_GW_TLS_KEY_FILE={key}",
+        f"QC_GW_TLS_CLIENT_CA_FILE={CA_FILE}",
         f"QC_GW_RPC_URL={rpc.http_url()}",
         f"QC_GW_WS_URL={rpc.ws_url()}",
         "QC_GW_USE_WEBSOCKET=true",
+        *_chain_ca(),
         "# The department's PostgreSQL, shared by its gateway replicas (password: ~/.pgpass).",
         "# Replicas all answer (active/active): see docs/deployment.md, 'Gateway replicas'.",
         f"QC_GW_DATABASE_URL=postgresql+psycopg://{db}@{member.db_host}:5432/{db}",
@@ -77,9 +97,22 @@ def _gateway_env(spec: TopologySpec, member: MemberEntry, rpc: NodePlan) -> str:
 
 def _portal_env(spec: TopologySpec, member: MemberEntry, rpc: NodePlan) -> str:
     lines = _header(spec, f"Owner portal (数字保险箱) run by the identity authority {member.id}.")
+    cert, key = member_files(member.id, "portal")
+    client_cert, client_key = member_files(member.id, "client")
     lines += [
         "QC_PORTAL_ENVIRONMENT=production",
+        "# HTTPS for browsers, with a certificate from a CA they trust (not the consortium's);",
+        "# browsers have no client certificates. The files: tls-files.md.",
+        "QC_PORTAL_HOST=0.0.0.0",
+        "QC_PORTAL_PORT=8700",
+        f"QC_PORTAL_TLS_CERT_FILE={cert}",
+        f"QC_PORTAL_TLS_KEY_FILE={key}",
+        f"# To the gateways: their CA, and {member.id}'s member certificate (mutual TLS).",
+        f"QC_PORTAL_GATEWAY_TLS_CA_FILE={CA_FILE}",
+        f"QC_PORTAL_GATEWAY_TLS_CERT_FILE={client_cert}",
+        f"QC_PORTAL_GATEWAY_TLS_KEY_FILE={client_key}",
         f"QC_PORTAL_RPC_URL={rpc.http_url()}",
+        *_chain_ca(),
         f"QC_PORTAL_MANIFEST_PATH={MANIFEST_PATH}",
         f"QC_PORTAL_DATABASE_URL=postgresql+psycopg://qc_portal@{member.db_host}:5432/qc_portal",
         f"QC_PORTAL_AUTHORITY_CODE={member.id}",
@@ -92,12 +125,18 @@ def _portal_env(spec: TopologySpec, member: MemberEntry, rpc: NodePlan) -> str:
 
 def _client_env(spec: TopologySpec, member: MemberEntry, rpc: NodePlan) -> str:
     lines = _header(spec, f"{member.role.title()} {member.id} ({member.name}): SDK identity.")
+    cert, key = member_files(member.id, "client")
     lines += [
         f"# Chain endpoints for the SDK: {rpc.http_url()} (WebSocket {rpc.ws_url()});",
         f"# manifest: {MANIFEST_PATH}.",
         f"QC_INSTITUTION_CODE={member.id}",
         f"QC_SM2_KEY_FILE={_KEYS}/{member.id}/sm2.pem",
         f"QC_CHAIN_KEY_FILE={_KEYS}/{member.id}/chain.key",
+        "# Mutual TLS to the gateways (`quancheng audit`; in code, quancheng.tls.TlsConfig).",
+        f"QC_TLS_CA_FILE={CA_FILE}",
+        f"QC_TLS_CERT_FILE={cert}",
+        f"QC_TLS_KEY_FILE={key}",
+        *_chain_ca(),
     ]
     return "\n".join(lines) + "\n"
 
@@ -110,6 +149,7 @@ def _deployer_env(spec: TopologySpec, members: MembersFile | None, rpc: NodePlan
         f"#     --manifest {MANIFEST_PATH}",
         f"# The deployer is {deployer}.",
         "# QC_DEPLOYER_KEY=<its secp256k1 hex key, only for the deployment>",
+        *_chain_ca(),
     ]
     return "\n".join(lines) + "\n"
 

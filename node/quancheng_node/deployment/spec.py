@@ -207,11 +207,18 @@ class NodePlan:
         """Where JSON-RPC listens: the node's host when it serves clients, else loopback."""
         return self.host if self.serves_clients else "127.0.0.1"
 
+    @property
+    def rpc_tls(self) -> bool:
+        """True when JSON-RPC is served over TLS: wherever it leaves the machine."""
+        return self.serves_clients
+
     def http_url(self) -> str:
-        return f"http://{self.rpc_interface}:{self.rpc_http_port}"
+        scheme = "https" if self.rpc_tls else "http"
+        return f"{scheme}://{self.rpc_interface}:{self.rpc_http_port}"
 
     def ws_url(self) -> str:
-        return f"ws://{self.rpc_interface}:{self.rpc_ws_port}"
+        scheme = "wss" if self.rpc_tls else "ws"
+        return f"{scheme}://{self.rpc_interface}:{self.rpc_ws_port}"
 
 
 def plan_nodes(spec: TopologySpec, keys: Sequence[NodeKey] | None = None) -> list[NodePlan]:

@@ -1,9 +1,10 @@
 """``quancheng topology generate|check``: a Besu QBFT network for a deployment.
 
 ``generate`` writes the validators' keys, the QBFT genesis, every node's Besu configuration
-with its allowlists and start script, and the ``*.env`` files of the gateways, the portal and
-the clients; ``check`` re-reads such a directory (and, with ``--rpc-url``, a running node)
-and says what does not agree.
+with its allowlists, JSON-RPC TLS and start script, the ``*.env`` files of the gateways, the
+portal and the clients (TLS settings included) and ``tls-files.md``, the certificates to
+provide; ``check`` re-reads such a directory (and, with ``--rpc-url``, a running node) and
+says what does not agree.
 """
 
 from __future__ import annotations
@@ -100,6 +101,10 @@ def check_cmd(
     rpc_url: Annotated[
         str | None, typer.Option(help="Also check a running node against it.")
     ] = None,
+    ca_file: Annotated[
+        Path | None,
+        typer.Option(help="CA bundle (PEM) of the node's certificate, for an https:// --rpc-url."),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Check a generated topology (and a running node) for consistency; exit 1 on problems."""
@@ -107,7 +112,7 @@ def check_cmd(
 
     reports = [("files", check_topology(directory))]
     if rpc_url is not None:
-        reports.append((rpc_url, check_live(directory, rpc_url)))
+        reports.append((rpc_url, check_live(directory, rpc_url, ca_file=ca_file)))
     if as_json:
         typer.echo(
             json.dumps(
