@@ -22,7 +22,7 @@ PORTAL_BUNDLE := apps/portal/quancheng_portal/static/vendor/qc-crypto.js
 setup: system-deps $(VENV)/.installed $(HH)/node_modules/.installed $(PORTAL_BUNDLE)
 
 system-deps:
-	@./scripts/ensure-system-deps.sh postgresql chromium
+	@./scripts/ensure-system-deps.sh postgresql chromium cjk-font
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,7 @@ bench: setup
 	$(PY) -m benchmarks.gas_bench
 	$(PY) -m benchmarks.datagen_bench
 	$(PY) -m benchmarks.gateway_bench
+	$(PY) -m benchmarks.transport_bench
 	$(PY) -m benchmarks.decision_bench
 	$(PY) -m benchmarks.audit_bench
 

@@ -30,6 +30,7 @@ from benchmarks.crypto_bench import openssl_sm2
 from benchmarks.report import add_output_args, apply_output_args, image, machine_line, publish
 from benchmarks.rss import RssSampler
 from quancheng.chain import load_account
+from quancheng.tls import TlsConfig
 from quancheng_gateway.process import GatewayProcess
 from quancheng_node.config import NodeSettings
 from quancheng_node.process import HardhatNode
@@ -119,10 +120,17 @@ def _rpc(url: str, method: str, params: list[Any]) -> Any:
     return _post(url, {"jsonrpc": "2.0", "id": 1, "method": method, "params": params})["result"]
 
 
-def load(proc: GatewayProcess, bodies: list[bytes], concurrency: int, work: Path) -> dict[str, Any]:
-    """Run the load generator process; qps and latency percentiles (ms)."""
+def load(
+    proc: GatewayProcess,
+    bodies: list[bytes],
+    concurrency: int,
+    work: Path,
+    tls: TlsConfig | None = None,
+) -> dict[str, Any]:
+    """Run the load generator process (over ``tls`` if given); qps and latencies (ms)."""
     path = work / f"bodies-{concurrency}-{secrets.token_hex(3)}.jsonl"
     path.write_bytes(b"\n".join(bodies) + b"\n")
+    tls_args = [] if tls is None else [str(tls.ca_file), str(tls.cert_file), str(tls.key_file)]
     out = subprocess.run(
         [
             sys.executable,
@@ -132,6 +140,7 @@ def load(proc: GatewayProcess, bodies: list[bytes], concurrency: int, work: Path
             str(proc.settings.port),
             str(path),
             str(concurrency),
+            *tls_args,
         ],
         capture_output=True,
         check=True,
@@ -314,7 +323,10 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         keys = node.dev_private_keys(3)
         tx_rate = node_raw_tx_rate(node.rpc_url, keys[2], n=100 if args.quick else 1000)
         print(f"node raw tx rate: {tx_rate:.0f} tx/s")
-        sc = build_scenario(node.rpc_url, keys[0], work, people=60 if args.quick else 300)
+        # Sensitivity 2: answers in the clear, as before sealing (its cost: transport_bench).
+        sc = build_scenario(
+            node.rpc_url, keys[0], work, people=60 if args.quick else 300, sensitivity=2
+        )
         subjects = sc.subjects[: 5 if args.quick else 20]
         docs = [active_grant(sc, s, {VR: FIELDS}, max_uses=100_000) for s in subjects]
         # The load generator is one client address with up to 64 connections: lift the

@@ -32,6 +32,11 @@ BENCHES = (
         "queries/s and p50/p95/p99 at 1–64 connections, anchoring, memory, 10³ → 10⁶ grants",
         "≤ 40 requests per level, ≤ 2,000 grants",
     ),
+    (
+        "transport_bench",
+        "what TLS (client certificates) and answer sealing cost per query",
+        "40 requests per figure",
+    ),
     ("decision_bench", "claim and loan decisions end to end", "3 rounds"),
     ("audit_bench", "receipts verified/s by the auditor", "600 receipts"),
 )

@@ -10,6 +10,8 @@ for extra in "$@"; do
   case "$extra" in
     postgresql) command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql) ;;
     chromium) command -v chromium >/dev/null 2>&1 || need+=(chromium) ;;
+    # Chinese glyphs for headless screenshots and rendered reports (not tofu boxes).
+    cjk-font) fc-list :lang=zh 2>/dev/null | grep -q . || need+=(fonts-noto-cjk fontconfig) ;;
     *) echo "ensure-system-deps: unknown extra '$extra'" >&2; exit 2 ;;
   esac
 done

@@ -31,6 +31,7 @@ GATEWAY_PLOTS = ("throughput", "latency", "memory", "grants", "anchoring")
 BENCHES: dict[str, tuple[str, tuple[str, ...]]] = {
     "decision_bench": ("decisions", ("decisions",)),
     "gateway_bench": ("gateway", tuple(f"gateway_{p}" for p in GATEWAY_PLOTS)),
+    "transport_bench": ("transport", ()),
     "crypto_bench": ("crypto", ("crypto",)),
     "gas_bench": ("gas", ()),
     "audit_bench": ("audit", ("audit",)),

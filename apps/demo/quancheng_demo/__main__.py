@@ -5,6 +5,11 @@ gateways → owners enrolled → grants signed by owners → motor, life and med
 settled → two loans decided → refused queries (revoked grant; field not granted) →
 receipts anchored and proven against the chain → the whole trail audited (audit.json,
 audit.html in the demo's directory) → summary.
+
+Every gateway serves HTTPS and asks for client certificates of a development CA made in the
+demo's directory (``tls/``); each bank's queries are bound to its certificate and the data of
+sensitive resources arrives sealed to its SM2 key. ``QC_DEMO_TLS=0`` runs it in plain HTTP on
+loopback instead.
 """
 
 from __future__ import annotations
@@ -63,7 +68,9 @@ def main() -> int:
     started = time.perf_counter()
     cast = demo_cast(SEED, people=PEOPLE, businesses=BUSINESSES)
     workdir = Path(os.environ.get("QC_DEMO_DIR") or PROJECT_ROOT / "var" / "demo")
-    with DemoStack(workdir, SEED, PEOPLE, BUSINESSES, _ports(), say=report.step) as stack:
+    tls = os.environ.get("QC_DEMO_TLS", "1") != "0"
+    stack = DemoStack(workdir, SEED, PEOPLE, BUSINESSES, _ports(), say=report.step, tls=tls)
+    with stack:
         # The consumers' own evidence (every receipt they received) stays with the demo's state.
         os.environ.setdefault("QC_EVIDENCE_DIR", str(workdir / "evidence"))
         authority = IdentityAuthority(
@@ -71,11 +78,13 @@ def main() -> int:
             stack.manifest_path, stack.rpc_url,
         )  # fmt: skip
         insurer_client = ConsumerClient(
-            stack.institution("ins.qilu"), stack.manifest_path, stack.rpc_url
-        )
+            stack.institution("ins.qilu"), stack.manifest_path, stack.rpc_url,
+            tls=stack.tls_for("ins.qilu") if stack.tls else None,
+        )  # fmt: skip
         bank_client = ConsumerClient(
-            stack.institution("bank.quancheng"), stack.manifest_path, stack.rpc_url
-        )
+            stack.institution("bank.quancheng"), stack.manifest_path, stack.rpc_url,
+            tls=stack.tls_for("bank.quancheng") if stack.tls else None,
+        )  # fmt: skip
         insurer, bank = RecordingClient(insurer_client), RecordingClient(bank_client)
 
         people = {

@@ -1,5 +1,11 @@
 """Everything the demo runs, started in order and always stopped: chain, contracts,
-consortium, department data, catalogue, gateways.
+consortium, development CA, department data, catalogue, gateways.
+
+The development CA (``workdir/tls``, :class:`~quancheng_appkit.devca.DevCa`) issues the
+server certificate and one client certificate per institution: :meth:`DemoStack.tls_for`.
+With ``tls`` (the default of ``make demo``; ``QC_DEMO_TLS=0`` turns it off) every gateway
+serves HTTPS, asks for client certificates of that CA, and is registered in the catalogue at
+its ``https://`` endpoint.
 
 :class:`DemoStack` is a context manager: whatever it started is stopped on exit, even when
 a step fails, so ``make demo`` never leaves a node or a gateway behind.
@@ -20,6 +26,8 @@ from sqlalchemy import create_engine
 from quancheng import Institution
 from quancheng.chain import ContractSet, Manifest, Role, make_web3
 from quancheng.committee import Committee
+from quancheng.tls import TlsConfig
+from quancheng_appkit.devca import DevCa
 from quancheng_datagen import populate
 from quancheng_gateway.core.config import GatewaySettings
 from quancheng_gateway.process import GatewayProcess
@@ -62,6 +70,9 @@ class DemoStack:
     manifest: Manifest | None = None
     consortium: LocalConsortium | None = None
     gateways: dict[str, GatewayProcess] = field(default_factory=dict)
+    #: Serve the gateways over HTTPS with client certificates (``make demo`` does).
+    tls: bool = False
+    devca: DevCa | None = None
     #: The gateways' operator token (fresh per run): /metrics and the details of /healthz.
     metrics_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     _exit: ExitStack = field(default_factory=ExitStack)
@@ -85,9 +96,11 @@ class DemoStack:
     def _start(self) -> None:
         self._start_chain()
         self._deploy()
+        self._make_certificates()
         self._admit()
         self._load_data()
-        endpoints = {code: f"http://127.0.0.1:{next(self.ports)}" for code in DEPARTMENTS}
+        scheme = "https" if self.tls else "http"
+        endpoints = {code: f"{scheme}://127.0.0.1:{next(self.ports)}" for code in DEPARTMENTS}
         self._register_catalogue(endpoints)
         self._start_gateways(endpoints)
 
@@ -124,6 +137,15 @@ class DemoStack:
             f"合约已部署（6 个，含链上 SM2/SM3 验签合约），"
             f"创始委员会 {THRESHOLD}/{len(founders)}：{names}"
         )
+
+    def _make_certificates(self) -> None:
+        assert self.consortium is not None
+        self.devca = DevCa.ensure(self.workdir / "tls", self.consortium.institutions.keys())
+        if self.tls:
+            self.say(
+                f"开发 CA 签发网关服务器证书与 {len(self.consortium.institutions)} 家机构的"
+                "客户端证书（TLS 1.2+，ECDSA P-256；仅用于开发）"
+            )
 
     def _admit(self) -> None:
         consortium = self.consortium
@@ -196,17 +218,50 @@ class DemoStack:
                 batch_max_age_s=1.0,
                 # The operator's scraper token: /metrics and /healthz details (stop waits).
                 metrics_token=self.metrics_token,  # type: ignore[arg-type]
+                **self._server_tls(),
             )
             (self.workdir / "gateways").mkdir(exist_ok=True)
-            gateway = GatewayProcess(settings, log_file=self.workdir / "logs" / f"{code}.log")
+            gateway = GatewayProcess(
+                settings,
+                log_file=self.workdir / "logs" / f"{code}.log",
+                tls=self.devca.anonymous() if self.tls and self.devca else None,
+            )
             gateway.start()
             self._exit.callback(gateway.stop)
             self.gateways[code] = gateway
+        transport = (
+            "HTTPS 双向认证；请求绑定机构的 TLS 证书，敏感数据以 SM2+SM4 密封给请求方"
+            if self.tls
+            else "仅本机 HTTP"
+        )
         self.say(
-            f"{len(self.gateways)} 个部门网关已启动（FastAPI + SQLite，只答复链上授权允许的查询）"
+            f"{len(self.gateways)} 个部门网关已启动（FastAPI + SQLite，{transport}；"
+            "只答复链上授权允许的查询）"
         )
 
+    def _server_tls(self) -> dict[str, Any]:
+        """A gateway's TLS settings: the CA's server certificate, its members as clients."""
+        if not self.tls:
+            return {}
+        assert self.devca is not None
+        return {
+            "tls_cert_file": self.devca.server_cert_file,
+            "tls_key_file": self.devca.server_key_file,
+            "tls_client_ca_file": self.devca.ca_file,
+        }
+
     # ---------------------------------------------------------------------- accessors
+    @property
+    def ca_file(self) -> Path:
+        """The development CA's certificate: what every client of the demo trusts."""
+        assert self.devca is not None
+        return self.devca.ca_file
+
+    def tls_for(self, code: str) -> TlsConfig:
+        """The TLS of institution ``code``: the CA and its client certificate."""
+        assert self.devca is not None
+        return self.devca.client(code)
+
     @property
     def manifest_path(self) -> Path:
         return self.workdir / "deployment.json"
