@@ -8,7 +8,6 @@ shots go to the test's temporary directory (the page is still rendered and check
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,8 @@ import pytest
 from quancheng_audit.texts_zh import RULE_TEXTS
 from tests.audit.reports import Rendered, audit_offline, tampered_evidence
 from tests.audit.trail import Trail
+from tests.utils.browser import headless_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 HEADINGS = [
     "审计结论",
     "发现的问题",
@@ -38,16 +33,7 @@ HEADINGS = [
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     """Debian's headless chromium under Playwright (never a downloaded browser)."""
-    if shutil.which(CHROMIUM) is None:
-        pytest.fail("Debian's chromium is required: apt-get install -y chromium")
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    yield from headless_chromium()
 
 
 @pytest.fixture

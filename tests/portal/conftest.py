@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,12 +20,8 @@ from quancheng_portal.app_state import PACKAGE_DIR
 from tests.portal.labelled import LabelledGateway, start_labelled_gateway
 from tests.portal.production import ProdPortal, start_prod_portal
 from tests.portal.support import FUNDER_INDEX, World, build_world
+from tests.utils.browser import CHROMIUM, CHROMIUM_ARGS, headless_chromium
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 BUNDLE = PACKAGE_DIR / "static" / "vendor" / "qc-crypto.js"
 
 
@@ -80,16 +75,7 @@ def prod(world: World) -> Iterator[ProdPortal]:
 @pytest.fixture(scope="package")
 def chromium() -> Iterator[Any]:
     """Debian's headless chromium under Playwright (each launch: a new, empty profile)."""
-    if shutil.which(CHROMIUM) is None:
-        pytest.fail("Debian's chromium is required: apt-get install -y chromium")
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    yield from headless_chromium()
 
 
 @pytest.fixture
