@@ -58,8 +58,10 @@ def _sign_range(args: tuple[bytes, int, int, str]) -> list[dict[str, Any]]:
             resource="res.bench",
             purpose=Purpose.MOTOR_CLAIM,
             tier="SCENARIO",
+            mode="RAW",
             request_hash=_hex(sm3(b"q%d" % i)),
             response_hash=_hex(sm3(b"a%d" % i)),
+            view_block=1,
             served_at_ms=(T0 + 100) * 1000 + i,
         )
         out.append(

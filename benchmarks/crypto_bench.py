@@ -15,9 +15,20 @@ import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 
 from benchmarks.report import add_output_args, apply_output_args, image, machine_line, publish
-from quancheng.crypto import SM2PrivateKey, SM3Hasher, SM4Key, open_sealed, seal, sm4_gcm_encrypt
+from quancheng.crypto import (
+    SM2PrivateKey,
+    SM3Hasher,
+    SM4Key,
+    canonical_json,
+    open_sealed,
+    seal,
+    sm4_gcm_encrypt,
+)
+from quancheng.crypto.canonical import canonical_json_reference
+from quancheng.protocol import documents as d
 
 MIB = 1 << 20
 MB = 1_000_000  # OpenSSL's "1000s of bytes" are decimal; so are ours
@@ -184,7 +195,88 @@ def measure(seconds: float, rounds: int) -> list[Row]:
     return rows
 
 
-def render(rows: list[Row], seconds: float, rounds: int) -> str:
+# -- canonical JSON --------------------------------------------------------------------
+
+
+# fmt: off
+def typical_documents() -> dict[str, d.SignedRequest | d.SignedReceipt | d.Answer]:
+    """A signed request, signed receipt and clear answer as the gateway handles per query."""
+    h, sig = "0x" + "ab" * 32, "MEUCIQ" + "A" * 90  # a DER signature's length in base64
+    row = {"owner_name": "张三", "plate": "鲁A12345", "status": "normal"}
+    req = d.QueryRequest.model_validate({
+        "request_id": "6f1c2a3b-4d5e-4f60-8a7b-8c9d0e1f2a3b", "grant_id": h, "purpose": 1,
+        "consumer": "bank-a", "resource": "vehicle.registration", "fields": list(row),
+        "params": {"plate": row["plate"]}, "issued_at_ms": 1_700_000_000_000, "channel": h,
+        "seal": False,
+    })
+    receipt = d.SignedReceipt.model_validate({"signature": sig, "receipt": {
+        "receipt_id": "0a1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d", "log_index": 12_345,
+        "grant_id": h, "consumer": "bank-a", "provider": "dmv", "purpose": 1,
+        "resource": "vehicle.registration", "tier": "SCENARIO", "mode": "RAW",
+        "request_hash": h, "response_hash": h, "view_block": 4_321,
+        "served_at_ms": 1_700_000_000_100,
+    }})
+    answer = d.Answer.model_validate({
+        "request_id": req.request_id, "request_hash": h, "grant_id": h, "provider": "dmv",
+        "resource": "vehicle.registration", "mode": "RAW", "data": row, "sealed": None,
+        "data_digest": h, "receipt": receipt, "served_at_ms": 1_700_000_000_100,
+    })
+    return {"request": d.SignedRequest(request=req, signature=sig), "receipt": receipt,
+            "answer": answer}
+# fmt: on
+
+
+#: Canonicalisations per query before documents kept their bytes (issue 13's profile).
+PER_QUERY = {"request": 3, "receipt": 2, "answer": 2}
+
+
+def measure_canonical(seconds: float) -> list[tuple[str, float, float]]:
+    """(what, rfc8785 calls/s, native calls/s) per document, then per query."""
+    docs = typical_documents()
+    out = []
+    for name, doc in docs.items():
+        dump = doc.model_dump(mode="json")
+        ref = rate(partial(canonical_json_reference, dump), seconds / 2)
+        out.append((f"{name} (its dump)", ref, rate(partial(canonical_json, dump), seconds / 2)))
+
+    def before() -> None:  # every call dumped and canonicalised with rfc8785
+        for name, times in PER_QUERY.items():
+            for _ in range(times):
+                canonical_json_reference(docs[name].model_dump(mode="json"))
+
+    def after() -> None:  # fresh documents (model_copy drops kept bytes), native path
+        for name, times in PER_QUERY.items():
+            fresh = docs[name].model_copy()
+            for _ in range(times):
+                fresh.canonical()
+
+    out.append(("one query: request ×3, receipt ×2, answer ×2 (dump included)",
+                rate(before, seconds), rate(after, seconds)))  # fmt: skip
+    return out
+
+
+def render_canonical(figures: list[tuple[str, float, float]]) -> list[str]:
+    """The canonical-JSON table: µs per call, rfc8785 beside the native path."""
+    lines = ["| canonicalise | rfc8785 (same run) | native + once per document | speed-up |",
+             "|---|---|---|---|"]  # fmt: skip
+    for what, ref, fast in figures:
+        lines.append(f"| {what} | {1e6 / ref:,.1f} µs | {1e6 / fast:,.1f} µs | ×{fast / ref:.1f} |")
+    return [
+        "### Canonical JSON (RFC 8785)",
+        "",
+        *lines,
+        "",
+        "Native path: orjson with sorted keys and 53-bit integers, taken only where its bytes "
+        "are provably RFC 8785's (no floats, keys within the BMP, exact JSON types); otherwise "
+        "`rfc8785`. A differential test over generated documents keeps them equal. The query "
+        "row is the profile's count of canonicalisations per query; documents now keep their "
+        "bytes, so each is canonicalised once.",
+    ]
+
+
+def render(
+    rows: list[Row], seconds: float, rounds: int, canonical: list[tuple[str, float, float]]
+) -> str:
     """The markdown section for BENCHMARKS.md."""
     verify = next(r for r in rows if r.name == "SM2 verify, default ID")
     sign = next(r for r in rows if r.name == "SM2 sign, default ID")
@@ -236,6 +328,8 @@ def render(rows: list[Row], seconds: float, rounds: int) -> str:
             "public keys starting with 0/4, signs with Python's non-cryptographic `random`, "
             "and its SM2 decrypt never checks C3). It is kept as a cross-check in tests only.",
             "",
+            *render_canonical(canonical),
+            "",
             f"Reproduce: `{REPRODUCE}` (or `make bench`).",
         ]
     )
@@ -252,10 +346,19 @@ def main() -> None:
     if args.quick:
         args.seconds, args.rounds = 0.2, 1
     rows = measure(args.seconds, args.rounds)
-    markdown = render(rows, args.seconds, args.rounds)
+    canonical = measure_canonical(args.seconds)
+    markdown = render(rows, args.seconds, args.rounds, canonical)
     print(markdown)
     if not args.no_write:
-        data = {"seconds": args.seconds, "rounds": args.rounds, "rows": [asdict(r) for r in rows]}
+        data = {
+            "seconds": args.seconds,
+            "rounds": args.rounds,
+            "rows": [asdict(r) for r in rows],
+            "canonical": [
+                {"what": w, "rfc8785_per_s": ref, "native_per_s": fast}
+                for w, ref, fast in canonical
+            ],
+        }
         publish("crypto", markdown, data, quick=args.quick)
 
 

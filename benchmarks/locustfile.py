@@ -33,7 +33,7 @@ from locust import FastHttpUser, constant, constant_throughput, events, task
 from quancheng.chain import ContractSet, Manifest, make_web3
 from quancheng.consumer import ConsumerCore
 from quancheng.identity import Institution
-from quancheng.verify import parse_signed_answer, request_hash
+from quancheng.verify import parse_answer, request_hash
 from quancheng.verify_errors import AnswerVerificationError
 
 
@@ -119,7 +119,7 @@ class SoakConsumer(FastHttpUser):
                 if _VERIFY:
                     receipt = core.verify_answer_body(prepared, body).receipt.receipt
                 else:
-                    receipt = parse_signed_answer(body).answer.receipt.receipt
+                    receipt = parse_answer(body).receipt.receipt
             except AnswerVerificationError as exc:
                 reason = f"answer does not verify: {type(exc).__name__}: {exc}"
                 resp.failure(reason)

@@ -37,13 +37,12 @@ from quancheng.schemas import SchemaSource
 from quancheng.scope_check import ResourceFacts
 from quancheng.verify_errors import (
     AnchorSignatureInvalid,
-    AnswerSignatureInvalid,
     ReceiptSignatureInvalid,
 )
 
 __all__ = ["CatalogueEntry", "ChainView"]
 
-_KEY_ERRORS = (AnswerSignatureInvalid, ReceiptSignatureInvalid, AnchorSignatureInvalid)
+_KEY_ERRORS = (ReceiptSignatureInvalid, AnchorSignatureInvalid)
 
 
 @dataclass(frozen=True)

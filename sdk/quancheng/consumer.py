@@ -58,8 +58,8 @@ from quancheng.protocol.ids import hex32
 from quancheng.scope_check import Terms, count_problems, scope_problems, terms_problems
 from quancheng.verified import ReceiptInclusion, VerifiedAnswer
 from quancheng.verify import (
+    parse_answer,
     parse_receipt_proof,
-    parse_signed_answer,
     verify_answer,
     verify_inclusion,
 )
@@ -335,7 +335,7 @@ class ConsumerCore:
         Raises:
             AnswerVerificationError: The subclass naming the failed check.
         """
-        signed = parse_signed_answer(body)
+        answer = parse_answer(body)
         entry = prepared.entry
 
         opened: list[dict[str, Any]] = []
@@ -343,7 +343,7 @@ class ConsumerCore:
         def check(key: SM2PublicKey) -> None:
             opened.append(
                 verify_answer(
-                    signed,
+                    answer,
                     request=prepared.signed.request,
                     provider=entry.provider,
                     provider_key=key,
@@ -355,7 +355,7 @@ class ConsumerCore:
             )
 
         self.view.with_key_refresh(entry.provider_id, check)
-        return VerifiedAnswer(prepared.signed, signed, entry.endpoint, opened[-1])
+        return VerifiedAnswer(prepared.signed, answer, entry.endpoint, opened[-1])
 
     # --------------------------------------------------------------------------- proofs
 

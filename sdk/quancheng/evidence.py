@@ -37,7 +37,7 @@ from quancheng.evidence_bundle import (
     sign_evidence_bundle,
 )
 from quancheng.evidence_errors import EvidenceAppendOnly, EvidenceStoreError
-from quancheng.protocol import SignedAnswer, SignedReceipt, SignedRequest, signing_bytes
+from quancheng.protocol import Answer, SignedReceipt, SignedRequest, signing_bytes
 from quancheng.verified import VerifiedAnswer
 
 __all__ = [
@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS receipts (
     conflict       INTEGER NOT NULL,
     signed_receipt TEXT NOT NULL,
     signed_request TEXT,
-    signed_answer  TEXT
+    answer         TEXT                      -- the answer as received (it is not signed)
 );
 CREATE INDEX IF NOT EXISTS receipts_position ON receipts (provider, log_index);
 CREATE INDEX IF NOT EXISTS receipts_id ON receipts (receipt_id);
@@ -78,7 +78,7 @@ CREATE TRIGGER IF NOT EXISTS receipts_no_delete BEFORE DELETE ON receipts
 """
 _INSERT = (
     "INSERT INTO receipts (digest, provider, log_index, receipt_id, request_hash,"
-    " received_at_ms, endpoint, conflict, signed_receipt, signed_request, signed_answer)"
+    " received_at_ms, endpoint, conflict, signed_receipt, signed_request, answer)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _CLASH = (
@@ -140,7 +140,7 @@ class EvidenceStore:
     # ----------------------------------------------------------------------------- writes
 
     def record(self, answer: VerifiedAnswer) -> StoredReceipt:
-        """Keep a verified answer's receipt, request and signed answer (synced to disk).
+        """Keep a verified answer's receipt, signed request and answer (synced to disk).
 
         Storing the same receipt again changes nothing and returns what is held.
 
@@ -152,7 +152,7 @@ class EvidenceStore:
             request_hash=answer.request_hash,
             endpoint=answer.endpoint,
             request=answer.signed_request,
-            answer=answer.signed_answer,
+            answer=answer.answer,
         )
 
     def add(
@@ -162,7 +162,7 @@ class EvidenceStore:
         request_hash: str,
         endpoint: str | None = None,
         request: SignedRequest | None = None,
-        answer: SignedAnswer | None = None,
+        answer: Answer | None = None,
     ) -> StoredReceipt:
         """Keep one signed receipt; see :meth:`record`.
 
@@ -254,7 +254,7 @@ class EvidenceStore:
             include_documents: Also carry the signed requests and answers (with their data:
                 the consumer's confidential copy; the audit does not need them).
         """
-        sql = f"SELECT {_COLUMNS}, signed_request, signed_answer FROM receipts ORDER BY seq"
+        sql = f"SELECT {_COLUMNS}, signed_request, answer FROM receipts ORDER BY seq"
         with self._lock:
             rows = self._db.execute(sql).fetchall()
         entries = []
@@ -361,7 +361,7 @@ def deployment_id(contracts: Any) -> str:
     return f"{contracts.manifest.chain_id}-{registry[2:10].lower()}"
 
 
-def _dump(doc: SignedRequest | SignedAnswer | None) -> str | None:
+def _dump(doc: SignedRequest | Answer | None) -> str | None:
     return None if doc is None else signing_bytes(doc).decode("utf-8")
 
 

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from quancheng._util import describe, signature_valid
 from quancheng.crypto import SM2PrivateKey, SM2PublicKey
 from quancheng.evidence_errors import EvidenceBundleInvalid, EvidenceSignatureInvalid
-from quancheng.protocol import SignedAnswer, SignedReceipt, SignedRequest
+from quancheng.protocol import Answer, SignedReceipt, SignedRequest
 from quancheng.protocol.documents import SignatureB64, b64, signing_bytes
 from quancheng.protocol.ids import Code, Hex32
 
@@ -53,7 +53,7 @@ class EvidenceEntry(BaseModel):
             log index, or under the same receipt id: the gateway signed two things for one
             position.
         request: The signed request (only with ``include_documents``).
-        answer: The signed answer, data included (only with ``include_documents``).
+        answer: The answer as received, data included (only with ``include_documents``).
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -64,7 +64,7 @@ class EvidenceEntry(BaseModel):
     endpoint: str | None = None
     conflict: bool = False
     request: SignedRequest | None = None
-    answer: SignedAnswer | None = None
+    answer: Answer | None = None
 
 
 class EvidenceBundle(BaseModel):

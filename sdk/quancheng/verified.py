@@ -23,7 +23,6 @@ from quancheng.protocol import (
     Answer,
     GrantMode,
     QueryRequest,
-    SignedAnswer,
     SignedReceipt,
     SignedRequest,
 )
@@ -65,13 +64,13 @@ class VerifiedAnswer:
 
     Attributes:
         signed_request: The request as signed and sent.
-        signed_answer: The answer as received (sealed data stays sealed in it).
+        answer: The answer as received (sealed data stays sealed in it).
         endpoint: The gateway it came from (where its receipt proof lives).
         data: The granted data (read-only view), opened if it came sealed.
     """
 
     signed_request: SignedRequest
-    signed_answer: SignedAnswer
+    answer: Answer
     endpoint: str
     data: Mapping[str, Any] = field(repr=False, compare=False)
 
@@ -81,17 +80,12 @@ class VerifiedAnswer:
     @property
     def sealed(self) -> bool:
         """True when the data travelled sealed to the consumer's key."""
-        return self.signed_answer.answer.sealed is not None
+        return self.answer.sealed is not None
 
     @property
     def request(self) -> QueryRequest:
         """The query request."""
         return self.signed_request.request
-
-    @property
-    def answer(self) -> Answer:
-        """The answer document."""
-        return self.signed_answer.answer
 
     @property
     def receipt(self) -> SignedReceipt:
@@ -105,11 +99,11 @@ class VerifiedAnswer:
 
     @property
     def signatures(self) -> Mapping[str, bytes]:
-        """DER signatures: ``request`` (consumer), ``answer`` and ``receipt`` (gateway)."""
+        """DER signatures: ``request`` (consumer) and ``receipt`` (gateway; the answer is
+        bound by its receipt and carries no signature of its own)."""
         return MappingProxyType(
             {
                 "request": unb64(self.signed_request.signature),
-                "answer": unb64(self.signed_answer.signature),
                 "receipt": unb64(self.receipt.signature),
             }
         )
@@ -154,7 +148,7 @@ class VerifiedAnswer:
         return {
             "endpoint": self.endpoint,
             "request": self.signed_request.model_dump(mode="json"),
-            "answer": self.signed_answer.model_dump(mode="json"),
+            "answer": self.answer.model_dump(mode="json"),
         }
 
 

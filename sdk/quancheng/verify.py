@@ -27,7 +27,7 @@ from quancheng.crypto.seal import open_sealed
 from quancheng.errors import CryptoError
 from quancheng.merkle import leaf_hash
 from quancheng.merkle import verify_inclusion as merkle_verify_inclusion
-from quancheng.protocol import Answer, GrantMode, QueryRequest, SignedAnswer, SignedReceipt
+from quancheng.protocol import Answer, GrantMode, QueryRequest, SignedReceipt
 from quancheng.protocol.documents import signing_bytes
 from quancheng.protocol.ids import from_hex, hex32
 from quancheng.protocol.purposes import covers, tier_of
@@ -37,7 +37,6 @@ from quancheng.verify_errors import (
     AnchorSignatureInvalid,
     AnswerFieldMismatch,
     AnswerNotSealed,
-    AnswerSignatureInvalid,
     DataDigestMismatch,
     InclusionProofInvalid,
     MalformedAnswer,
@@ -57,8 +56,8 @@ __all__ = [
     "ReceiptProof",
     "VerifiedAnswer",
     "data_digest",
+    "parse_answer",
     "parse_receipt_proof",
-    "parse_signed_answer",
     "request_hash",
     "signature_valid",
     "verify_answer",
@@ -85,14 +84,14 @@ def data_digest(data: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------------- parsing
 
 
-def parse_signed_answer(body: bytes | str) -> SignedAnswer:
-    """Parse a gateway's 200 body strictly: exactly a ``SignedAnswer``, nothing more.
+def parse_answer(body: bytes | str) -> Answer:
+    """Parse a gateway's 200 body strictly: exactly an ``Answer``, nothing more.
 
     Raises:
         MalformedAnswer: Not JSON, unknown or missing fields, wrong types.
     """
     try:
-        return SignedAnswer.model_validate_json(body, strict=True)
+        return Answer.model_validate_json(body, strict=True)
     except ValidationError as exc:
         raise MalformedAnswer(describe(exc)) from None
 
@@ -113,7 +112,7 @@ def parse_receipt_proof(body: bytes | str) -> ReceiptProof:
 
 
 def verify_answer(
-    signed: SignedAnswer,
+    answer: Answer,
     *,
     request: QueryRequest,
     provider: str,
@@ -125,15 +124,18 @@ def verify_answer(
 ) -> dict[str, Any]:
     """Check a gateway's answer against the request that was sent; the data it carries.
 
-    Checks, in order: the gateway's signature with the provider's registered key; the
-    request hash; request id, grant, resource, provider (and mode, if given); that the data
-    is sealed where it had to be (``sealing_required`` or the request asked), and opens with
-    ``consumer_key``; the data digest; that the data holds every requested field (or, in
-    DERIVED mode, indicator) and no other; then the receipt (:func:`verify_receipt`), with
-    the request's purpose and, if the grant's purpose is given, the tier it was served under.
+    The answer is not signed; its receipt is (:class:`~quancheng.protocol.Answer`). Checks, in
+    order: the request hash; request id, grant, resource, provider (and mode, if given);
+    that the data is sealed where it had to be (``sealing_required`` or the request asked),
+    and opens with ``consumer_key``; the data digest; that the data holds every requested
+    field (or, in DERIVED mode, indicator) and no other; then the receipt
+    (:func:`verify_receipt`: the gateway's signature with the provider's registered key, the
+    request's grant, consumer, resource, purpose and hash, the data digest, and the tier if
+    the grant's purpose is given), and that what the answer repeats of the receipt — mode and
+    time — is what the receipt signs.
 
     Args:
-        signed: The parsed answer.
+        answer: The parsed answer.
         request: The query request exactly as it was signed and sent.
         provider: The catalogue's provider of ``request.resource``.
         provider_key: That provider's SM2 key from the consortium registry.
@@ -148,11 +150,9 @@ def verify_answer(
 
     Raises:
         AnswerVerificationError: The subclass naming the first check that failed
-            (``AnswerNotSealed`` and ``SealedAnswerInvalid`` for sealing).
+            (``ReceiptSignatureInvalid`` for the gateway's signature; ``AnswerNotSealed`` and
+            ``SealedAnswerInvalid`` for sealing).
     """
-    answer = signed.answer
-    if not signature_valid(provider_key, signed.signature, signing_bytes(answer)):
-        raise AnswerSignatureInvalid(provider)
     expected_hash = request_hash(request)
     if answer.request_hash != expected_hash:
         raise RequestHashMismatch(expected_hash, answer.request_hash)
@@ -187,7 +187,15 @@ def verify_answer(
         grant_purpose=grant_purpose,
         request_hash=expected_hash,
         response_hash=answer.data_digest,
+        mode=mode,
     )
+    signed = answer.receipt.receipt
+    for field, want, got in (
+        ("mode", signed.mode, answer.mode),
+        ("served_at_ms", signed.served_at_ms, answer.served_at_ms),
+    ):
+        if want != got:
+            raise AnswerFieldMismatch(field, want, got)
     return data
 
 
@@ -243,6 +251,7 @@ def verify_receipt(
     grant_purpose: int | None = None,
     request_hash: str | None = None,
     response_hash: str | None = None,
+    mode: GrantMode | None = None,
 ) -> None:
     """Check a receipt's signature and the fields the caller knows.
 
@@ -250,8 +259,8 @@ def verify_receipt(
         signed: The receipt.
         provider_key: The provider's SM2 key from the consortium registry.
         provider: The provider that must have issued it.
-        grant_id, consumer, resource, purpose, request_hash, response_hash: Expected values;
-            ``None`` skips a field.
+        grant_id, consumer, resource, purpose, request_hash, response_hash, mode: Expected
+            values; ``None`` skips a field.
         grant_purpose: The purpose code of the receipt's grant: the receipt's ``tier`` must be
             that code's tier and its ``purpose`` one of the scenarios the code covers.
 
@@ -271,6 +280,7 @@ def verify_receipt(
         ("purpose", purpose, int(receipt.purpose)),
         ("request_hash", request_hash, receipt.request_hash),
         ("response_hash", response_hash, receipt.response_hash),
+        ("mode", mode, receipt.mode),
     )
     for field, want, got in expected:
         if want is not None and want != got:

@@ -6,7 +6,6 @@ the typed fields it compared, so callers can log and alert without parsing messa
     VerificationError (GatewayError)
     ├── AnswerVerificationError        an answer to a query
     │   ├── MalformedAnswer
-    │   ├── AnswerSignatureInvalid
     │   ├── RequestHashMismatch
     │   ├── AnswerFieldMismatch
     │   ├── DataDigestMismatch
@@ -35,7 +34,6 @@ __all__ = [
     "AnchorSignatureInvalid",
     "AnswerFieldMismatch",
     "AnswerNotSealed",
-    "AnswerSignatureInvalid",
     "AnswerVerificationError",
     "DataDigestMismatch",
     "InclusionProofInvalid",
@@ -74,7 +72,7 @@ class AnswerVerificationError(VerificationError):
 
 
 class MalformedAnswer(AnswerVerificationError):
-    """The body of a 200 answer is not a well-formed ``SignedAnswer``.
+    """The body of a 200 answer is not a well-formed ``Answer``.
 
     Attributes:
         reason: What the parser refused.
@@ -86,21 +84,6 @@ class MalformedAnswer(AnswerVerificationError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(f"the gateway's answer is malformed: {reason}")
-
-
-class AnswerSignatureInvalid(AnswerVerificationError):
-    """The gateway's SM2 signature over the answer does not verify with the provider's key.
-
-    Attributes:
-        provider: The provider whose registered key was used.
-    """
-
-    code = "ANSWER_SIGNATURE_INVALID"
-    check = "answer_signature"
-
-    def __init__(self, provider: str) -> None:
-        self.provider = provider
-        super().__init__(f"answer signature does not verify with {provider}'s registered SM2 key")
 
 
 class RequestHashMismatch(AnswerVerificationError):

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from quancheng.protocol import GrantDocument, SignedAnswer
+from quancheng.protocol import Answer, GrantDocument
 from quancheng.protocol.documents import _plain_text
 from tests.attacks.support import (
     FIELDS,
@@ -108,7 +108,7 @@ def test_sql_in_a_params_value_is_bound_not_interpolated(
 
 def _data(dept: DeptGateway, resp: Any) -> dict[str, Any]:
     """The answer's data, opened with the consumer's key if it came sealed."""
-    return answer_data(SignedAnswer.model_validate_json(resp.content), dept.sc.consumer.sm2)
+    return answer_data(Answer.model_validate_json(resp.content), dept.sc.consumer.sm2)
 
 
 CONTROL = {

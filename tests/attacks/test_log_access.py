@@ -33,7 +33,7 @@ def _serve(sc: Scenario, gw: InProcessGateway, doc: GrantDocument, consumer: Mem
     gw.sync()
     resp = gw.query(signed_request(consumer, doc, VR, FIELDS))
     assert resp.status_code == 200, resp.text
-    return str(resp.json()["answer"]["receipt"]["receipt"]["receipt_id"])
+    return str(resp.json()["receipt"]["receipt"]["receipt_id"])
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,7 @@ from quancheng.evidence import EvidenceStore
 from quancheng.evidence_bundle import SignedEvidenceBundle
 from quancheng.gateway_client import GatewayClient
 from quancheng.http_bounds import AllowedEndpoints
-from quancheng.protocol import SignedAnswer
+from quancheng.protocol import Answer
 from quancheng_audit import AuditConfig, ChainEvidence, ReceiptLog, collect
 from quancheng_gateway.core.clock import ManualClock
 from quancheng_gateway.main import create_app
@@ -135,7 +135,7 @@ def _ignore_revocation(gw: TestClient, pseudonym: str) -> None:
 
 
 def _receipt_id(body: bytes) -> str:
-    return SignedAnswer.model_validate_json(body).answer.receipt.receipt.receipt_id
+    return Answer.model_validate_json(body).receipt.receipt.receipt_id
 
 
 def build_cheating_trail(rpc_url: str, funder_key: str, workdir: Path) -> CheatingTrail:
@@ -185,7 +185,7 @@ def build_cheating_trail(rpc_url: str, funder_key: str, workdir: Path) -> Cheati
         answered = gw.post("/v1/query", content=late.model_dump_json())
         assert answered.status_code == 200
         ids["after_revocation"] = _receipt_id(answered.content)
-        served_at = SignedAnswer.model_validate_json(answered.content).answer.served_at_ms
+        served_at = Answer.model_validate_json(answered.content).served_at_ms
 
         contracts = ContractSet(sc.net.w3, sc.net.manifest)
         chain, logs = collect(

@@ -143,8 +143,10 @@ class RogueGateway:
             resource=resource,
             purpose=Purpose.MOTOR_CLAIM,
             tier="SCENARIO",
+            mode="RAW",
             request_hash="0x" + secrets.token_hex(32),
             response_hash="0x" + secrets.token_hex(32),
+            view_block=1,
             served_at_ms=served_at_ms,
         )
         signed = SignedReceipt(receipt=r, signature=b64(self.provider.sm2.sign(r.canonical())))

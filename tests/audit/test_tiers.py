@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from quancheng.chain import ContractSet
-from quancheng.protocol import GrantDocument, GrantMode, Purpose, SignedAnswer
+from quancheng.protocol import Answer, GrantDocument, GrantMode, Purpose
 from quancheng_audit import AuditConfig, AuditReport, ReceiptLog, audit, collect
 from tests.audit.tamper import Key, fresh_fields, keys, on_receipt, signed
 from tests.audit.trail import FUNDER_INDEX, VR, _settle, _sync, chain_offset, running_gateway
@@ -76,7 +76,7 @@ def tiers(chain_node: Any, tmp_path_factory: pytest.TempPathFactory) -> TierTrai
             body = signed_request(sc.consumer, docs[name], VR, COUNT, purpose=purpose)
             resp = gw.post("/v1/query", content=body.model_dump_json())
             assert resp.status_code == 200, resp.text
-            entries.append(SignedAnswer.model_validate_json(resp.content).answer.receipt)
+            entries.append(Answer.model_validate_json(resp.content).receipt)
         _settle(gw)
     # The log as the gateway holds it (a fresh gateway: its answers' receipts, in order).
     assert [e.receipt.log_index for e in entries] == list(range(len(SERVED)))
@@ -107,6 +107,7 @@ def test_forged_receipts_claiming_an_uncovered_purpose_or_another_tier_are_named
             (4, {"tier": "COMPREHENSIVE"}),  # a scenario grant's use as a comprehensive one's
             (4, {"purpose": int(Purpose.UNDERWRITING)}),  # another scenario of a scenario grant
             (2, {"purpose": int(Purpose.POST_LOAN)}),  # covered by comprehensive: no finding
+            (3, {"mode": "RAW"}),  # under a DERIVED grant: raw fields passed off as indicators
         ]
     )
 
@@ -118,6 +119,7 @@ def test_forged_receipts_claiming_an_uncovered_purpose_or_another_tier_are_named
         on_receipt("RECEIPT_TIER_MISMATCH", log, e[1]),
         on_receipt("RECEIPT_TIER_MISMATCH", log, e[2]),
         on_receipt("RECEIPT_PURPOSE_NOT_GRANTED", log, e[3]),
+        on_receipt("RECEIPT_MODE_MISMATCH", log, e[5]),
     }
     assert {k for k in keys(report) if k[0] in {c for c, _ in expected}} == expected
     by_code = {(f.code, f.subject.log_index): f for f in report.findings}

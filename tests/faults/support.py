@@ -54,7 +54,7 @@ def post(client: httpx.Client, url: str, signed: SignedRequest) -> Outcome:
         return Outcome(signed, started, time.monotonic(), None, NO_ANSWER, None)
     ended = time.monotonic()
     if resp.status_code == 200:
-        receipt_id = resp.json()["answer"]["receipt"]["receipt"]["receipt_id"]
+        receipt_id = resp.json()["receipt"]["receipt"]["receipt_id"]
         return Outcome(signed, started, ended, 200, "OK", receipt_id)
     try:
         code = str(resp.json()["error"]["code"])

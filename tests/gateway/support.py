@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from quancheng.crypto import SM2PrivateKey, SM2PublicKey, canonical_digest, sm3
 from quancheng.crypto.seal import open_sealed
-from quancheng.protocol import Answer, SignedAnswer, SignedRequest, signing_bytes
+from quancheng.protocol import Answer, SignedRequest, signing_bytes
 from quancheng.protocol.documents import unb64
 from quancheng_gateway.models import GrantResourceServed, ReceiptRow
 from quancheng_gateway.receipt_log import log_head
@@ -55,14 +55,12 @@ def verify_answer(
     gateway_key: SM2PublicKey,
     fields: tuple[str, ...],
     consumer_key: SM2PrivateKey | None = None,
-) -> SignedAnswer:
-    """Everything the SDK checks: signatures, request hash, data digest, receipt, scope.
+) -> Answer:
+    """Everything the SDK checks: the receipt's signature, request hash, data digest, scope.
 
     A sealed answer is opened with ``consumer_key`` (see :func:`answer_data`).
     """
-    answer = SignedAnswer.model_validate_json(body)
-    a = answer.answer
-    gateway_key.verify(unb64(answer.signature), signing_bytes(a))
+    answer = a = Answer.model_validate_json(body)
     receipt = a.receipt.receipt
     gateway_key.verify(unb64(a.receipt.signature), signing_bytes(receipt))
     request_hash = "0x" + canonical_digest(signed.request.model_dump(mode="json")).hex()
@@ -76,13 +74,14 @@ def verify_answer(
         signed.request.resource,
         signed.request.purpose,
     )
+    assert (a.mode, a.served_at_ms) == (receipt.mode, receipt.served_at_ms)
     assert set(data) == set(fields)
     return answer
 
 
-def answer_data(answer: SignedAnswer, consumer_key: SM2PrivateKey | None = None) -> dict[str, Any]:
+def answer_data(answer: Answer, consumer_key: SM2PrivateKey | None = None) -> dict[str, Any]:
     """The answer's data: in the clear, or opened with the consumer's key."""
-    return _opened(answer.answer, consumer_key)[0]
+    return _opened(answer, consumer_key)[0]
 
 
 def _opened(a: Answer, consumer_key: SM2PrivateKey | None) -> tuple[dict[str, Any], str]:

@@ -97,7 +97,7 @@ def test_answers_verify_and_their_batches_are_anchored_and_chained(flow: Any) ->
         resp = _post(proc, signed)
         assert resp.status_code == 200, resp.text
         answer = verify_answer(resp.content, signed, key, FIELDS, sc.consumer.sm2)
-        receipts.append(answer.answer.receipt)
+        receipts.append(answer.receipt)
     _anchored(proc)
     for receipt in receipts:
         path = f"/v1/receipts/{receipt.receipt.receipt_id}/proof"
@@ -158,7 +158,7 @@ def test_kill_9_after_answers_loses_no_receipt_and_serves_no_request_twice(
     assert len(answered) == len(requests)
     proc.start()
     for _signed, resp in answered:
-        receipt_id = resp.json()["answer"]["receipt"]["receipt"]["receipt_id"]
+        receipt_id = resp.json()["receipt"]["receipt"]["receipt_id"]
         assert _get(proc, sc, f"/v1/receipts/{receipt_id}").status_code == 200
     _synced(sc, proc)
     for signed, _resp in answered[:10]:

@@ -64,7 +64,7 @@ def test_postgres_main_flow_replay_and_anchoring(pg_scenario: Scenario, pg: Post
     assert_refusal_body(gw.query(answered[0][0]), 409, "REPLAYED_REQUEST", FIELDS)
     gw.drain()
     for _signed, answer in answered:
-        receipt_id = answer.answer.receipt.receipt.receipt_id
+        receipt_id = answer.receipt.receipt.receipt_id
         proof = signed_get(
             gw.client, sc.auditor, f"/v1/receipts/{receipt_id}/proof", audience=sc.provider.code
         ).json()

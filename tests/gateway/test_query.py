@@ -29,14 +29,14 @@ def test_raw_query_answers_only_the_requested_granted_fields(
     answer = verify_answer(
         resp.content, signed, _key(scenario), ("plate_no", "status"), scenario.consumer.sm2
     )
-    assert answer.answer.mode is GrantMode.RAW
-    assert answer.answer.data is None and answer.answer.sealed  # sensitivity 3: sealed
+    assert answer.mode is GrantMode.RAW
+    assert answer.data is None and answer.sealed  # sensitivity 3: sealed
     data = answer_data(answer, scenario.consumer.sm2)
     assert all(isinstance(p, str) for p in data["plate_no"])
     assert request_stored(gw.gateway, signed.request.request_id)
-    rid = answer.answer.receipt.receipt.receipt_id
+    rid = answer.receipt.receipt.receipt_id
     receipt = _read(gw, scenario, f"/v1/receipts/{rid}").json()
-    assert receipt["receipt"] == answer.answer.receipt.model_dump(mode="json")
+    assert receipt["receipt"] == answer.receipt.model_dump(mode="json")
 
 
 def test_derived_query_answers_only_indicators(scenario: Scenario, gw: InProcessGateway) -> None:
@@ -50,7 +50,7 @@ def test_derived_query_answers_only_indicators(scenario: Scenario, gw: InProcess
     answer = verify_answer(
         resp.content, signed, _key(scenario), ("vehicle_count",), scenario.consumer.sm2
     )
-    assert answer.answer.mode is GrantMode.DERIVED
+    assert answer.mode is GrantMode.DERIVED
     data = answer_data(answer, scenario.consumer.sm2)
     assert isinstance(data["vehicle_count"], int)
     assert data["vehicle_count"] >= 1
@@ -108,7 +108,7 @@ def test_proof_of_a_receipt_not_anchored_yet_is_refused(
     gw.gateway.anchorer.stop()
     try:
         resp = gw.query(signed_request(scenario.consumer, doc, VR, ("plate_no",)))
-        receipt_id = resp.json()["answer"]["receipt"]["receipt"]["receipt_id"]
+        receipt_id = resp.json()["receipt"]["receipt"]["receipt_id"]
         proof = _read(gw, scenario, f"/v1/receipts/{receipt_id}/proof")
         assert_refusal_body(proof, 409, "RECEIPT_NOT_ANCHORED")
         assert _read(gw, scenario, f"/v1/receipts/{receipt_id}").json()["anchored"] is False

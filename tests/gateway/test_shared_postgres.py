@@ -209,7 +209,7 @@ def test_a_standby_started_after_the_active_replica_stops_continues_one_log(
         assert [i for i, _ in _log(standby)] == list(range(9))
         wait_until(lambda: standby.gateway.anchorer.anchored_upto == 9, 20, "three batches")
         _assert_anchored_once(standby, sc)
-        first = answered[0].json()["answer"]["receipt"]["receipt"]["receipt_id"]
+        first = answered[0].json()["receipt"]["receipt"]["receipt_id"]
         proof = signed_get(
             standby.client, sc.auditor, f"/v1/receipts/{first}/proof", audience=sc.provider.code
         ).json()
@@ -227,7 +227,7 @@ def test_two_replicas_answering_in_turn_keep_one_gap_free_log(sc: Scenario, db_u
     with replicas(sc, db_url) as (a, b):
         answers = [_ask(gw, sc, doc) for gw in (a, b, a, b)]
         assert [x.status_code for x in answers] == [200] * 4
-        indexes = [x.json()["answer"]["receipt"]["receipt"]["log_index"] for x in answers]
+        indexes = [x.json()["receipt"]["receipt"]["log_index"] for x in answers]
         assert indexes == [0, 1, 2, 3]
         assert [i for i, _ in _log(a)] == [0, 1, 2, 3]
 
@@ -257,7 +257,7 @@ def test_two_replicas_under_concurrent_load_behave_as_one_gateway(
         }
         assert [code for code, _ in statuses["open"]] == [200] * 49
         answered = {
-            body["answer"]["request_id"]: body["answer"]["receipt"]["receipt"]["log_index"]
+            body["request_id"]: body["receipt"]["receipt"]["log_index"]
             for kind in statuses.values()
             for code, body in kind
             if code == 200

@@ -37,8 +37,10 @@ def _receipt(log_index: int, *, request_hash: str | None = None) -> SignedReceip
         resource="vehicle.registration",
         purpose=Purpose.MOTOR_CLAIM,
         tier="SCENARIO",
+        mode="RAW",
         request_hash=request_hash or "0x" + uuid.uuid4().hex * 2,
         response_hash="0x" + "33" * 32,
+        view_block=1,
         served_at_ms=1_767_225_600_000 + log_index,
     )
     return SignedReceipt(receipt=r, signature=b64(GATEWAY.sign(r.canonical())))

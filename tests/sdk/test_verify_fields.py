@@ -14,7 +14,6 @@ from quancheng.protocol import (
     Purpose,
     QueryRequest,
     Receipt,
-    SignedAnswer,
     SignedReceipt,
 )
 from quancheng.protocol.documents import b64
@@ -25,7 +24,7 @@ KEY = SM2PrivateKey.generate()
 PROVIDER = "jinan.tax"
 
 
-def _answer(request: QueryRequest, data: dict[str, Any], mode: GrantMode) -> SignedAnswer:
+def _answer(request: QueryRequest, data: dict[str, Any], mode: GrantMode) -> Answer:
     digest = data_digest(data)
     receipt = Receipt(
         receipt_id=str(uuid.uuid4()),
@@ -36,8 +35,10 @@ def _answer(request: QueryRequest, data: dict[str, Any], mode: GrantMode) -> Sig
         resource=request.resource,
         purpose=request.purpose,
         tier="SCENARIO",
+        mode=mode,
         request_hash=request_hash(request),
         response_hash=digest,
+        view_block=7,
         served_at_ms=request.issued_at_ms + 5,
     )
     answer = Answer(
@@ -53,7 +54,7 @@ def _answer(request: QueryRequest, data: dict[str, Any], mode: GrantMode) -> Sig
         receipt=SignedReceipt(receipt=receipt, signature=b64(KEY.sign(receipt.canonical()))),
         served_at_ms=receipt.served_at_ms,
     )
-    return SignedAnswer(answer=answer, signature=b64(KEY.sign(answer.canonical())))
+    return answer
 
 
 def _request(fields: tuple[str, ...]) -> QueryRequest:
@@ -70,7 +71,7 @@ def _request(fields: tuple[str, ...]) -> QueryRequest:
     )
 
 
-def _verify(request: QueryRequest, signed: SignedAnswer, mode: GrantMode) -> None:
+def _verify(request: QueryRequest, signed: Answer, mode: GrantMode) -> None:
     verify_answer(
         signed, request=request, provider=PROVIDER, provider_key=KEY.public_key(), mode=mode
     )

@@ -8,7 +8,7 @@ import uuid
 from sqlalchemy import Engine
 
 from quancheng.crypto import SM2PrivateKey
-from quancheng.protocol import Purpose, SignedReceipt
+from quancheng.protocol import GrantMode, Purpose, SignedReceipt
 from quancheng_gateway.answering import ReceiptDraft
 from quancheng_gateway.core.clock import ManualClock
 from quancheng_gateway.receipt_log import GroupCommitter, Reservation
@@ -41,8 +41,10 @@ def draft(request_id: str, grant_id: str, resource: str = RESOURCE) -> ReceiptDr
         resource=resource,
         purpose=Purpose.MOTOR_CLAIM,
         tier="SCENARIO",
+        mode=GrantMode.RAW,
         request_hash="0x" + "11" * 32,
         response_hash="0x" + "22" * 32,
+        view_block=1,
     )
 
 

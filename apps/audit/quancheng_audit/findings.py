@@ -179,6 +179,12 @@ RULES: dict[str, Rule] = {
             "the receipt's tier is the tier of its grant's purpose on chain (tierOf)",
         ),
         Rule(
+            "RECEIPT_MODE_MISMATCH",
+            "receipts",
+            _F,
+            "the receipt's mode (raw fields or derived indicators) is its grant's mode on chain",
+        ),
+        Rule(
             "RECEIPT_BEYOND_MAX_USES",
             "receipts",
             _F,

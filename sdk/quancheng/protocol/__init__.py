@@ -15,16 +15,22 @@ from quancheng.protocol.documents import (
     QueryRequest,
     Receipt,
     ScopeItem,
-    SignedAnswer,
     SignedReceipt,
     SignedRequest,
     signing_bytes,
     tier_name,
 )
 from quancheng.protocol.ids import from_hex, hex32
+from quancheng.protocol.invitations import (
+    AcceptanceDocument,
+    InvitationDocument,
+    InvitationSubmission,
+    SubjectOpening,
+)
 from quancheng.protocol.purposes import GrantTier, Purpose, covered_purposes, covers, tier_of
 
 __all__ = [
+    "AcceptanceDocument",
     "AnchorDocument",
     "Answer",
     "AttestationDocument",
@@ -33,13 +39,15 @@ __all__ = [
     "GrantDocument",
     "GrantMode",
     "GrantTier",
+    "InvitationDocument",
+    "InvitationSubmission",
     "Purpose",
     "QueryRequest",
     "Receipt",
     "ScopeItem",
-    "SignedAnswer",
     "SignedReceipt",
     "SignedRequest",
+    "SubjectOpening",
     "covered_purposes",
     "covers",
     "from_hex",

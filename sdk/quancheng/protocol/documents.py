@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import base64
 import unicodedata
+from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta, timezone
 from enum import StrEnum
-from typing import Annotated, Any, Literal, cast
+from typing import Annotated, Any, Literal, Self, cast
 
 from pydantic import (
     AfterValidator,
@@ -24,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 
-from quancheng.crypto import canonical_digest, canonical_json
+from quancheng.crypto import canonical_json, sm3
 from quancheng.protocol.ids import Code, Hex32, PublicKeyHex
 from quancheng.protocol.purposes import GrantTier, Purpose, tier_of
 
@@ -87,20 +88,54 @@ def _plain_text(value: str) -> bool:
     return not any(unicodedata.category(ch) in ("Cc", "Cf") for ch in value)
 
 
+#: Where a document keeps its canonical bytes once computed: an entry of its ``__dict__``
+#: beside the fields. Pydantic leaves ``_``-prefixed entries out of dumps, ``dict(doc)``,
+#: ``repr`` and ``==``; :meth:`_Doc.model_copy` drops it, so a changed copy recomputes.
+_CANONICAL = "_canonical_json"
+
+
 class _Doc(BaseModel):
+    """A frozen protocol document that canonicalises once (the gateway hashes, verifies and
+    stores the same request, receipt and answer several times per query).
+
+    Frozen covers the fields, not what a ``dict`` or ``list`` field holds: nested values
+    (``params``, ``data``) must never be mutated in place, as for any signed document; make
+    a changed document with :meth:`model_copy` (``update=...``) or the constructor.
+    """
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     def canonical(self) -> bytes:
-        """The RFC 8785 bytes that are signed and hashed."""
-        return signing_bytes(self)
+        """The RFC 8785 bytes that are signed and hashed, computed on first use only.
+
+        Raises:
+            NotCanonicalizable: If a value has no canonical JSON form (then nothing is kept).
+        """
+        cached: bytes | None = self.__dict__.get(_CANONICAL)
+        if cached is None:
+            cached = canonical_json(self.model_dump(mode="json"))
+            self.__dict__[_CANONICAL] = cached  # frozen: a benign race computes equal bytes
+        return cached
 
     def digest_hex(self) -> str:
         """``0x`` + SM3 of :meth:`canonical`."""
-        return "0x" + canonical_digest(self.model_dump(mode="json")).hex()
+        return "0x" + sm3(self.canonical()).hex()
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy (see pydantic) that canonicalises afresh: ``update`` may change its bytes."""
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop(_CANONICAL, None)
+        return copied
 
 
 def signing_bytes(doc: BaseModel) -> bytes:
-    """The canonical JSON of a document: the only bytes ever signed for it."""
+    """The canonical JSON of a document: the only bytes ever signed for it.
+
+    A protocol document's bytes are computed once (:meth:`_Doc.canonical`); any other
+    model's each time.
+    """
+    if isinstance(doc, _Doc):
+        return doc.canonical()
     return canonical_json(doc.model_dump(mode="json"))
 
 
@@ -285,12 +320,20 @@ class SignedRequest(_Doc):
 class Receipt(_Doc):
     """Proof that a gateway answered one query; leaf of the provider's receipt log.
 
+    The receipt is the gateway's one signature on a query: it binds the request (by its
+    hash), the data (``response_hash``), the grant, the mode and the time, so the answer that
+    carries it needs no signature of its own (:class:`Answer`).
+
     ``purpose`` is the query's scenario; ``tier`` is the tier of the grant the request named
     (the tier of that grant's purpose code), under which the query was served. A consumer
     holding several grants that cover the purpose chooses among them by the grant id it signs.
+    ``mode`` is that grant's mode (raw fields or derived indicators). ``view_block`` is the
+    chain block up to which the gateway's view had applied events when it judged the grant:
+    an auditor judges a revocation by block (was it mined at or before ``view_block``?)
+    rather than by the gateway's clock.
     """
 
-    type: Literal["quancheng.receipt/2"] = "quancheng.receipt/2"
+    type: Literal["quancheng.receipt/3"] = "quancheng.receipt/3"
     receipt_id: Uuid
     log_index: Int = Field(ge=0)
     grant_id: Hex32
@@ -299,8 +342,10 @@ class Receipt(_Doc):
     resource: Code
     purpose: ScenarioCode
     tier: TierName
+    mode: GrantMode
     request_hash: Hex32
     response_hash: Hex32
+    view_block: Int = Field(ge=0)
     served_at_ms: Int = Field(ge=0)
 
 
@@ -317,7 +362,14 @@ SealedB64 = Annotated[str, Field(pattern=r"^[A-Za-z0-9+/]+={0,2}$", max_length=M
 
 
 class Answer(_Doc):
-    """A gateway's answer, bound to the request by its hash and to the data by its digest.
+    """What a gateway returns: the data (or its sealed envelope) and the signed receipt.
+
+    The answer itself is not signed (``quancheng.answer/3``): every field is either the
+    consumer's own (request id, grant, resource: checked against the request it signed),
+    copied from the signed receipt and checked equal to it (provider, mode, ``data_digest`` =
+    ``response_hash``, ``served_at_ms``), or the data, checked against ``data_digest``. A
+    signature over the same facts would add a second SM2 signing per query and prove nothing
+    the receipt does not (design: "one signature per query").
 
     Exactly one of ``data`` and ``sealed`` is present. In the clear, ``data_digest`` is the
     SM3 of the canonical ``data``. Sealed, ``sealed`` is the base64 of an envelope
@@ -328,7 +380,7 @@ class Answer(_Doc):
     guess of the data.
     """
 
-    type: Literal["quancheng.answer/2"] = "quancheng.answer/2"
+    type: Literal["quancheng.answer/3"] = "quancheng.answer/3"
     request_id: Uuid
     request_hash: Hex32
     grant_id: Hex32
@@ -346,13 +398,6 @@ class Answer(_Doc):
         if (self.data is None) == (self.sealed is None):
             raise ValueError("an answer carries exactly one of data and sealed")
         return self
-
-
-class SignedAnswer(_Doc):
-    """What the gateway returns."""
-
-    answer: Answer
-    signature: SignatureB64
 
 
 class AnchorDocument(_Doc):

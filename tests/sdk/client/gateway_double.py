@@ -43,7 +43,6 @@ from quancheng.protocol import (
     GrantMode,
     QueryRequest,
     Receipt,
-    SignedAnswer,
     SignedReceipt,
     SignedRequest,
     signing_bytes,
@@ -173,7 +172,7 @@ class GatewayDouble:
     def _answer(self, signed: SignedRequest) -> bytes:
         req, key, how = signed.request, self.key, self.behaviour
         if how == "malformed_json":
-            return b'{"answer": {"type": "quancheng.answer/2"'
+            return b'{"type": "quancheng.answer/3", "request_id"'
         row = self.rows[req.resource]
         fields = list(req.fields) + (["owner_name"] if how == "extra_field" else [])
         if how == "missing_field":
@@ -192,6 +191,8 @@ class GatewayDouble:
             digest = _digest({**data, "status": "forged"})
         grant = self.contracts.grant(bytes.fromhex(req.grant_id[2:]))
         tier = "DOMAIN" if how == "receipt_wrong_tier" else tier_name(grant.purpose)
+        mode = protocol_mode(grant.mode)
+        other_mode = GrantMode.DERIVED if mode is GrantMode.RAW else GrantMode.RAW
         receipt = Receipt(
             receipt_id=str(uuid.uuid4()),
             log_index=len(self.receipts),
@@ -203,44 +204,42 @@ class GatewayDouble:
             resource=req.resource,
             purpose=req.purpose,
             tier=tier,
+            mode=other_mode if how == "receipt_wrong_mode" else mode,
             request_hash=request_hash,
             response_hash=hex32(secrets.token_bytes(32))
             if how == "receipt_response_hash"
             else digest,
+            view_block=int(self.contracts.w3.eth.block_number),
             served_at_ms=int(time.time() * 1000),
         )
+        if how == "wrong_key":
+            key = SM2PrivateKey.generate()
         receipt_sig = _sign(
             key, {"not": "the receipt"} if how == "receipt_bad_signature" else receipt
         )
         signed_receipt = SignedReceipt(receipt=receipt, signature=receipt_sig)
-        mode = protocol_mode(grant.mode)
         answer = Answer(
             request_id=str(uuid.uuid4()) if how == "other_request_id" else req.request_id,
             request_hash=request_hash,
             grant_id=req.grant_id,
             provider=self.provider.code,
             resource="other.resource" if how == "other_resource" else req.resource,
-            mode=GrantMode.DERIVED if how == "wrong_mode" else mode,
+            mode=other_mode if how == "wrong_mode" else mode,
             data=None if sealed is not None else data,
             sealed=sealed,
             data_digest=digest,
             receipt=signed_receipt,
-            served_at_ms=receipt.served_at_ms,
+            served_at_ms=receipt.served_at_ms + (1 if how == "served_at_differs" else 0),
         )
-        if how == "wrong_key":
-            key = SM2PrivateKey.generate()
-        signature = _sign(key, {"not": "the answer"} if how == "bad_signature" else answer)
         self.receipts.append(signed_receipt)
-        out: dict[str, Any] = SignedAnswer(answer=answer, signature=signature).model_dump(
-            mode="json"
-        )
+        out: dict[str, Any] = answer.model_dump(mode="json")
         if how == "tampered_in_transit":
             if sealed is not None:
                 raw = bytearray(base64.b64decode(sealed))
                 raw[-20] ^= 1  # one bit of the SM4-GCM ciphertext
-                out["answer"]["sealed"] = base64.b64encode(bytes(raw)).decode()
+                out["sealed"] = base64.b64encode(bytes(raw)).decode()
             else:
-                out["answer"]["data"][req.fields[0]] = "tampered"
+                out["data"][req.fields[0]] = "tampered"
         if how == "extra_top_level_field":
             out["debug"] = True
         return json.dumps(out).encode()

@@ -47,7 +47,7 @@ def test_query_keeps_the_receipt_before_returning_the_answer(
     )
     bundle = store.bundle(consumer.code, include_documents=True)
     (entry,) = bundle.bundle.entries
-    assert entry.answer == answer.signed_answer and entry.request == answer.signed_request
+    assert entry.answer == answer.answer and entry.request == answer.signed_request
     assert store.bundle(consumer.code).bundle.entries[0].answer is None
 
 

@@ -13,7 +13,6 @@ from quancheng.verify import data_digest, request_hash
 from quancheng.verify_errors import (
     AnswerFieldMismatch,
     AnswerNotSealed,
-    AnswerSignatureInvalid,
     AnswerVerificationError,
     DataDigestMismatch,
     MalformedAnswer,
@@ -64,10 +63,10 @@ def test_honest_answer_is_verified_and_exposes_data_receipt_and_evidence(
     assert answer.data_digest != data_digest(answer.data)
     assert answer.receipt.receipt.response_hash == answer.data_digest
     assert answer.receipt_id == gateway.receipts[-1].receipt.receipt_id
-    assert set(answer.signatures) == {"request", "answer", "receipt"}
+    assert set(answer.signatures) == {"request", "receipt"}  # answer/3: the receipt binds it
     evidence = answer.evidence()
     assert evidence["request"]["request"]["request_id"] == answer.request.request_id
-    assert evidence["answer"]["answer"]["data_digest"] == answer.data_digest
+    assert evidence["answer"]["data_digest"] == answer.data_digest
     with pytest.raises(TypeError):
         answer.data["plate"] = "鲁B00000"  # type: ignore[index]
 
@@ -75,9 +74,10 @@ def test_honest_answer_is_verified_and_exposes_data_receipt_and_evidence(
 @pytest.mark.parametrize(
     ("behaviour", "error", "check"),
     [
-        ("bad_signature", AnswerSignatureInvalid, None),
-        ("wrong_key", AnswerSignatureInvalid, None),
-        ("tampered_in_transit", AnswerSignatureInvalid, None),
+        ("wrong_key", ReceiptSignatureInvalid, None),
+        ("tampered_in_transit", SealedAnswerInvalid, None),  # sensitivity 3: sealed
+        ("served_at_differs", AnswerFieldMismatch, "served_at_ms"),
+        ("receipt_wrong_mode", ReceiptFieldMismatch, "mode"),
         ("wrong_request_hash", RequestHashMismatch, None),
         ("other_request_id", AnswerFieldMismatch, "request_id"),
         ("other_resource", AnswerFieldMismatch, "resource"),
@@ -208,7 +208,7 @@ def test_rotated_provider_key_is_read_again_once_and_the_answer_verifies(
             answer = client.query(grant.grant_id, resource, FIELDS)
     finally:
         server.stop()
-    assert answer.signatures["answer"]
+    assert set(answer.signatures) == {"request", "receipt"} and answer.signatures["receipt"]
     assert institution_of(provider).code == answer.provider
 
 

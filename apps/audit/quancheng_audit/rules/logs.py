@@ -67,7 +67,7 @@ def parse_log(ctx: Context, log: ReceiptLog) -> list[Entry]:
                     "RECEIPT_MALFORMED",
                     Subject(kind="log", provider=log.provider, log_index=position),
                     f"entry at position {position} is not a signed receipt ({reason})",
-                    expected="quancheng.receipt/2 with signature",
+                    expected="quancheng.receipt/3 with signature",
                     found=reason,
                 )
             )

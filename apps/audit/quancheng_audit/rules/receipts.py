@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from quancheng.chain.types import InstitutionStatus, Role, decode_code32
+from quancheng.grants import protocol_mode
 from quancheng.protocol.purposes import covered_purposes, covers, tier_of
 from quancheng_audit.context import Context, Entry
 from quancheng_audit.findings import Finding
@@ -172,6 +173,17 @@ def _check_grant(ctx: Context, e: Entry) -> None:
             )
         )
     _check_purpose(ctx, e, terms.purpose)
+    mode = protocol_mode(terms.mode)
+    if r.mode != mode:
+        ctx.add(
+            Finding.of(
+                "RECEIPT_MODE_MISMATCH",
+                e.subject(),
+                f"the receipt says {r.mode.value}; the grant on chain is {mode.value}",
+                expected=mode.value,
+                found=r.mode.value,
+            )
+        )
     if r.resource not in resources:
         ctx.add(
             Finding.of(
