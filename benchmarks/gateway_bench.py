@@ -283,7 +283,7 @@ def grants_sweep(
 def _tree_rss_mib(pid: int) -> float:
     """Resident memory of a process and its children (uvicorn's workers)."""
     root = psutil.Process(pid)
-    return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20
+    return float(sum(p.memory_info().rss for p in [root, *root.children(recursive=True)])) / 2**20
 
 
 def _serve(settings: Any, work: Path, name: str, head: int) -> GatewayProcess:

@@ -1,11 +1,14 @@
-"""Reading the granted data, drafting the receipt and signing the answer.
+"""Reading the granted data, drafting the receipt and building the answer.
 
 The receipt log (:mod:`quancheng_gateway.receipt_log`) fixes the receipt's position and time
 and signs it inside the transaction that stores it; the answer, which carries that signed
-receipt, is signed once the receipt is durable. Data of a resource the catalogue rates
-sensitive (or that the request asks sealed) leaves the gateway sealed to the consumer's
-registered SM2 key (:class:`Payload`), so no proxy, log or intermediary between the two ever
-holds it in the clear.
+receipt, is built once the receipt is durable. The receipt is the gateway's one signature on
+a query (``quancheng.answer/3`` carries no signature of its own: everything it states is
+the consumer's request, the data, or a copy of the signed receipt).
+
+Data of a resource the catalogue rates sensitive (or that the request asks sealed) leaves
+the gateway sealed to the consumer's registered SM2 key (:class:`Payload`), so no proxy, log
+or intermediary between the two ever holds it in the clear.
 """
 
 from __future__ import annotations
@@ -20,13 +23,13 @@ from sqlalchemy import Engine
 
 from quancheng.crypto import SM2PrivateKey, SM2PublicKey, canonical_digest, canonical_json, sm3
 from quancheng.crypto.seal import seal
-from quancheng.protocol import Answer, GrantMode, Purpose, Receipt, SignedAnswer, SignedReceipt
+from quancheng.protocol import Answer, GrantMode, Purpose, Receipt, SignedReceipt
 from quancheng.protocol import refusals as r
 from quancheng.protocol.documents import TierName, b64, tier_name
 from quancheng_gateway.pipeline import Checked
 from quancheng_gateway.resources import UnsafeValue, check_json_safe
 
-__all__ = ["Payload", "ReceiptDraft", "read_data", "sign_answer"]
+__all__ = ["Payload", "ReceiptDraft", "build_answer", "read_data"]
 
 _KIND_OF = {"person": "resident_id", "business": "uscc"}
 
@@ -116,11 +119,16 @@ class ReceiptDraft:
     purpose: Purpose
     #: The tier of the grant the request named (its purpose code's), stated in the receipt.
     tier: TierName
+    mode: GrantMode
     request_hash: str
     response_hash: str
+    #: The chain block the view had applied when the grant was judged (a lower bound).
+    view_block: int
 
     @classmethod
-    def of(cls, *, provider: str, checked: Checked, payload: Payload) -> ReceiptDraft:
+    def of(
+        cls, *, provider: str, checked: Checked, payload: Payload, view_block: int
+    ) -> ReceiptDraft:
         req = checked.request
         return cls(
             receipt_id=str(uuid.uuid4()),
@@ -131,8 +139,10 @@ class ReceiptDraft:
             resource=req.resource,
             purpose=req.purpose,
             tier=tier_name(checked.grant.purpose),
+            mode=GrantMode(checked.grant.mode),
             request_hash=checked.request_hash,
             response_hash=payload.digest,
+            view_block=view_block,
         )
 
     def seal(
@@ -148,8 +158,10 @@ class ReceiptDraft:
             resource=self.resource,
             purpose=self.purpose,
             tier=self.tier,
+            mode=self.mode,
             request_hash=self.request_hash,
             response_hash=self.response_hash,
+            view_block=self.view_block,
             served_at_ms=now_ms,
         )
         signed = SignedReceipt(receipt=receipt, signature=b64(key.sign(receipt.canonical())))
@@ -166,20 +178,19 @@ class ReceiptDraft:
         return signed, row
 
 
-def sign_answer(
+def build_answer(
     *,
-    key: SM2PrivateKey,
     checked: Checked,
     payload: Payload,
     receipt: SignedReceipt,
     recipient: SM2PublicKey | None = None,
 ) -> bytes:
-    """The canonical signed answer: the data with its stored receipt, sent after the commit.
+    """The canonical answer: the data with its stored receipt, sent after the commit.
 
     A sealed ``payload`` is sealed to ``recipient`` (the consumer's registered key) with the
     request hash as additional data, so the envelope opens for this request only.
     """
-    req, grant, r_ = checked.request, checked.grant, receipt.receipt
+    req, r_ = checked.request, receipt.receipt
     sealed: str | None = None
     if payload.plaintext is not None:
         if recipient is None:
@@ -189,14 +200,14 @@ def sign_answer(
     answer = Answer(
         request_id=req.request_id,
         request_hash=checked.request_hash,
-        grant_id=grant.grant_id,
+        grant_id=r_.grant_id,
         provider=r_.provider,
         resource=req.resource,
-        mode=GrantMode(grant.mode),
+        mode=r_.mode,
         data=None if sealed is not None else payload.data,
         sealed=sealed,
         data_digest=r_.response_hash,
         receipt=receipt,
         served_at_ms=r_.served_at_ms,
     )
-    return SignedAnswer(answer=answer, signature=b64(key.sign(answer.canonical()))).canonical()
+    return answer.canonical()

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 
 from quancheng.protocol import refusals as r
-from quancheng_appkit.serving import BodyLimit, ClientConcurrencyLimit
+from quancheng_appkit.serving import BodyLimit, ClientConcurrencyLimit, install_offline_docs
 from quancheng_gateway.api.errors import install_error_handlers
 from quancheng_gateway.api.openapi import install_openapi
 from quancheng_gateway.api.routes import batches, meta, query, receipts
@@ -53,6 +53,9 @@ def create_app(
     app.state.on_refusal = lambda request, refusal: _count_malformed(gateway, request, refusal)
     install_error_handlers(app)
     install_openapi(app)
+    install_offline_docs(app)
+    # Innermost: the hot route without the framework's routing (the route stays in OpenAPI).
+    app.add_middleware(query.QueryFastPath, gateway=gateway)
     # Outermost: a client over its share, or a body over the limit, is refused unread.
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(ClientConcurrencyLimit, max_in_flight=settings.max_requests_per_client)

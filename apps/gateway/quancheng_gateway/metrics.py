@@ -56,6 +56,7 @@ def _forget_dead_workers(path: Path) -> None:
             multiprocess.mark_process_dead(int(match.group(1)), str(path))  # type: ignore[no-untyped-call]
 
 
+_GROUP_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
 _LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
 
@@ -80,6 +81,12 @@ class GatewayMetrics:
         )
         self.receipts = Counter("qc_gateway_receipts", "Receipts committed", registry=r)
         self.commit_groups = Counter("qc_gateway_commit_groups", "Group commits", registry=r)
+        self.group_size = Histogram(
+            "qc_gateway_commit_group_size",
+            "Receipts per group commit (sum / count: the average group)",
+            buckets=_GROUP_BUCKETS,
+            registry=r,
+        )
         self.backlog = Gauge(
             "qc_gateway_unanchored_receipts",
             "Receipts not anchored yet",
@@ -103,6 +110,11 @@ class GatewayMetrics:
         self.chain_head = Gauge(
             "qc_gateway_chain_head", "Chain head seen", registry=r, multiprocess_mode=_GAUGE_MODE
         )
+
+    def group_committed(self, size: int) -> None:
+        """The receipt writer committed one group of ``size`` drafts (its thread)."""
+        self.commit_groups.inc()
+        self.group_size.observe(size)
 
     def observe(self, outcome: str, seconds: float) -> None:
         self.queries.labels(outcome=outcome).inc()

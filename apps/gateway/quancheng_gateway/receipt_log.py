@@ -40,7 +40,7 @@ import logging
 import queue
 import threading
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,6 +52,7 @@ from quancheng.protocol import SignedReceipt
 from quancheng.protocol import refusals as r
 from quancheng_gateway.answering import ReceiptDraft
 from quancheng_gateway.core.clock import Clock
+from quancheng_gateway.hotsql import HotCursor, HotSql, Prepared
 from quancheng_gateway.models import Batch, BatchStatus, GrantResourceServed, LogHead, ReceiptRow
 from quancheng_gateway.storage import is_unavailable, storage_refusal
 
@@ -85,17 +86,45 @@ _LOCK = (
     .returning(HEAD.c.next_index, HEAD.c.anchored_upto)
 )
 _MOVE_HEAD = update(HEAD).where(HEAD.c.key == _KEY).values(next_index=bindparam("head"))
-#: The served counts of the group's grants, every resource (a grant names a few).
+#: The served counts of one of the group's grants, every resource (a grant names a few).
 _SERVED = select(SERVED.c.grant_id, SERVED.c.resource, SERVED.c.served).where(
-    SERVED.c.grant_id.in_(bindparam("grants", expanding=True))
+    SERVED.c.grant_id == bindparam("grant")
+)
+_SERVED_ONE = select(SERVED.c.served).where(
+    SERVED.c.grant_id == bindparam("grant"), SERVED.c.resource == bindparam("res")
 )
 _BUMP = (
     update(SERVED)
     .where(SERVED.c.grant_id == bindparam("g"), SERVED.c.resource == bindparam("res"))
     .values(served=bindparam("n"))
 )
-_SEEN = select(RCPT.c.request_id).where(RCPT.c.request_id.in_(bindparam("ids", expanding=True)))
-_INSERT = insert(RCPT)
+_ADD_SERVED = insert(SERVED).values(
+    grant_id=bindparam("grant_id"), resource=bindparam("resource"), served=bindparam("served")
+)
+_SEEN = select(RCPT.c.log_index).where(RCPT.c.request_id == bindparam("request_id"))
+_INSERT = insert(RCPT).values({c.name: bindparam(c.name) for c in RCPT.c})
+
+
+@dataclass(frozen=True)
+class _Statements:
+    """The log's per-query and per-group statements, prepared for one engine."""
+
+    lock: Prepared
+    move_head: Prepared
+    served: Prepared
+    served_one: Prepared
+    bump: Prepared
+    add_served: Prepared
+    seen: Prepared
+    insert: Prepared
+
+    @classmethod
+    def of(cls, sql: HotSql) -> _Statements:
+        p = sql.prepare
+        return cls(
+            p(_LOCK), p(_MOVE_HEAD), p(_SERVED), p(_SERVED_ONE), p(_BUMP), p(_ADD_SERVED),
+            p(_SEEN), p(_INSERT),
+        )  # fmt: skip
 
 
 class LogFailed(r.InternalError):
@@ -207,15 +236,22 @@ class GroupCommitter:
         clock: Clock,
         max_backlog: int,
         max_group: int = 512,
+        on_group: Callable[[int], None] | None = None,
     ) -> None:
         self.engine, self.key, self.clock = engine, key, clock
         self.max_backlog = max_backlog
         self.max_group = max_group
+        #: Called from the writer with the size of every group it commits (metrics).
+        self.on_group = on_group
+        self._sql = HotSql(engine)
+        self._q = _Statements.of(self._sql)
         init_log(engine)
         with engine.connect() as conn:
             #: The log's next position as this process last saw it committed (only grows).
             self.head = log_head(conn)
+        #: Groups committed, and the drafts they held (their ratio: the average group size).
         self.groups = 0
+        self.grouped = 0
         #: Groups refused because they could not be stored (their answers were never sent).
         self.failed_groups = 0
         #: The last failure to store a group (None once a group is stored again).
@@ -233,6 +269,11 @@ class GroupCommitter:
         """Another reader (the anchorer) saw the committed head at ``head``."""
         with self._lock:
             self.head = max(self.head, head)
+
+    @property
+    def average_group(self) -> float | None:
+        """Drafts per committed group since start (None before the first)."""
+        return self.grouped / self.groups if self.groups else None
 
     @property
     def inflight(self) -> int:
@@ -253,9 +294,12 @@ class GroupCommitter:
             if request_id in self._inflight:
                 raise r.ReplayedRequest(request_id=request_id)
         try:
-            if self._seen(request_id):
-                raise r.ReplayedRequest(request_id=request_id)
-            served = self._served_count(res.budget)
+            with self._sql.reading() as cur:
+                if cur.first(self._q.seen, {"request_id": request_id}) is not None:
+                    raise r.ReplayedRequest(request_id=request_id)
+                served = self._served_count(cur, res.budget)
+        except r.Refusal:
+            raise
         except Exception as exc:
             if is_unavailable(exc):
                 raise storage_refusal(exc) from None
@@ -294,23 +338,13 @@ class GroupCommitter:
         finally:
             self.release(reservation)
 
-    def _seen(self, request_id: str) -> bool:
-        with self.engine.connect() as conn:
-            stmt = select(RCPT.c.log_index).where(RCPT.c.request_id == request_id)
-            return conn.execute(stmt).first() is not None
-
-    def _served_count(self, budget: tuple[str, str]) -> int:
+    def _served_count(self, cur: HotCursor, budget: tuple[str, str]) -> int:
         known = self._served.get(budget)
         if known is not None:
             return known
         grant_id, resource = budget
-        with self.engine.connect() as conn:
-            value = conn.execute(
-                select(SERVED.c.served).where(
-                    SERVED.c.grant_id == grant_id, SERVED.c.resource == resource
-                )
-            ).scalar()
-        served = 0 if value is None else int(value)
+        row = cur.first(self._q.served_one, {"grant": grant_id, "res": resource})
+        served = 0 if row is None else int(row[0])
         self._remember({budget: served})
         return served
 
@@ -361,13 +395,13 @@ class GroupCommitter:
     def _write(self, group: list[_Pending]) -> None:
         try:
             try:
-                with self.engine.begin() as conn:
-                    outcomes, served, head = self._append(conn, group, careful=False)
+                with self._sql.transaction() as cur:
+                    outcomes, served, head = self._append(cur, group, careful=False)
             except IntegrityError:
                 # A request id stored meanwhile (another replica, or a COMMIT whose answer
                 # was lost): the same group again, now looking every id up first.
-                with self.engine.begin() as conn:
-                    outcomes, served, head = self._append(conn, group, careful=True)
+                with self._sql.transaction() as cur:
+                    outcomes, served, head = self._append(cur, group, careful=True)
         except Exception as exc:
             outcomes = [self._failure(exc)] * len(group)
             with self._lock:  # the counts may have moved (a COMMIT whose answer was lost)
@@ -375,14 +409,21 @@ class GroupCommitter:
                     self._served.pop(p.reservation.budget, None)
         else:
             self.groups += 1
+            self.grouped += len(group)
+            if self.on_group is not None:
+                self.on_group(len(group))
             self.last_error = None
             self.observe(head)
             self._remember(
                 served,
                 [p.reservation for p, o in zip(group, outcomes, strict=True) if _stored(o)],
             )
+        # One wake-up of each waiting event loop per group, not one per answer.
+        settled: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
         for p, outcome in zip(group, outcomes, strict=True):
-            p.loop.call_soon_threadsafe(_settle, p.future, outcome)
+            settled.setdefault(p.loop, []).append((p.future, outcome))
+        for loop, items in settled.items():
+            loop.call_soon_threadsafe(_settle_all, items)
 
     def _failure(self, exc: BaseException) -> r.Refusal:
         self.failed_groups += 1
@@ -394,7 +435,7 @@ class GroupCommitter:
         return LogFailed("the receipt could not be stored")
 
     def _append(
-        self, conn: Connection, group: list[_Pending], *, careful: bool
+        self, cur: HotCursor, group: list[_Pending], *, careful: bool
     ) -> tuple[list[SignedReceipt | r.Refusal], dict[tuple[str, str], int], int]:
         """Judge and store one group inside the caller's transaction.
 
@@ -402,13 +443,17 @@ class GroupCommitter:
         early check has looked each up already); a violation rolls the group back and the
         caller runs it again ``careful``, with every id looked up under the lock.
         """
-        head, floor = conn.execute(_LOCK).one()
+        q = self._q
+        head, floor = cur.execute(q.lock)[0]
         seen: set[str] = set()
         if careful:
-            ids = [p.draft.request_id for p in group]
-            seen = set(conn.execute(_SEEN, {"ids": ids}).scalars())
-        grants = sorted({p.reservation.grant_id for p in group})
-        stored = {(g, res): int(n) for g, res, n in conn.execute(_SERVED, {"grants": grants})}
+            ids = {p.draft.request_id for p in group}
+            seen = {i for i in ids if cur.first(q.seen, {"request_id": i}) is not None}
+        stored = {
+            (g, res): int(n)
+            for grant in sorted({p.reservation.grant_id for p in group})
+            for g, res, n in cur.execute(q.served, {"grant": grant})
+        }
         served = {p.reservation.budget: stored.get(p.reservation.budget, 0) for p in group}
         now_ms = self.clock.now_ms()
         outcomes: list[SignedReceipt | r.Refusal] = []
@@ -430,22 +475,22 @@ class GroupCommitter:
             served[p.reservation.budget] += 1
             head += 1
         if rows:
-            conn.execute(_INSERT, rows)
+            cur.execute_many(q.insert, rows)
             moved = [
                 {"g": g, "res": res, "n": n}
                 for (g, res), n in served.items()
                 if (g, res) in stored and n != stored[(g, res)]
             ]
             if moved:
-                conn.execute(_BUMP, moved)
+                cur.execute_many(q.bump, moved)
             new = [
                 {"grant_id": g, "resource": res, "served": n}
                 for (g, res), n in served.items()
                 if (g, res) not in stored and n
             ]
             if new:
-                conn.execute(insert(SERVED), new)
-            conn.execute(_MOVE_HEAD, {"head": head})
+                cur.execute_many(q.add_served, new)
+            cur.execute(q.move_head, {"head": head})
         return outcomes, served, head
 
     def _judge(
@@ -486,10 +531,15 @@ def _stored(outcome: SignedReceipt | r.Refusal) -> bool:
     return not isinstance(outcome, r.Refusal)
 
 
-def _settle(future: asyncio.Future[SignedReceipt], outcome: SignedReceipt | r.Refusal) -> None:
-    if future.done():
-        return
-    if isinstance(outcome, r.Refusal):
-        future.set_exception(outcome)
-    else:
-        future.set_result(outcome)
+_Outcome = tuple["asyncio.Future[SignedReceipt]", SignedReceipt | r.Refusal]
+
+
+def _settle_all(items: list[_Outcome]) -> None:
+    """Resolve a group's waiting answers (on their event loop)."""
+    for future, outcome in items:
+        if future.done():
+            continue
+        if isinstance(outcome, r.Refusal):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)

@@ -12,7 +12,7 @@ from quancheng.protocol import SignedRequest
 from quancheng.protocol import refusals as r
 from quancheng.protocol.documents import SEALED_FROM_SENSITIVITY
 from quancheng_gateway.anchorer import Anchorer
-from quancheng_gateway.answering import Payload, ReceiptDraft, read_data, sign_answer
+from quancheng_gateway.answering import Payload, ReceiptDraft, build_answer, read_data
 from quancheng_gateway.core.clock import Clock, SystemClock
 from quancheng_gateway.core.config import GatewaySettings
 from quancheng_gateway.db import (
@@ -74,6 +74,7 @@ class Gateway:
             clock=self.clock,
             max_backlog=s.max_backlog,
             max_group=s.commit_max_group,
+            on_group=self.metrics.group_committed,
         )
         self.pipeline = Pipeline(
             view=self.view,
@@ -164,7 +165,7 @@ class Gateway:
             raise r.ChainUnavailable(oldest_unanchored_age_s=(self.clock.now_ms() - oldest) // 1000)
 
     async def answer(self, signed: SignedRequest, *, channel: str | None = None) -> bytes:
-        """Check, read, sign, commit; the canonical SignedAnswer bytes, or a Refusal.
+        """Check, read, commit the signed receipt; the canonical Answer bytes, or a Refusal.
 
         ``channel`` is that of the TLS client certificate the request came with, if any.
         """
@@ -178,6 +179,8 @@ class Gateway:
 
     async def _answer(self, signed: SignedRequest, channel: str | None) -> bytes:
         self.availability()
+        # Read before the checks: the view had applied at least this block when it judged.
+        view_block = max(0, self.follower.processed_block)
         checked = self.pipeline.check(signed, channel=channel)
         g = checked.grant
         reservation = self.committer.reserve(
@@ -191,15 +194,15 @@ class Gateway:
             data = read_data(self.data_engine, checked)
             sealed = self._sealed(checked)
             payload = Payload.for_sealing(data) if sealed else Payload.clear(data)
-            draft = ReceiptDraft.of(provider=self.provider, checked=checked, payload=payload)
+            draft = ReceiptDraft.of(
+                provider=self.provider, checked=checked, payload=payload, view_block=view_block
+            )
         except BaseException:
             self.committer.release(reservation)
             raise
         receipt = await self.committer.commit(reservation, draft)
         recipient = self.view.members[checked.request.consumer].key if sealed else None
-        body = sign_answer(
-            key=self.sm2, checked=checked, payload=payload, receipt=receipt, recipient=recipient
-        )
+        body = build_answer(checked=checked, payload=payload, receipt=receipt, recipient=recipient)
         self.metrics.receipts.inc()
         return body
 
@@ -252,6 +255,8 @@ class Gateway:
             "log_size": self.committer.head,
             "log_error": self.committer.last_error,
             "log_failed_groups": self.committer.failed_groups,
+            "commit_groups": self.committer.groups,
+            "commit_group_avg": self.committer.average_group,
             "unanchored": self.anchorer.backlog(),
             "anchored_upto": self.anchorer.anchored_upto,
             "batches_anchored": self.anchorer.batches_anchored,

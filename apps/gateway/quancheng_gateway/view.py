@@ -17,6 +17,7 @@ from sqlalchemy import Engine, Table, and_, bindparam, func, insert, literal, se
 from quancheng.chain import ContractSet
 from quancheng.chain.follower import FollowedEvent
 from quancheng.crypto import SM2PublicKey
+from quancheng_gateway.hotsql import HotSql
 from quancheng_gateway.models import Subject, ViewState
 from quancheng_gateway.view_apply import GR, INST, OWN, RES, USES, EventApplier
 
@@ -96,22 +97,31 @@ class ChainView:
         self.members: dict[str, MemberInfo] = {}
         self.resources: dict[str, ResourceInfo] = {}
         self._scopes: dict[str, dict[str, tuple[str, ...]]] = {}
-        self._grant_stmt = select(
-            GR,
-            OWN.c.sm2_public_key.label("attested_key"),
-            OWN.c.revoked.label("attestation_revoked"),
-            OWN.c.attestation_valid.label("attestation_valid"),
-            SUBJ.c.id_kind,
-            SUBJ.c.subject_id,
-            func.coalesce(USES.c.uses, literal(0)).label("resource_uses"),
-        ).select_from(
-            GR.outerjoin(OWN, OWN.c.pseudonym == GR.c.owner_pseudonym)
-            .outerjoin(SUBJ, SUBJ.c.pseudonym == GR.c.owner_pseudonym)
-            .outerjoin(
-                USES,
-                and_(USES.c.grant_id == GR.c.grant_id, USES.c.resource == bindparam("resource")),
+        grant_stmt = (
+            select(
+                GR,
+                OWN.c.sm2_public_key.label("attested_key"),
+                OWN.c.revoked.label("attestation_revoked"),
+                OWN.c.attestation_valid.label("attestation_valid"),
+                SUBJ.c.id_kind,
+                SUBJ.c.subject_id,
+                func.coalesce(USES.c.uses, literal(0)).label("resource_uses"),
             )
+            .select_from(
+                GR.outerjoin(OWN, OWN.c.pseudonym == GR.c.owner_pseudonym)
+                .outerjoin(SUBJ, SUBJ.c.pseudonym == GR.c.owner_pseudonym)
+                .outerjoin(
+                    USES,
+                    and_(
+                        USES.c.grant_id == GR.c.grant_id, USES.c.resource == bindparam("resource")
+                    ),
+                )
+            )
+            .where(GR.c.grant_id == bindparam("grant_id"))
         )
+        # Every query reads one grant: a prepared statement, rows as named tuples.
+        self._sql = HotSql(engine)
+        self._grant_sql = self._sql.prepare(grant_stmt)
         self.reload_members()
 
     # ----------------------------------------------------------------------- sink
@@ -198,11 +208,11 @@ class ChainView:
 
         None if the grant is unknown. Without ``resource``, ``resource_uses`` is 0.
         """
-        stmt = self._grant_stmt.where(GR.c.grant_id == grant_id)
-        with self.engine.connect() as conn:
-            row = conn.execute(stmt, {"resource": resource}).first()
-        if row is None:
+        with self._sql.reading() as cur:
+            found = cur.first(self._grant_sql, {"grant_id": grant_id, "resource": resource})
+        if found is None:
             return None
+        row = self._grant_sql.named(found)
         scope = self._scopes.get(row.grant_id)
         if scope is None:
             scope = _scope_of(row.document)

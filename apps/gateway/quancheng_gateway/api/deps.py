@@ -31,7 +31,8 @@ __all__ = [
 ]
 
 
-def get_gateway(request: Request) -> Gateway:
+async def get_gateway(request: Request) -> Gateway:
+    """The app's gateway (``async``: FastAPI runs a sync dependency in its threadpool)."""
     gateway: Gateway = request.app.state.gateway
     return gateway
 
@@ -41,11 +42,11 @@ def get_session(gateway: Annotated[Gateway, Depends(get_gateway)]) -> Iterator[S
         yield session
 
 
-def get_settings(gateway: Annotated[Gateway, Depends(get_gateway)]) -> GatewaySettings:
+async def get_settings(gateway: Annotated[Gateway, Depends(get_gateway)]) -> GatewaySettings:
     return gateway.settings
 
 
-def get_view(gateway: Annotated[Gateway, Depends(get_gateway)]) -> ChainView:
+async def get_view(gateway: Annotated[Gateway, Depends(get_gateway)]) -> ChainView:
     return gateway.view
 
 

@@ -6,14 +6,17 @@ import time
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
+from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from quancheng.protocol import SignedAnswer
+from quancheng.protocol import Answer
 from quancheng.protocol import refusals as r
 from quancheng_gateway.api.deps import GatewayDep, client_channel
 from quancheng_gateway.api.errors import error_responses, refusal_response
 from quancheng_gateway.api.openapi import query_body_schema
 from quancheng_gateway.core.logging import get_logger
 from quancheng_gateway.pipeline import parse_request
+from quancheng_gateway.service import Gateway
 
 router = APIRouter(tags=["query"])
 _log = get_logger("quancheng_gateway.query")
@@ -27,7 +30,7 @@ QUERY_REFUSALS = tuple(
 
 @router.post(
     "/v1/query",
-    response_model=SignedAnswer,
+    response_model=Answer,
     responses=error_responses(*QUERY_REFUSALS),
     summary="Answer a signed query under an on-chain grant",
     openapi_extra={
@@ -39,6 +42,11 @@ QUERY_REFUSALS = tuple(
 )
 async def query(request: Request, gateway: GatewayDep) -> Response:
     """Check against the chain view, read only granted data, commit the receipt, answer."""
+    return await answer_query(request, gateway)
+
+
+async def answer_query(request: Request, gateway: Gateway) -> Response:
+    """The query's handling, shared by the route above and :class:`QueryFastPath`."""
     started = time.perf_counter()
     try:
         _check_content_type(request.headers.get("content-type"))
@@ -61,6 +69,34 @@ async def query(request: Request, gateway: GatewayDep) -> Response:
     return Response(body, media_type="application/json")
 
 
+class QueryFastPath:
+    """``POST /v1/query`` answered straight from ASGI, everything else passed to the app.
+
+    The route above stays what OpenAPI describes (and what serves the query when this
+    layer is not installed); this layer only skips Starlette's routing and FastAPI's
+    dependency solving for the one route every query takes. It sits inside the body and
+    per-client bounds, so those apply to it unchanged.
+    """
+
+    def __init__(self, app: ASGIApp, gateway: Gateway) -> None:
+        self.app, self.gateway = app, gateway
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or scope["path"] != "/v1/query"
+            or scope["method"] != "POST"
+            or scope.get("root_path")
+        ):
+            return await self.app(scope, receive, send)
+        try:
+            response = await answer_query(Request(scope, receive), self.gateway)
+        except ClientDisconnect:
+            return None
+        await response(scope, receive, send)
+        return None
+
+
 def _check_content_type(value: str | None) -> None:
     """Only JSON (or no declared type) is a query; forms and text are refused."""
     if value is None:
@@ -73,7 +109,7 @@ def _check_content_type(value: str | None) -> None:
 
 
 def _record(
-    gateway: GatewayDep,
+    gateway: Gateway,
     request_id: str | None,
     consumer: str | None,
     resource: str | None,

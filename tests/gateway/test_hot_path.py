@@ -1,0 +1,110 @@
+"""The query's hot path: prepared statements, real group commits, the thin ASGI route."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from quancheng.crypto import SM2PrivateKey
+from quancheng_gateway.core.clock import ManualClock
+from quancheng_gateway.db import create_gateway_engine, init_schema
+from quancheng_gateway.hotsql import HotSql
+from quancheng_gateway.models import LogHead
+from quancheng_gateway.receipt_log import GroupCommitter
+from quancheng_gateway.storage import is_unavailable
+from tests.gateway.conftest import InProcessGateway
+from tests.utils.readers import OPERATOR
+from tests.utils.receipts import draft, grant, reserve
+from tests.utils.scenario import Scenario, active_grant, signed_request
+
+HEAD = LogHead.__table__  # type: ignore[attr-defined]
+VR = "vehicle.registration"
+
+
+def test_drafts_waiting_together_are_committed_as_one_group(tmp_path: Path) -> None:
+    engine = create_gateway_engine(f"sqlite:///{tmp_path / 'gw.db'}")
+    init_schema(engine)
+    sizes: list[int] = []
+    log = GroupCommitter(
+        engine,
+        key=SM2PrivateKey.generate(),
+        clock=ManualClock(),
+        max_backlog=100,
+        on_group=sizes.append,
+    )
+    g = grant(3)
+    held = [reserve(log, f"r-{i}", g) for i in range(3)]
+
+    async def three() -> list[int]:
+        tasks = [asyncio.create_task(log.commit(h, draft(h.request_id, g))) for h in held]
+        await asyncio.sleep(0)  # all three are queued before the writer starts
+        log.start()
+        return [s.receipt.log_index for s in await asyncio.gather(*tasks)]
+
+    try:
+        assert asyncio.run(three()) == [0, 1, 2]
+        assert (sizes, log.groups, log.average_group) == ([3], 1, 3.0)
+    finally:
+        log.stop()
+        engine.dispose()
+
+
+def test_prepared_statements_raise_what_sqlalchemy_raises(tmp_path: Path) -> None:
+    engine = create_gateway_engine(f"sqlite:///{tmp_path / 'gw.db'}")
+    init_schema(engine)
+    sql = HotSql(engine)
+    add = sql.prepare(insert(HEAD).values(key=bindparam("k"), next_index=0, anchored_upto=0))
+    read = sql.prepare(select(HEAD.c.key, HEAD.c.next_index).where(HEAD.c.key == bindparam("k")))
+    try:
+        with sql.transaction() as cur:
+            cur.execute(add, {"k": "a"})
+        with sql.reading() as cur:
+            found = cur.first(read, {"k": "a"})
+        assert found is not None and read.named(found).next_index == 0
+        with pytest.raises(IntegrityError), sql.transaction() as cur:  # the route's retry
+            cur.execute(add, {"k": "b"})
+            cur.execute(add, {"k": "a"})
+        with sql.reading() as cur:  # the failed transaction left nothing behind
+            assert cur.first(read, {"k": "b"}) is None
+    finally:
+        engine.dispose()
+    gone = create_gateway_engine(f"sqlite:///{tmp_path / 'gw.db'}")
+    (tmp_path / "gw.db").unlink()
+    (tmp_path / "gw.db").mkdir()  # the file is now a directory: it cannot be opened
+    with pytest.raises(OperationalError) as err, HotSql(gone).reading() as cur:
+        cur.execute(read, {"k": "a"})
+    assert is_unavailable(err.value)  # refused 503 STORAGE_UNAVAILABLE, not a 500
+    gone.dispose()
+
+
+def test_group_commits_are_counted_and_their_average_size_shown(
+    scenario: Scenario, gw: InProcessGateway
+) -> None:
+    doc = active_grant(scenario, scenario.subjects[4], {VR: ("plate_no",)})
+    gw.sync()
+    before = gw.gateway.committer.groups
+    assert gw.query(signed_request(scenario.consumer, doc, VR, ("plate_no",))).status_code == 200
+    health = gw.client.get("/healthz", headers=OPERATOR).json()
+    assert health["commit_groups"] == before + 1
+    assert health["commit_group_avg"] >= 1
+    metrics = gw.client.get("/metrics", headers=OPERATOR).text
+    groups = re.search(r"^qc_gateway_commit_groups_total (\S+)$", metrics, re.M)
+    sizes = re.search(r"^qc_gateway_commit_group_size_count (\S+)$", metrics, re.M)
+    assert groups and sizes and float(groups[1]) == float(sizes[1]) == before + 1
+
+
+def test_the_thin_query_route_is_still_described_and_leaves_other_methods_to_fastapi(
+    gw: InProcessGateway,
+) -> None:
+    spec = gw.client.get("/openapi.json").json()
+    post = spec["paths"]["/v1/query"]["post"]
+    assert "SignedRequest" in str(post["requestBody"]) and "200" in post["responses"]
+    resp = gw.client.get("/v1/query")  # not the fast path's: FastAPI answers as before
+    assert resp.status_code == 405 and resp.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
+    bad = gw.client.post("/v1/query", content=b"{", headers={"content-type": "application/json"})
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "MALFORMED_REQUEST"
