@@ -18,15 +18,22 @@ help:
 
 PORTAL_WEB := apps/portal/web
 PORTAL_BUNDLE := apps/portal/quancheng_portal/static/vendor/qc-crypto.js
+# Swagger UI, self-hosted so every service's /docs works offline (npm swagger-ui-dist, pinned)
+DOCS_WEB := apps/appkit/web
+DOCS_ASSETS := apps/appkit/quancheng_appkit/serving/docs_static/vendor/swagger-ui-bundle.js
 
-setup: system-deps $(VENV)/.installed $(HH)/node_modules/.installed $(PORTAL_BUNDLE)
+setup: system-deps $(VENV)/.installed $(HH)/node_modules/.installed $(PORTAL_BUNDLE) $(DOCS_ASSETS)
 
 system-deps:
 	@./scripts/ensure-system-deps.sh postgresql chromium cjk-font
 
-$(VENV)/.installed: pyproject.toml constraints.txt
+# The SDK (sdk/, distribution quancheng-sdk) and the root project (servers and tools, which
+# require quancheng-sdk) in one pip command: the requirement resolves to sdk/, never to PyPI.
+# A venv made before the split holds the old all-in-one distribution `quancheng`: it goes first.
+$(VENV)/.installed: pyproject.toml sdk/pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@if $(PIP) show -q quancheng >/dev/null 2>&1; then $(PIP) uninstall -q -y quancheng; fi
+	$(PIP) install -q --disable-pip-version-check -c constraints.txt -e ./sdk -e '.[dev]'
 	@touch $@
 
 $(HH)/node_modules/.installed: $(HH)/package.json $(HH)/package-lock.json
@@ -36,6 +43,9 @@ $(HH)/node_modules/.installed: $(HH)/package.json $(HH)/package-lock.json
 # The owner portal's browser crypto (SM2/SM3 from npm), bundled at build time.
 $(PORTAL_BUNDLE): $(PORTAL_WEB)/package.json $(PORTAL_WEB)/package-lock.json $(PORTAL_WEB)/build.mjs $(PORTAL_WEB)/src/qc-crypto.js
 	cd $(PORTAL_WEB) && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
+
+$(DOCS_ASSETS): $(DOCS_WEB)/package.json $(DOCS_WEB)/package-lock.json $(DOCS_WEB)/build.mjs
+	cd $(DOCS_WEB) && npm ci --no-audit --no-fund --loglevel=error && npm run build --silent
 
 test: setup
 	$(VENV)/bin/pytest -q $(PYTEST_ARGS)
@@ -52,6 +62,7 @@ bench: setup
 	$(PY) -m benchmarks.transport_bench
 	$(PY) -m benchmarks.decision_bench
 	$(PY) -m benchmarks.audit_bench
+	$(PY) -m benchmarks.longevity_bench
 
 soak: setup
 	$(PY) -m benchmarks.soak
@@ -75,4 +86,4 @@ deploy: setup
 	$(VENV)/bin/quancheng deploy
 
 clean:
-	rm -rf $(VENV) $(HH)/node_modules $(PORTAL_WEB)/node_modules $(PORTAL_BUNDLE) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(HH)/node_modules $(PORTAL_WEB)/node_modules $(PORTAL_BUNDLE) $(DOCS_WEB)/node_modules $(dir $(DOCS_ASSETS)) var .pytest_cache .mypy_cache .ruff_cache

@@ -10,6 +10,7 @@ import pytest
 
 from quancheng_node.config import NodeSettings
 from quancheng_node.process import HardhatNode
+from tests.packaging.sdk_venv import SdkVenv
 from tests.utils.ports import free_port
 
 
@@ -47,3 +48,11 @@ def chain_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode
         yield RunningNode(node, node.rpc_url, node.dev_private_keys(20))
     finally:
         node.stop()
+
+
+@pytest.fixture(scope="session")
+def sdk_venv(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SdkVenv]:
+    """A venv outside the repository with ``pip install sdk/`` alone done in it (registry
+    network, constraints.txt pins): one per session, shared by tests/packaging and the
+    sandbox's documented example."""
+    yield SdkVenv.create(tmp_path_factory.mktemp("sdk-alone"))

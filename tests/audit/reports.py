@@ -10,7 +10,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from quancheng.cli.main import app
+from quancheng_cli.main import app
 from tests.audit.trail import Trail
 
 #: What :func:`tampered_evidence` breaks, and the rules that find it.

@@ -20,7 +20,6 @@ import pytest
 from typer.testing import CliRunner
 
 from quancheng.chain import ContractSet, Role, code32, purposes_mask
-from quancheng.cli.main import app
 from quancheng.crypto import canonical_json, sm3
 from quancheng.http_bounds import (
     EndpointNotAllowed,
@@ -32,6 +31,7 @@ from quancheng_appkit.devca import DevCa
 from quancheng_audit import collect
 from quancheng_audit.errors import LogTooLong, LogTooSlow, SourceUnavailable
 from quancheng_audit.gateway_reads import ReadLimits
+from quancheng_cli.main import app
 from tests.attacks.fake_gateway import FakeGatewayThread, hits
 from tests.audit.trail import FUNDER_INDEX
 from tests.utils.chain_factories import Member, TestNetwork, admit, deploy_test_network

@@ -9,7 +9,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from quancheng.chain import code32
-from quancheng.cli.main import app
+from quancheng_cli.main import app
 from quancheng_gateway.process import GatewayProcess
 from tests.audit.trail import DL, VR, Trail
 from tests.utils.ports import free_port

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from quancheng.cli.main import app
 from quancheng_audit.texts_zh import RULE_TEXTS
+from quancheng_cli.main import app
 from tests.audit.reports import TAMPERED_CODES, audit_offline, tampered_evidence
 from tests.audit.trail import Trail
 

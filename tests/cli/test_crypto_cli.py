@@ -1,6 +1,6 @@
 """The ``quancheng`` crypto commands, and their agreement with OpenSSL.
 
-Most tests call the entry point function ``quancheng.cli.main:main`` in-process (the same
+Most tests call the entry point function ``quancheng_cli.main:main`` in-process (the same
 code the console script runs, with its error handling); the ones named ``*_real_cli``
 and the OpenSSL interop tests run the installed ``quancheng`` executable.
 """
@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from quancheng.cli.main import main
 from quancheng.crypto import SM2PrivateKey, SM2PublicKey, sm3
+from quancheng_cli.main import main
 from tests.utils.openssl import OpenSSL, find_openssl
 
 QUANCHENG = str(Path(sys.executable).with_name("quancheng"))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import typer
 
-from quancheng.cli import main as cli_main
+from quancheng_cli import main as cli_main
 
 QUANCHENG = str(Path(sys.executable).with_name("quancheng"))
 
@@ -23,11 +23,11 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([QUANCHENG, *args], capture_output=True, text=True, check=False)
 
 
-def test_version_prints_the_package_version() -> None:
+def test_version_prints_the_tools_and_the_sdk_versions() -> None:
     result = _run("--version")
     assert (result.returncode, result.stdout, result.stderr) == (
         0,
-        f"quancheng {version('quancheng')}\n",
+        f"quancheng {version('quancheng-platform')} (quancheng-sdk {version('quancheng-sdk')})\n",
         "",
     )
 

@@ -19,8 +19,8 @@ from fastapi import FastAPI, Request
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from quancheng._server import ManagedServer
 from quancheng.tls import channel_of_certificate
+from quancheng_appkit.managed_server import ManagedServer
 from quancheng_appkit.serving import ServerLimits, bounded_config, peer_certificate, serve
 from tests.utils.ports import free_port
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from quancheng._server import ManagedServer
-from quancheng._server import settings_env as _settings_env
 from quancheng.errors import QuanchengError
+from quancheng_appkit.managed_server import ManagedServer
+from quancheng_appkit.managed_server import settings_env as _settings_env
 from quancheng_portal.core.config import PortalSettings
 
 __all__ = ["PortalExited", "PortalProcess", "PortalStartTimeout", "settings_env"]
@@ -33,7 +33,7 @@ class PortalProcess(ManagedServer):
     """The portal served by uvicorn in a child process.
 
     Over HTTPS when its settings carry a TLS certificate (``tls_cert_file``): give ``tls``, the
-    CA bundle its certificate is verified against (:class:`~quancheng._server.ManagedServer`).
+    CA bundle its certificate is verified against (:class:`ManagedServer`).
     """
 
     module: ClassVar[str] = "quancheng_portal"

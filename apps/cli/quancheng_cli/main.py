@@ -31,10 +31,15 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+#: The distributions whose versions ``--version`` prints: the tools, and the SDK below them.
+CLI_DISTRIBUTION = "quancheng-platform"
+SDK_DISTRIBUTION = "quancheng-sdk"
+
 
 def _print_version(requested: bool) -> None:
     if requested:
-        typer.echo(f"{PROG_NAME} {version('quancheng')}")
+        sdk = f"{SDK_DISTRIBUTION} {version(SDK_DISTRIBUTION)}"
+        typer.echo(f"{PROG_NAME} {version(CLI_DISTRIBUTION)} ({sdk})")
         raise typer.Exit()
 
 
@@ -51,16 +56,21 @@ def _root(
 
 
 def _register_all() -> None:
-    from quancheng.cli import audit_cmds, crypto_cmds
+    from quancheng_cli import (
+        audit_cmds,
+        chain_cmds,
+        crypto_cmds,
+        deploy_cmds,
+        sandbox_cmds,
+        topology_cmds,
+    )
 
     crypto_cmds.register(app)
     audit_cmds.register(app)
-    try:
-        from quancheng.cli import chain_cmds, topology_cmds
-    except ImportError:  # pragma: no cover - the node tooling is part of the same distribution
-        return
     chain_cmds.register(app)
+    deploy_cmds.register(app)
     topology_cmds.register(app)
+    sandbox_cmds.register(app)
 
 
 _register_all()

@@ -167,7 +167,7 @@ def verify(
 def sm3_cmd(
     file: Annotated[str, typer.Argument(help="File to hash, or - for standard input.")],
 ) -> None:
-    """Print the SM3 digest of FILE in hex (same as ``openssl dgst -sm3``)."""
+    """Print the SM3 digest of FILE in hex (same as `openssl dgst -sm3`)."""
     hasher = SM3Hasher()
     try:
         fh = sys.stdin.buffer if file == "-" else open(file, "rb")  # noqa: SIM115
