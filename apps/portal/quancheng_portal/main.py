@@ -12,10 +12,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from quancheng_appkit.serving import BodyLimit, ClientConcurrencyLimit
+from quancheng_appkit.serving import BodyLimit, ClientConcurrencyLimit, install_offline_docs
 from quancheng_portal.api.routes import (
     grants,
     history,
+    invitations,
     meta,
     owner_key,
     pages,
@@ -60,9 +61,10 @@ def create_app(settings: PortalSettings, *, clock: Callable[[], float] = time.ti
         lifespan=lifespan,
     )
     app.state.portal = portal
+    install_offline_docs(app)  # /docs loads nothing from elsewhere; its page has its own CSP
     app.add_middleware(SessionMiddleware, store=portal.sessions, secure=settings.cookie_secure)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
-    for module in (pages, session, sign_in, owner_key, grants, history, meta):
+    for module in (pages, session, sign_in, owner_key, grants, history, invitations, meta):
         app.include_router(module.router)
     # Around the session middleware (no session is read for a refused request), inside the
     # security headers (a refusal carries them too).

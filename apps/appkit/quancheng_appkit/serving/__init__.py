@@ -6,10 +6,12 @@
 - :mod:`.asgi`: :class:`BodyLimit` (every route) and :class:`ClientConcurrencyLimit`;
 - :mod:`.tls`: :class:`TlsSettings` (part of :class:`ServerLimits`), the ASGI TLS extension
   and :func:`peer_certificate`, the client certificate a request came with;
-- :mod:`.run`: :func:`serve`, ``uvicorn.run`` with all of it applied.
+- :mod:`.run`: :func:`serve`, ``uvicorn.run`` with all of it applied;
+- :mod:`.docs`: :func:`install_offline_docs`, ``/docs`` (Swagger UI) from the service itself.
 """
 
 from quancheng_appkit.serving.asgi import BodyLimit, ClientConcurrencyLimit, limit_response
+from quancheng_appkit.serving.docs import install_offline_docs
 from quancheng_appkit.serving.protocol import BoundedConfig, BoundedHttpToolsProtocol
 from quancheng_appkit.serving.run import bounded_config, serve
 from quancheng_appkit.serving.settings import ConnectionLimits, ServerLimits
@@ -33,6 +35,7 @@ __all__ = [
     "TlsSettings",
     "bounded_config",
     "connection_tls",
+    "install_offline_docs",
     "limit_response",
     "peer_certificate",
     "serve",
