@@ -54,6 +54,7 @@ NAMES = (
     "蒋琳",
     "韩梅",
     "杨帆",
+    "秦岚",
 )
 #: Dev account the portal tests fund their fresh accounts from.
 FUNDER_INDEX = 16

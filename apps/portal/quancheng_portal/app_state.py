@@ -28,6 +28,8 @@ from quancheng_portal.db import make_engine
 from quancheng_portal.services.decisions import Decisions
 from quancheng_portal.services.directory import Directory
 from quancheng_portal.services.history import History, HistoryLimits
+from quancheng_portal.services.invitation_intake import InvitationIntake
+from quancheng_portal.services.invitations import OwnerInvitations
 from quancheng_portal.services.owners import Owners
 from quancheng_portal.services.sign_in import KeySignIn
 
@@ -56,6 +58,9 @@ class Portal:
     templates: Jinja2Templates
     http: httpx.Client
     gateways: GatewayClient
+    #: Consumers' invitations (``/v1/invitations``) and owners' answers to them.
+    intake: InvitationIntake
+    invitations: OwnerInvitations
 
     @property
     def contracts(self) -> ContractSet:
@@ -103,6 +108,18 @@ class Portal:
                 limits=HistoryLimits(timeout_s=settings.gateway_timeout_s), endpoints=catalogue,
             ),
             templates=templates, http=http, gateways=gateways,
+            intake=InvitationIntake(
+                authority, directory, engine, clock=clock,
+                max_skew_s=settings.max_clock_skew_s,
+                per_hour=settings.invitations_per_consumer_per_hour,
+                # As gateways: unbound documents only where no client certificate is asked.
+                unbound_ok=settings.environment != "production"
+                and settings.tls_client_ca_file is None,
+            ),
+            invitations=OwnerInvitations(
+                engine, authority.contracts, directory, clock=clock,
+                max_skew_s=settings.max_action_age_s,
+            ),
         )  # fmt: skip
 
     def close(self) -> None:

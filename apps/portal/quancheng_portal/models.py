@@ -1,5 +1,5 @@
 """The portal's own tables (SQLModel): sessions, enrollment codes, failed sign-ins, attested
-owners, and the access-history cache.
+owners, the access-history cache, and consumers' invitations.
 
 No ID number and no name is stored: a session keeps the pseudonym the authority computed (and,
 in development, the demo person's key to greet them); an enrollment code is kept only as its
@@ -17,6 +17,7 @@ __all__ = [
     "AuthFailure",
     "EnrollmentCode",
     "HistoryCursor",
+    "InvitationRow",
     "OwnerRow",
     "PortalSession",
 ]
@@ -123,3 +124,29 @@ class AccessRow(SQLModel, table=True):
     anchor_seq: int | None = None
     anchor_block: int | None = None
     checked_at: int = Field(sa_type=BigInteger)
+
+
+class InvitationRow(SQLModel, table=True):
+    """A consumer's invitation, addressed to the pseudonym the authority computed.
+
+    ``document`` is the consumer's signed ``quancheng.invitation/1`` as received: it names the
+    owner by a salted commitment only, and the ID number and salt that open it are dropped once
+    the pseudonym is computed — nothing here leads back to an ID number. ``status`` is
+    ``pending``, ``accepted`` or ``declined`` (expiry is judged when read); ``grant_id`` is the
+    grant request found to carry the accepted terms.
+    """
+
+    __tablename__ = "invitations"
+    invitation_id: str = Field(primary_key=True)
+    consumer: str = Field(index=True)
+    owner_pseudonym: str = Field(index=True)
+    document: str = Field(sa_type=Text)
+    signature: str
+    digest: str
+    received_at: int = Field(sa_type=BigInteger, index=True)
+    expires_at_ms: int = Field(sa_type=BigInteger)
+    status: str = "pending"
+    decided_at: int | None = Field(default=None, sa_type=BigInteger)
+    acceptance: str | None = Field(default=None, sa_type=Text)
+    acceptance_signature: str | None = None
+    grant_id: str | None = None

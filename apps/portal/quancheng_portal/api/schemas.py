@@ -167,7 +167,8 @@ class DecisionOut(BaseModel):
 class RefreshOut(BaseModel):
     new: int
     rechecked: int
-    #: Gateways whose log could not be read (entirely) in this refresh.
-    unreachable: list[str]
-    #: Their providers' names in the registry, as the page says them.
-    unreachable_names: list[str] = []
+    #: The departments whose records could not be read (entirely) in this refresh, by their
+    #: registry names; where and why are in the portal's log, not here.
+    unreadable_names: list[str] = []
+    #: What the page then tells the owner, in plain Chinese (None: every record was read).
+    notice: str | None = None

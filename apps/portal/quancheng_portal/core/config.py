@@ -87,6 +87,8 @@ class PortalSettings(ServerLimits):
     #: Oldest owner action document relayed, and how far in the future one may be dated.
     max_action_age_s: float = Field(default=600.0, gt=0)
     max_clock_skew_s: float = Field(default=120.0, gt=0)
+    #: Invitations one consumer may send per hour (``POST /v1/invitations``; 429 beyond).
+    invitations_per_consumer_per_hour: int = Field(default=600, ge=1)
     log_level: str = "INFO"
 
     @model_validator(mode="after")

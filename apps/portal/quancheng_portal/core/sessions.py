@@ -46,7 +46,8 @@ COOKIE = "qc_portal_session"
 #: without a Domain, so no subdomain or plain-HTTP page can plant or overwrite it.
 SECURE_COOKIE = "__Host-" + COOKIE
 CSRF_HEADER = "x-csrf-token"
-_NO_SESSION_PREFIXES = ("/static/", "/healthz", "/openapi.json", "/docs", "/redoc")
+#: Paths served without a browser session (no cookie, no row), consumers' API ``/v1/`` among them.
+_NO_SESSION_PREFIXES = ("/static/", "/healthz", "/v1/", "/openapi.json", "/docs", "/redoc")
 #: A session's last use is written at most this often (seconds): the idle timeout is exact to
 #: within it, and a page load does not always write to the database.
 _TOUCH_EVERY = 30

@@ -500,13 +500,13 @@
       const fresh = page.getElementById("accesses");
       if (!fresh) throw new Error("读取访问记录失败，请重新打开本页。");
       fresh.dataset.state = "current";
+      // Which departments could not be read just now is said above the list, until a refresh
+      // reads them (the server words it: names only, no code, no address).
+      if (report.notice) fresh.prepend(Object.assign(el("p", report.notice, "notice warn incomplete"), { role: "alert" }));
       section().replaceWith(document.importNode(fresh, true));
-      const who = report.unreachable_names?.length ? report.unreachable_names.join("、") : `${report.unreachable.length} 个部门`;
-      const unreachable = report.unreachable.length ? `；${who}的网关暂时无法连接，记录可能不完整` : "";
       if (asked) {
-        announce(`已刷新：新增 ${report.new} 条记录，重新核验 ${report.rechecked} 条${unreachable}。`, unreachable ? "error" : "ok");
-      } else if (unreachable) {
-        announce(`已读取最新的访问记录${unreachable}。`, "error");
+        const partly = report.notice ? "；部分部门的记录暂时无法读取，见下方说明" : "";
+        announce(`已刷新：新增 ${report.new} 条记录，重新核验 ${report.rechecked} 条${partly}。`, partly ? "error" : "ok");
       } else if (report.new) {
         announce(`已读取最新的访问记录：新增 ${report.new} 条。`);
       }
@@ -526,6 +526,9 @@
       location.assign("/login");
     }
   });
+
+  // What page scripts of their own (static/invitations.js) sign and ask with: one copy of each.
+  window.QCPortal = Object.freeze({ Q, api, sign, pageKey, confirmDialog, el, announce, showError, flashAndReload, keyHex });
 
   const page = document.body.dataset.page;
   if (page === "login") loginPage();

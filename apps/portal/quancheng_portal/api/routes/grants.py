@@ -46,7 +46,7 @@ def _refuse_if_invalid(portal: Portal, pseudonym: bytes, grant_id: str) -> None:
     for view in grants_of(portal, pseudonym, "pending"):
         if view.grant_id == grant_id and view.problems:
             raise GrantRequestInvalid(
-                reason="；".join(p.message for p in view.problems),
+                reason="；".join(p.message.rstrip("。") for p in view.problems),
                 problems=[p.code for p in view.problems],
             )
 

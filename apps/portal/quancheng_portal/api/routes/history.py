@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from quancheng_portal.api.deps import CallerDep, CsrfDep, PortalDep
 from quancheng_portal.api.schemas import RefreshOut, error_responses
 from quancheng_portal.services.history import AccessView
+from quancheng_portal.services.history_report import unreadable_names, unreadable_notice
 
 router = APIRouter(prefix="/api/history", tags=["history"])
 _ERRORS = error_responses(401, 403, 503)
@@ -23,6 +24,8 @@ def refresh(portal: PortalDep, caller: CallerDep) -> RefreshOut:
     """Read the gateways' receipt logs again and re-check receipts not yet anchored (the
     history page asks this when it opens; an owner's refreshes never overlap)."""
     report = portal.history.refresh(caller.pseudonym)
-    names = [portal.directory.institution_name(p) for p in report.unreachable_providers]
-    return RefreshOut(new=report.new, rechecked=report.rechecked, unreachable=report.unreachable,
-                      unreachable_names=list(dict.fromkeys(names)))  # fmt: skip
+    return RefreshOut(
+        new=report.new, rechecked=report.rechecked,
+        unreadable_names=unreadable_names(report, portal.directory),
+        notice=unreadable_notice(report, portal.directory),
+    )  # fmt: skip

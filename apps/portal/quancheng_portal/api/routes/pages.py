@@ -103,7 +103,9 @@ def requests_page(request: Request, portal: PortalDep, caller: CallerDep) -> HTM
     grants = grants_of(portal, caller.pseudonym, "pending")
     return _render(request, portal, caller.session, caller, "requests.html", "requests",
                    "待处理的授权请求", grants=grants,
-                   names_json=_names_json(portal.directory, grants))  # fmt: skip
+                   names_json=_names_json(portal.directory, grants),
+                   invitations=portal.invitations.open_for(caller.pseudonym),
+                   invited=portal.invitations.links(caller.pseudonym, grants))  # fmt: skip
 
 
 @router.get("/grants", response_class=HTMLResponse)
