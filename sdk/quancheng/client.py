@@ -19,8 +19,10 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from quancheng._util import as_bytes32, connect
+from quancheng.catalogue import CatalogueEntry
 from quancheng.chain import ContractSet, GrantStatus, Manifest
 from quancheng.chain.records import GrantRecord, InstitutionRecord
 from quancheng.client_errors import AnchorWaitTimeout, GrantWaitTimeout
@@ -31,6 +33,7 @@ from quancheng.gateway_client import GatewayClient
 from quancheng.grants import GrantRequestHandle, RequestedGrant
 from quancheng.http_bounds import CatalogueEndpoints
 from quancheng.identity import Institution
+from quancheng.invitations import Invitation, InvitationState, PortalInvitations
 from quancheng.log_reader import LogReader
 from quancheng.protocol import GrantMode, Purpose, ScopeItem
 from quancheng.protocol.refusals import ReceiptNotAnchored
@@ -59,7 +62,7 @@ class ConsumerClient:
         clock: Wall-clock seconds, for document times and waits (injectable for tests).
         sleep: How to wait between polls (injectable for tests).
         evidence: Where to keep the consumer's side of the evidence — every receipt received,
-            with its request and signed answer, synced to disk before :meth:`query` returns.
+            with its signed request and the answer, synced to disk before :meth:`query` returns.
             By default (None) it is kept, as a bank's compliance expects, in
             ``$QC_EVIDENCE_DIR/<code>.sqlite3`` (``~/.quancheng/evidence`` when unset); give an
             :class:`~quancheng.evidence.EvidenceStore` or a file to choose, or ``False`` to
@@ -108,6 +111,8 @@ class ConsumerClient:
             tls=tls, endpoints=CatalogueEndpoints(self._core.contracts, clock=clock)
         )
         self._clock, self._sleep = clock, sleep
+        self._tls = tls
+        self._invitations: PortalInvitations | None = None
 
     @property
     def institution(self) -> Institution:
@@ -201,6 +206,15 @@ class ConsumerClient:
             owner_kind=owner_kind,
         )
 
+    def catalogue_entry(self, resource: str) -> CatalogueEntry:
+        """A resource as the on-chain catalogue describes it now (provider, gateway endpoint,
+        fields, allowed purposes, sensitivity); cached briefly.
+
+        Raises:
+            ResourceNotInCatalogue: No such resource in the catalogue, or no gateway for it.
+        """
+        return self._core.view.catalogue_entry(resource)
+
     def grant_status(self, grant_id: bytes | str) -> GrantStatus:
         """The grant's status now."""
         return self._core.grant_status(grant_id)
@@ -220,8 +234,17 @@ class ConsumerClient:
         until: Iterable[GrantStatus] = _ACTIVE,
         timeout: float = 300.0,
         poll_interval: float = 1.0,
+        on_progress: Callable[[GrantStatus, float], None] | None = None,
     ) -> GrantStatus:
         """Poll the chain until the grant reaches one of ``until``.
+
+        Args:
+            grant_id: The grant.
+            until: The statuses to wait for (default: ACTIVE).
+            timeout: Seconds to wait at most.
+            poll_interval: Seconds between reads of the chain.
+            on_progress: Called after each read with the status and the seconds waited
+                so far (e.g. to show "waiting for the owner… 40 s" in a bank's app).
 
         Returns:
             The status reached.
@@ -236,10 +259,131 @@ class ConsumerClient:
             status = self._core.grant_status(gid)
             if decide_wait(gid, status, awaited):
                 return status
+            if on_progress is not None:
+                on_progress(status, timeout - (deadline - self._clock()))
             remaining = deadline - self._clock()
             if remaining <= 0:
                 raise GrantWaitTimeout(gid, status, timeout)
             self._sleep(min(poll_interval, remaining))
+
+    # ---------------------------------------------------------------------- invitations
+
+    def invite_owner(
+        self,
+        id_kind: str,
+        id_number: str,
+        scope: Mapping[str, Iterable[str]] | Iterable[ScopeItem],
+        purpose: Purpose | int,
+        mode: GrantMode | str,
+        data_from: date | str,
+        data_to: date | str,
+        *,
+        valid_for: timedelta | float,
+        max_uses: int = 1,
+        message: str = "",
+        portal_url: str,
+        respond_within: timedelta | float = timedelta(days=7),
+    ) -> Invitation:
+        """Invite an owner known by ID number to consent to a grant, through the identity
+        authority's portal (docs/portal.md, "How a bank reaches an owner").
+
+        The invitation is checked as :meth:`request_grant` checks a request, signed with this
+        consumer's SM2 key and sent over mutual TLS. It carries only a salted commitment to the
+        ID number; the number itself travels beside it to the portal, which turns it into the
+        owner's pseudonym and keeps neither. The portal answers alike whether or not the owner
+        exists or is enrolled: an invitation nobody accepts simply expires.
+
+        Args:
+            id_kind: ``"resident_id"`` (a person) or ``"uscc"`` (a business).
+            id_number: The resident ID number or unified social credit code.
+            scope, purpose, mode, data_from, data_to, max_uses: The terms of the grant that
+                will be requested once the owner accepts (as :meth:`request_grant`).
+            valid_for: How long that grant will be valid from its request.
+            message: A short note shown to the owner (at most 200 characters, one paragraph).
+            portal_url: The portal's ``https://`` URL (``http://`` only on loopback).
+            respond_within: How long the owner may take to accept (at most 30 days).
+
+        Returns:
+            The invitation, to follow with :meth:`wait_for_invitation`.
+
+        Raises:
+            ArgumentError: A malformed argument or ID number (nothing is sent).
+            GrantTermsOutOfBounds, GrantScopeError, ResourceNotInCatalogue: As
+                :meth:`request_grant` (nothing is sent).
+            InvitationRefused: The portal refused it (``refusal`` names why).
+            PortalUnavailable: The portal could not be reached.
+        """
+        return self._portal().invite(
+            portal_url, id_kind, id_number, scope, purpose, mode, data_from, data_to,
+            valid_for=valid_for, max_uses=max_uses, message=message,
+            respond_within=respond_within,
+        )  # fmt: skip
+
+    def invitation_state(self, invitation: Invitation) -> InvitationState:
+        """The invitation's status now (an acceptance verified against the chain).
+
+        Raises:
+            AcceptanceInvalid, InvitationRefused, PortalUnavailable: See
+                :meth:`wait_for_invitation`.
+        """
+        return self._portal().state(invitation)
+
+    def wait_for_invitation(
+        self,
+        invitation: Invitation,
+        *,
+        timeout: float = 600.0,
+        poll_interval: float = 2.0,
+        on_progress: Callable[[InvitationState], None] | None = None,
+    ) -> bytes:
+        """Poll the portal until the owner answers the invitation.
+
+        Args:
+            invitation: What :meth:`invite_owner` returned.
+            timeout: Seconds to wait.
+            poll_interval: Seconds between polls.
+            on_progress: Called with each state read (to show progress).
+
+        Returns:
+            The owner's pseudonym, once the owner's acceptance — their signature over this
+            invitation's digest and that pseudonym — verified with their key bound on chain.
+
+        Raises:
+            InvitationDeclined: The owner declined.
+            InvitationExpired: Nobody accepted it in time.
+            InvitationWaitTimeout: Still pending after ``timeout`` seconds.
+            AcceptanceInvalid: The portal's acceptance does not verify.
+        """
+        return self._portal().wait(
+            invitation, timeout=timeout, poll_interval=poll_interval, on_progress=on_progress
+        )
+
+    def request_grant_by_invitation(
+        self, invitation: Invitation, owner_pseudonym: bytes | str | None = None, **wait: Any
+    ) -> GrantRequestHandle:
+        """Request the grant an accepted invitation named, with exactly its terms.
+
+        Args:
+            invitation: The accepted invitation.
+            owner_pseudonym: The pseudonym :meth:`wait_for_invitation` returned (waited for,
+                with ``wait``'s arguments, when omitted).
+
+        Raises:
+            As :meth:`wait_for_invitation` and :meth:`request_grant`.
+        """
+        pseudonym = owner_pseudonym or self.wait_for_invitation(invitation, **wait)
+        doc = invitation.document
+        return self.request_grant(
+            pseudonym, None, doc.scope, doc.purpose, doc.mode, doc.data_from, doc.data_to,
+            valid_for=doc.valid_for_s, max_uses=doc.max_uses, owner_kind=invitation.owner_kind,
+        )  # fmt: skip
+
+    def _portal(self) -> PortalInvitations:
+        if self._invitations is None:
+            self._invitations = PortalInvitations(
+                self._core, tls=self._tls, clock=self._clock, sleep=self._sleep
+            )
+        return self._invitations
 
     # -------------------------------------------------------------------------- queries
 
@@ -256,9 +400,9 @@ class ConsumerClient:
         """Query a resource's gateway under a grant and verify the answer.
 
         The request is signed once; connection failures are retried with the same bytes. The
-        answer is returned only if the gateway's signature verifies with the provider's key
-        from the chain and it is bound to this request, its data (every requested field, no
-        other) and a matching receipt — and, with an evidence store, once its receipt is on
+        answer is returned only if its receipt's signature verifies with the provider's key
+        from the chain and binds this request and its data (every requested field, no
+        other) — and, with an evidence store, once its receipt is on
         disk.
 
         Args:
@@ -325,8 +469,11 @@ class ConsumerClient:
         provider: str | None = None,
         timeout: float = 120.0,
         poll_interval: float = 2.0,
+        on_progress: Callable[[float], None] | None = None,
     ) -> ReceiptInclusion:
         """:meth:`receipt_proof`, asking again while the batch is not anchored.
+
+        ``on_progress`` is called after each "not anchored yet" with the seconds waited.
 
         Raises:
             AnchorWaitTimeout: Still not anchored after ``timeout`` seconds.
@@ -342,6 +489,8 @@ class ConsumerClient:
                 remaining = deadline - self._clock()
                 if remaining <= 0:
                     raise AnchorWaitTimeout(target.receipt_id, timeout) from None
+                if on_progress is not None:
+                    on_progress(timeout - remaining)
             self._sleep(min(poll_interval, remaining))
 
     def _fetch_proof(self, target: ProofTarget) -> ReceiptInclusion:
@@ -356,6 +505,8 @@ class ConsumerClient:
         """Release the HTTP connections and the evidence file (those this client opened)."""
         if self._owns_gateway:
             self._gateway.close()
+        if self._invitations is not None:
+            self._invitations.close()
         if self._owns_evidence and self._evidence is not None:
             self._evidence.close()
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from quancheng._util import as_bytes32, connect
+from quancheng.catalogue import CatalogueEntry
 from quancheng.chain import ContractSet, GrantStatus, Manifest
 from quancheng.chain.records import GrantRecord, InstitutionRecord
 from quancheng.client_errors import AnchorWaitTimeout, GrantWaitTimeout
@@ -165,6 +166,10 @@ class AsyncConsumerClient:
         """The grant as recorded on chain."""
         return await self._run(self._core.grant, grant_id)
 
+    async def catalogue_entry(self, resource: str) -> CatalogueEntry:
+        """See :meth:`ConsumerClient.catalogue_entry`."""
+        return await self._run(self._core.view.catalogue_entry, resource)
+
     async def grant_document(self, grant_id: bytes | str) -> RequestedGrant:
         """The grant's signed document, read back from its ``GrantRequested`` event."""
         return await self._run(self._core.grant_document, grant_id)
@@ -176,6 +181,7 @@ class AsyncConsumerClient:
         until: Iterable[GrantStatus] = _ACTIVE,
         timeout: float = 300.0,
         poll_interval: float = 1.0,
+        on_progress: Callable[[GrantStatus, float], None] | None = None,
     ) -> GrantStatus:
         """See :meth:`ConsumerClient.wait_for_grant`."""
         gid, awaited = as_bytes32(grant_id, "grant id"), frozenset(until)
@@ -184,6 +190,8 @@ class AsyncConsumerClient:
             status = await self._run(self._core.grant_status, gid)
             if decide_wait(gid, status, awaited):
                 return status
+            if on_progress is not None:
+                on_progress(status, timeout - (deadline - self._clock()))
             remaining = deadline - self._clock()
             if remaining <= 0:
                 raise GrantWaitTimeout(gid, status, timeout)
@@ -244,6 +252,7 @@ class AsyncConsumerClient:
         provider: str | None = None,
         timeout: float = 120.0,
         poll_interval: float = 2.0,
+        on_progress: Callable[[float], None] | None = None,
     ) -> ReceiptInclusion:
         """See :meth:`ConsumerClient.wait_for_anchor`."""
         target = await self._run(
@@ -261,6 +270,8 @@ class AsyncConsumerClient:
                 remaining = deadline - self._clock()
                 if remaining <= 0:
                     raise AnchorWaitTimeout(target.receipt_id, timeout) from None
+                if on_progress is not None:
+                    on_progress(timeout - remaining)
             await self._sleep(min(poll_interval, remaining))
 
     async def _fetch_proof(self, target: ProofTarget) -> ReceiptInclusion:

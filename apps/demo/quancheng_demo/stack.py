@@ -93,6 +93,11 @@ class DemoStack:
         self.say("停止网关与链节点")
         self._exit.close()
 
+    def detach(self) -> None:
+        """Leave the node and the gateways running past this stack (the sandbox keeps them
+        up, as detached processes): leaving the ``with`` block then stops nothing."""
+        self._exit.pop_all()
+
     def _start(self) -> None:
         self._start_chain()
         self._deploy()

@@ -23,6 +23,13 @@ class Refusal(GatewayError):
         self.details = details
         super().__init__(message or self.__doc__ or self.code)
 
+    @property
+    def remedy(self) -> str:
+        """What the consumer should do about it, in one sentence (the integration guide's)."""
+        from quancheng.protocol.remedies import REMEDIES  # a table of text, loaded when asked
+
+        return REMEDIES.get(self.code, "")
+
     def to_body(self) -> dict[str, Any]:
         """The JSON body a gateway sends for this refusal."""
         return {"error": {"code": self.code, "message": str(self), "details": self.details}}

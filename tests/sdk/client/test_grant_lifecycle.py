@@ -249,11 +249,18 @@ def test_wait_for_grant_times_out_on_the_injected_clock(
         client.institution, client.contracts.manifest, world.rpc_url,
         clock=lambda: now[0], sleep=sleep,
     )  # fmt: skip
+    progress: list[tuple[GrantStatus, float]] = []
     with waiting, pytest.raises(GrantWaitTimeout) as caught:
-        waiting.wait_for_grant(handle.grant_id, timeout=5, poll_interval=2)
+        waiting.wait_for_grant(
+            handle.grant_id, timeout=5, poll_interval=2,
+            on_progress=lambda status, waited: progress.append((status, waited)),
+        )  # fmt: skip
 
     assert caught.value.status is GrantStatus.PENDING
     assert slept == [2, 2, 1]
+    # Told after every read that found the owner still deciding, with the time waited.
+    pending = GrantStatus.PENDING
+    assert progress == [(pending, 0), (pending, 2), (pending, 4), (pending, 5)]
 
 
 def test_grant_document_approved_for_one_owner_does_not_verify_for_another(
