@@ -17,7 +17,8 @@ module.exports = {
       gas: "auto",
       // A fixed genesis date makes the chain reproducible, which the journal replay relies on.
       initialDate: env.QC_GENESIS_DATE || "2026-01-01T00:00:00Z",
-      mining: { auto: true, interval: 0 },
+      // With a block time the node seals blocks itself (scripts/node.js), through the journal.
+      mining: { auto: !(Number.parseFloat(env.QC_BLOCK_TIME_S || "0") > 0), interval: 0 },
       // Under load many blocks fall in the same second; without this Hardhat pushes each one a
       // second later and chain time races ahead of the wall clock that grants are judged by.
       allowBlocksWithSameTimestamp: true,

@@ -5,10 +5,15 @@
 // timestamp of the block it produced. On start the journal is replayed into a fresh network
 // from the same genesis, each block at its recorded timestamp, so that blocks, receipts, logs
 // and storage come back identical; the replay checks every block hash against the record and
-// refuses to serve a chain that diverged.
+// refuses to serve a chain that diverged (a JournalError with a stable code).  The file is read
+// streamed, line by line (scripts/lines.js), so its size is bounded by the disk, not by
+// Node's largest string.  Under interval mining a transaction is journaled when the pool
+// accepts it, before its hash is returned, and the block that seals it is journaled as an
+// evm_mine entry.
 const fs = require("node:fs");
 const path = require("node:path");
 const { ProviderError } = require("hardhat/internal/core/providers/errors");
+const { readLines } = require("./lines");
 
 const FORMAT = "quancheng-node-journal/1";
 
@@ -48,14 +53,24 @@ const REFUSED_CODE = -32005;
 
 const toNumber = (hex) => Number.parseInt(hex, 16);
 
+/** A journal the node refuses to serve from; `code` is stable (see quancheng_node.errors). */
+class JournalError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
 class Journal {
-  constructor(file, { fsync = "interval" } = {}) {
+  constructor(file, { fsync = "interval", automine = true } = {}) {
     this.file = path.resolve(file);
     this.fsyncMode = fsync; // "always" | "interval" | "never"
     this.fd = null;
     this.dirty = false;
     this.timer = null;
     this.offset = null; // block time minus wall-clock time (s), as the journal last implied it
+    this.automine = automine; // the mode the node serves in after replay
+    this.replayAutomine = automine; // the replay network's mode (it starts as configured)
   }
 
   /** Replays the journal into `provider` (a fresh network) and opens it for appending. */
@@ -99,55 +114,85 @@ class Journal {
   }
 
   async _replay(provider, header) {
-    const lines = fs.readFileSync(this.file, "utf8").split("\n");
-    // A crash can leave a torn last line: it was never acknowledged, so it is dropped.
-    if (lines.length && lines[lines.length - 1] === "") lines.pop();
-    const first = JSON.parse(lines[0]);
-    if (first.format !== FORMAT) throw new Error(`${this.file}: not a ${FORMAT} journal`);
-    for (const key of ["chainId", "hardfork", "genesisDate"]) {
-      if (String(first[key]) !== String(header[key])) {
-        throw new Error(`${this.file}: journal was made with ${key}=${first[key]}, node is configured with ${header[key]}`);
-      }
-    }
+    const lines = readLines(this.file);
+    const first = lines.next();
+    this._checkHeader(first.done ? null : first.value, header);
     let entries = 0;
     let blocks = 0;
-    let good = lines.length;
-    for (let i = 1; i < lines.length; i++) {
+    for (const line of lines) {
+      // A crash can leave a torn last line: it was never acknowledged, so it is dropped.
+      if (!line.terminated) {
+        fs.truncateSync(this.file, line.start);
+        break;
+      }
       let entry;
       try {
-        entry = JSON.parse(lines[i]);
+        entry = JSON.parse(line.text);
       } catch (err) {
-        if (i === lines.length - 1) { good = i; break; }
-        throw new Error(`${this.file}:${i + 1}: corrupt journal entry`);
+        throw new JournalError("JOURNAL_CORRUPT", `${this.file}: corrupt journal entry at byte ${line.start}`);
       }
-      await this._replayEntry(provider, entry, i + 1);
+      await this._replayEntry(provider, entry, `byte ${line.start}`);
       entries += 1;
       if (entry.n > entry.b) blocks += 1;
     }
-    if (good !== lines.length) {
-      fs.truncateSync(this.file, Buffer.byteLength(lines.slice(0, good).join("\n") + "\n"));
-    }
+    await this._setAutomine(provider, this.automine);
     await this._restoreClock(provider);
     return { entries, blocks };
   }
 
-  async _replayEntry(provider, entry, lineNo) {
+  _checkHeader(line, header) {
+    let first = null;
+    try {
+      first = line && line.terminated ? JSON.parse(line.text) : null;
+    } catch (err) {
+      first = null;
+    }
+    if (!first || first.format !== FORMAT) {
+      throw new JournalError("JOURNAL_FORMAT", `${this.file}: not a ${FORMAT} journal (move it away to start an empty chain)`);
+    }
+    for (const key of ["chainId", "hardfork", "genesisDate"]) {
+      if (String(first[key]) !== String(header[key])) {
+        throw new JournalError(
+          "JOURNAL_FOREIGN",
+          `${this.file}: journal was made with ${key}=${first[key]}, node is configured with ${header[key]}`,
+        );
+      }
+    }
+  }
+
+  // Under interval mining a transaction is journaled when it enters the pool (its entry has
+  // no block) and mined by a later evm_mine entry; under automine its entry carries its
+  // block.  Replay follows each entry's mode, so a journal written across a change of mode
+  // rebuilds the same chain.
+  async _setAutomine(provider, on) {
+    if (this.replayAutomine === on) return;
+    await provider.request({ method: "evm_setAutomine", params: [on] });
+    this.replayAutomine = on;
+  }
+
+  async _replayEntry(provider, entry, where) {
     this._track(entry);
     if (entry.m === "evm_increaseTime" || entry.m === "evm_setNextBlockTimestamp") {
       return; // block timestamps are replayed explicitly below; the clock is restored at the end
     }
+    if (entry.m.startsWith("eth_send")) await this._setAutomine(provider, entry.n > entry.b);
     if (entry.n > entry.b) {
       await provider.request({ method: "evm_setNextBlockTimestamp", params: [entry.t] });
     }
     try {
       await provider.request({ method: entry.m, params: entry.p });
     } catch (err) {
-      if (entry.ok !== false) throw new Error(`journal line ${lineNo}: ${entry.m} failed on replay: ${err.message}`);
+      if (entry.ok !== false) {
+        throw new JournalError("JOURNAL_DIVERGED", `journal ${where}: ${entry.m} failed on replay: ${err.message}`);
+      }
     }
     if (entry.n > entry.b) {
       const block = await provider.request({ method: "eth_getBlockByNumber", params: ["latest", false] });
       if (toNumber(block.number) !== entry.n || block.hash !== entry.h) {
-        throw new Error(`journal line ${lineNo}: replay diverged at block ${entry.n} (hash ${block.hash}, journal ${entry.h})`);
+        throw new JournalError(
+          "JOURNAL_DIVERGED",
+          `journal ${where}: replay diverged at block ${entry.n} (hash ${block.hash}, journal ${entry.h})`,
+        );
       }
     }
   }
@@ -219,11 +264,23 @@ class JournaledProvider {
     }
     if (args.method === "evm_increaseTime" && error === undefined) entry.r = Number(result);
     if (error !== undefined) entry.ok = false;
-    // A failed request that changed nothing is not worth replaying.
-    const changed = entry.n > before || (!producesBlock && error === undefined);
+    // A failed request that changed nothing is not worth replaying; a transaction accepted
+    // into the pool under interval mining changed the pool and is journaled before its ack.
+    const changed = entry.n > before || error === undefined;
     if (changed) this.journal.append(entry);
     if (error !== undefined) throw error;
     return result;
+  }
+
+  /** Seals a block of the pooled transactions, as a validator does each block period. */
+  sealPending() {
+    const run = this.queue.then(async () => {
+      const pending = await this.inner.request({ method: "eth_getBlockByNumber", params: ["pending", false] });
+      if (pending.transactions.length === 0) return null; // no empty blocks: see node.js
+      return this._journaled({ method: "evm_mine", params: [] });
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
   }
 
   async _blockNumber() {
@@ -231,4 +288,4 @@ class JournaledProvider {
   }
 }
 
-module.exports = { Journal, JournaledProvider, JOURNALED, REFUSED };
+module.exports = { Journal, JournalError, JournaledProvider, JOURNALED, REFUSED };

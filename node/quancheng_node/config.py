@@ -52,6 +52,11 @@ class NodeSettings(BaseSettings):
     #: before the request is answered, so a killed node loses nothing either way; only a
     #: crash of the whole machine can lose the last 200 ms).
     fsync: Literal["always", "interval", "never"] = "interval"
+    #: Seconds between blocks (``QC_NODE_BLOCK_TIME_S``): 0 mines each transaction in its own
+    #: block at once (instant, the development default); N > 0 seals the pooled transactions
+    #: every N seconds as a QBFT network does (Besu's default block period is 2 s).  Either
+    #: way a transaction is journaled before it is acknowledged.
+    block_time_s: float = Field(default=0.0, ge=0, le=3600)
     hardhat_dir: Path = HARDHAT_DIR
     node_binary: str = "node"
 

@@ -51,6 +51,25 @@ class NodeExited(NodeError):
         )
 
 
+class NodeStateRefused(NodeExited):
+    """The node refused the chain state on disk (tampered, corrupt, or another chain's)."""
+
+    code = "NODE_STATE_REFUSED"
+
+    #: What the node found, as it reports it (``refused JOURNAL_DIVERGED: ...`` in its log).
+    REASONS = ("JOURNAL_FORMAT", "JOURNAL_FOREIGN", "JOURNAL_CORRUPT", "JOURNAL_DIVERGED")
+
+    def __init__(self, reason: str, detail: str, returncode: int, log_file: Path) -> None:
+        self.reason, self.detail = reason, detail
+        self.returncode, self.log_file = returncode, log_file
+        NodeError.__init__(
+            self,
+            f"the node refused its state ({reason}): {detail}; the chain was not served. "
+            f"Restore the state directory from a trusted copy, or move it away to start an "
+            f"empty chain",
+        )
+
+
 class NodeNotInstalled(ConfigError):
     """The Node.js dependencies of hardhat-network/ are not installed."""
 

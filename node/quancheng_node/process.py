@@ -3,7 +3,10 @@
 :class:`HardhatNode` starts Hardhat network behind its JSON-RPC server
 (``hardhat-network/scripts/node.js``) with a write-ahead journal in the state directory, so
 that the chain survives a stop and start: on start the journal is replayed block by block
-and every block hash is checked against the record.  The process is detached and tracked by
+and every block hash is checked against the record (a journal it cannot rebuild the same
+chain from is refused: :class:`NodeStateRefused`).  With ``block_time_s`` > 0 the node seals
+the pooled transactions every N seconds, as a QBFT network does, instead of one block per
+transaction.  The process is detached and tracked by
 a pid file, so ``quancheng chain up`` can return while the node keeps running and
 ``quancheng chain down`` can stop it later.
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -29,8 +33,13 @@ from quancheng_node.errors import (
     NodeExited,
     NodeNotInstalled,
     NodeStartTimeout,
+    NodeStateRefused,
     PortInUse,
 )
+
+#: The exit code and log line of a node that refused its state on disk (scripts/node.js).
+REFUSED_EXIT = 3
+_REFUSED_LINE = re.compile(r"\[quancheng-node\] refused (?P<reason>[A-Z_]+): (?P<detail>.*)$")
 
 #: Accounts derived from this mnemonic are funded in the local node (development only).
 DEV_MNEMONIC = "test test test test test test test test test test test junk"
@@ -79,6 +88,7 @@ class HardhatNode:
             "--port", str(s.port),
             "--journal", str(self.journal_file),
             "--fsync", s.fsync,
+            "--block-time", f"{s.block_time_s:g}",
         ]  # fmt: skip
 
     def build_env(self) -> dict[str, str]:
@@ -180,6 +190,7 @@ class HardhatNode:
             "pid": self.pid,
             "state_dir": str(self.state_dir),
             "journal_bytes": self.journal_file.stat().st_size if self.journal_file.exists() else 0,
+            "block_time_s": self.settings.block_time_s,
         }
         if running:
             chain_id, block = self._rpc("eth_chainId"), self._rpc("eth_blockNumber")
@@ -214,12 +225,22 @@ class HardhatNode:
             code = self._proc.poll()
             if code is not None:
                 self.pid_file.unlink(missing_ok=True)
-                raise NodeExited(code, self.log_file, self._log_tail())
+                raise self._exit_error(code)
             if self._rpc("eth_chainId") is not None:
                 return
             time.sleep(0.1)
         self.stop()
         raise NodeStartTimeout(self.settings.start_timeout, self.log_file, self._log_tail())
+
+    def _exit_error(self, code: int) -> NodeExited:
+        """The typed error for a node that exited while starting (a refusal names its reason)."""
+        tail = self._log_tail()
+        if code == REFUSED_EXIT:
+            for line in reversed(tail.splitlines()):
+                match = _REFUSED_LINE.search(line)
+                if match and match["reason"] in NodeStateRefused.REASONS:
+                    return NodeStateRefused(match["reason"], match["detail"], code, self.log_file)
+        return NodeExited(code, self.log_file, tail)
 
     def _wait_exit(self, pid: int, timeout: float) -> bool:
         deadline = time.monotonic() + timeout

@@ -36,6 +36,7 @@ BENCHES: dict[str, tuple[str, tuple[str, ...]]] = {
     "gas_bench": ("gas", ()),
     "audit_bench": ("audit", ("audit",)),
     "datagen_bench": ("datagen", ("datagen",)),
+    "longevity_bench": ("longevity", ()),
     "machine": ("machine", ()),
 }
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from web3 import Web3
 
-from quancheng_node.errors import NodeExited, PortInUse
+from quancheng_node.errors import NodeStateRefused, PortInUse
 from quancheng_node.process import HardhatNode
 from tests.conftest import start_node
 from tests.utils.evm import RawSender
@@ -121,16 +121,19 @@ def test_a_tampered_journal_is_refused_at_start(node: HardhatNode) -> None:
     entry["t"] += 1  # a block at another time would rebuild a different chain
     lines[-1] = json.dumps(entry)
     node.journal_file.write_text("\n".join(lines) + "\n")
-    with pytest.raises(NodeExited, match="diverged"):
+    with pytest.raises(NodeStateRefused, match="diverged") as err:
         node.start()
+    assert err.value.reason == "JOURNAL_DIVERGED"
+    assert err.value.code == "NODE_STATE_REFUSED"
 
 
 def test_a_journal_from_another_chain_id_is_refused(node: HardhatNode, tmp_path: Path) -> None:
     _fill(node, txs=1)
     node.stop()
     other = HardhatNode(node.settings.model_copy(update={"chain_id": 777}))
-    with pytest.raises(NodeExited, match="chainId=5310"):
+    with pytest.raises(NodeStateRefused, match="chainId=5310") as err:
         other.start()
+    assert err.value.reason == "JOURNAL_FOREIGN"
 
 
 def test_start_on_a_taken_port_fails_clearly(tmp_path: Path) -> None:
