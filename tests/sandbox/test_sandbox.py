@@ -96,3 +96,8 @@ def test_the_docs_example_is_the_sdk_only() -> None:
     assert imports == {"json", "pathlib", "quancheng"}, imports
     assert len(code.strip().splitlines()) <= 20
     assert "python -m quancheng_demo.sandbox down" in DOCS.read_text()
+
+
+def test_the_readme_shows_the_example_the_sandbox_test_runs() -> None:
+    readme = (DOCS.parents[1] / "README.md").read_text()
+    assert f"```python\n{bank_example()}```" in readme  # verbatim: the README's is the tested one
