@@ -105,16 +105,17 @@ class ProdPortal:
         self.engine.dispose()
 
 
-def start_prod_portal(world: World) -> ProdPortal:
-    """Start the production portal (HTTPS, the development CA) on its own database."""
+def start_prod_portal(world: World, name: str = "portal-prod", **overrides: Any) -> ProdPortal:
+    """Start a production portal (HTTPS, the development CA) on its own database ``name``.db
+    (``overrides``: more settings)."""
     ca = DevCa.ensure(world.work / "devca")
-    db = world.work / "portal-prod.db"
+    db = world.work / f"{name}.db"
     settings = portal_settings(
         world.sc, world.work, None, environment="production", port=free_port(),
         database_url=f"sqlite:///{db}", tls_cert_file=ca.server_cert_file,
-        tls_key_file=ca.server_key_file,
+        tls_key_file=ca.server_key_file, **overrides,
     )  # fmt: skip
-    process = PortalProcess(settings, log_file=world.work / "portal-prod.log", tls=ca.anonymous())
+    process = PortalProcess(settings, log_file=world.work / f"{name}.log", tls=ca.anonymous())
     process.start()
     return ProdPortal(world, process, settings, make_engine(settings.database_url), ca.anonymous())
 
@@ -166,18 +167,19 @@ class PortalClient:
 
     def signed_in_body(
         self, key: SM2PrivateKey, *, challenge: str | None = None, signed: str | None = None,
-        signer: SM2PrivateKey | None = None, origin: str | None = "",
+        signer: SM2PrivateKey | None = None, origin: str | None = "", uscc: str | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         """A sign-in body: ``challenge`` (a fresh one by default) as posted, ``signed`` as
-        signed, by ``signer`` (default ``key``), for ``origin`` (default: the portal's)."""
+        signed, by ``signer`` (default ``key``), for ``origin`` (default: the portal's), for
+        the enterprise ``uscc`` (default: as a person)."""
         issued = self.challenge() if challenge is None else None
         posted = challenge if challenge is not None else issued["challenge"]  # type: ignore[index]
         if origin == "":
             origin = str(self.http.base_url).rstrip("/")
-        document = sign_in_document(signed or posted, key_hex(key), origin)
+        document = sign_in_document(signed or posted, key_hex(key), origin, uscc)
         signature = (signer or key).sign(document)
         return {"challenge": posted, "owner_key": key_hex(key), "signature": b64(signature),
-                "origin": origin}  # fmt: skip
+                "origin": origin, "uscc": uscc}  # fmt: skip
 
     def sign_in(self, key: SM2PrivateKey, **kw: Any) -> httpx.Response:
         resp = self.post("/api/sign-in", self.signed_in_body(key, **kw))

@@ -145,7 +145,7 @@ def build_world(rpc_url: str, funder_key: str, work: Path) -> World:
 
 def grant_document(
     world: World,
-    person: Person,
+    person: Person | bytes,
     owner_key: str,
     *,
     scope: dict[str, tuple[str, ...]] | None = None,
@@ -154,13 +154,16 @@ def grant_document(
     max_uses: int = 20,
     valid_for: int = 3600,
 ) -> GrantDocument:
-    """A grant document for ``person`` (whose attested key is ``owner_key``), valid from now."""
+    """A grant document for ``person`` (or the owner of this pseudonym, e.g. an enterprise),
+    whose attested key is ``owner_key``, valid from now."""
     now = chain_now(world.sc)
     today = datetime.now(UTC).date()
     scope = scope or {VR: VR_FIELDS}
     return GrantDocument(
         grant_id="0x" + secrets.token_hex(32),
-        owner_pseudonym="0x" + world.pseudonym_of(person).hex(), owner_key=owner_key,
+        owner_pseudonym="0x" + (
+            person if isinstance(person, bytes) else world.pseudonym_of(person)
+        ).hex(), owner_key=owner_key,
         consumer=world.sc.consumer.code, purpose=purpose,
         scope=tuple(ScopeItem(resource=r, fields=tuple(sorted(f))) for r, f in sorted(scope.items())),  # noqa: E501
         mode=mode, data_from=(today - timedelta(days=3650)).isoformat(), data_to=today.isoformat(),
@@ -168,7 +171,9 @@ def grant_document(
     )  # fmt: skip
 
 
-def request_pending(world: World, person: Person, owner_key: str, **kw: Any) -> GrantDocument:
+def request_pending(
+    world: World, person: Person | bytes, owner_key: str, **kw: Any
+) -> GrantDocument:
     """The consumer requests a grant from ``person``: PENDING on chain."""
     doc = grant_document(world, person, owner_key, **kw)
     request_grant(world.sc, doc)

@@ -42,6 +42,7 @@ class CastBusiness:
     uscc: str
     name: str
     legal_rep_id_number: str
+    legal_rep_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -72,5 +73,6 @@ def demo_cast(seed: int = DEFAULT_SEED, *, people: int = MIN_PEOPLE,
     for j, bscript in enumerate(BUSINESS_SCRIPTS):
         b = ctx.business(j)
         cast_businesses[bscript.role] = CastBusiness(bscript.role, bscript.summary, j, b.uscc,
-                                                     b.name, b.legal_rep.id_number)
+                                                     b.name, b.legal_rep.id_number,
+                                                     b.legal_rep.name)
     return DemoCast(cast_people, cast_businesses)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ssl
 import time
 from collections.abc import Callable
@@ -21,6 +22,12 @@ from quancheng.log_reader import LogReader
 from quancheng.tls import TlsConfig
 from quancheng_portal.core.config import PortalSettings, SettingsError
 from quancheng_portal.core.enrollment import EnrollmentCodes
+from quancheng_portal.core.enterprises import (
+    ENTERPRISE_PREFIX,
+    DemoEnterprise,
+    DemoOwner,
+    load_enterprises,
+)
 from quancheng_portal.core.people import DemoPerson, load_people
 from quancheng_portal.core.ratelimit import FailureLimiter
 from quancheng_portal.core.sessions import SessionStore
@@ -47,6 +54,8 @@ class Portal:
     authority: IdentityAuthority
     #: Development's demo identities (empty elsewhere: the settings refuse a list there).
     people: tuple[DemoPerson, ...]
+    #: The authority's registration data of enterprises (development: the demo ones).
+    enterprises: tuple[DemoEnterprise, ...]
     sessions: SessionStore
     enrollment: EnrollmentCodes
     limiter: FailureLimiter
@@ -67,9 +76,36 @@ class Portal:
         """The deployment."""
         return self.authority.contracts
 
-    def person(self, key: str | None) -> DemoPerson | None:
-        """The demo person with this key."""
-        return next((p for p in self.people if p.key == key), None)
+    def person(self, key: str | None) -> DemoOwner | None:
+        """The demo person, or (development) demo enterprise, with this key."""
+        found = next((p for p in self.people if p.key == key), None)
+        if found is None and self.settings.demo_identities:
+            return next((e for e in self.enterprises if e.key == key), None)
+        return found
+
+    def enterprise(self, uscc: str) -> DemoEnterprise | None:
+        """The registered enterprise with this USCC, or None (unknown to the registration data)."""
+        return next((e for e in self.enterprises if e.uscc == uscc), None)
+
+    def session_enterprise(self, person_key: str | None) -> DemoEnterprise | None:
+        """The enterprise a key session acts for (its USCC kept as ``uscc:…``), or None."""
+        if not person_key or not person_key.startswith(ENTERPRISE_PREFIX):
+            return None
+        uscc = person_key.removeprefix(ENTERPRISE_PREFIX)
+        return self.enterprise(uscc) or DemoEnterprise("", f"企业 {uscc}", uscc, "（未登记）")
+
+    def enterprise_of(self, pseudonym: bytes) -> DemoEnterprise | None:
+        """The registered enterprise with this pseudonym, or None."""
+        return self._enterprises_by_pseudonym.get(pseudonym)
+
+    @property
+    def enterprise_pseudonyms(self) -> frozenset[bytes]:
+        """The pseudonyms of the registered enterprises (a person's sign-in refuses them)."""
+        return frozenset(self._enterprises_by_pseudonym)
+
+    @functools.cached_property
+    def _enterprises_by_pseudonym(self) -> dict[bytes, DemoEnterprise]:
+        return {self.owners.pseudonym_of(e): e for e in self.enterprises}
 
     @classmethod
     def build(cls, settings: PortalSettings, *, clock: Callable[[], float] = time.time) -> Portal:
@@ -92,6 +128,9 @@ class Portal:
         return cls(
             settings=settings, engine=engine, authority=authority,
             people=load_people(settings.demo_people_file) if settings.demo_identities else (),
+            enterprises=load_enterprises(
+                settings.enterprises_file, builtin=settings.demo_identities
+            ),
             sessions=sessions,
             enrollment=EnrollmentCodes(
                 engine, pseudonym_key, settings.enrollment_code_ttl_s, clock

@@ -84,6 +84,14 @@ def portal_spec(stack: DemoStack, layout: Layout, cast: DemoCast, port: int) -> 
     ]
     people_file.parent.mkdir(parents=True, exist_ok=True)
     people_file.write_text(json.dumps(people, ensure_ascii=False, indent=2) + "\n")
+    # The identity authority's registration data: whom each seeded enterprise's key belongs to.
+    enterprises_file = layout.services_dir / "portal-enterprises.json"
+    enterprises = [
+        {"uscc": b.uscc, "name": b.name, "legal_rep": b.legal_rep_name,
+         "legal_rep_id": b.legal_rep_id_number}
+        for b in cast.businesses.values()
+    ]  # fmt: skip
+    enterprises_file.write_text(json.dumps(enterprises, ensure_ascii=False, indent=2) + "\n")
     tls: dict[str, Any] = {}
     if stack.tls:
         client = stack.tls_for(AUTHORITY)
@@ -93,7 +101,8 @@ def portal_spec(stack: DemoStack, layout: Layout, cast: DemoCast, port: int) -> 
         environment="development", port=port,
         database_url=f"sqlite:///{layout.services_dir / 'portal.db'}",
         rpc_url=stack.rpc_url, manifest_path=stack.manifest_path, authority_code=AUTHORITY,
-        dev_keys_dir=stack.consortium.keys_dir, demo_people_file=people_file, **tls,
+        dev_keys_dir=stack.consortium.keys_dir, demo_people_file=people_file,
+        enterprises_file=enterprises_file, **tls,
     )  # fmt: skip
     return _spec("portal", "portal", PortalProcess, settings,
                  layout.services_dir / "portal.log", None)  # fmt: skip

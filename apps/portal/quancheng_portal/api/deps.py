@@ -10,8 +10,8 @@ from fastapi import Depends, Request
 from quancheng.crypto import SM2PublicKey
 from quancheng.protocol.ids import from_hex
 from quancheng_portal.app_state import Portal
+from quancheng_portal.core.enterprises import DemoEnterprise, DemoOwner
 from quancheng_portal.core.errors import EnrollmentRequired, NotSignedIn
-from quancheng_portal.core.people import DemoPerson
 from quancheng_portal.core.sessions import check_csrf, current_session
 from quancheng_portal.models import PortalSession
 
@@ -46,8 +46,9 @@ class Caller:
 
     session: PortalSession
     pseudonym: bytes
-    #: Development's demo person; None for an owner signed in with their key.
-    person: DemoPerson | None = None
+    #: Development's demo person or enterprise, or the enterprise a key session acts for;
+    #: None for a person signed in with their key.
+    person: DemoOwner | None = None
 
     @property
     def pseudonym_hex(self) -> str:
@@ -55,12 +56,24 @@ class Caller:
 
     @property
     def greeting(self) -> str:
-        """Whom the header names: the demo person, or the key that signed in."""
+        """Whom the header names: the demo person or enterprise, the enterprise acted for,
+        and the key that signed in."""
+        key = None
+        if self.session.auth == "key" and self.session.owner_key:
+            key = f"已用密钥登录（指纹 {short_fingerprint(self.session.owner_key)}）"
         if self.person is not None:
-            return f"{self.person.name}（{self.person.masked_id}）"
-        if self.session.owner_key:
-            return f"已用密钥登录（指纹 {short_fingerprint(self.session.owner_key)}）"
-        return "已登录"
+            return f"{self.person.greeting}，{key}" if key else self.person.greeting
+        return key or "已登录"
+
+    @property
+    def enterprise(self) -> bool:
+        """Whether the session acts for an enterprise (its legal representative signed in)."""
+        return isinstance(self.person, DemoEnterprise)
+
+    @property
+    def owner_kind(self) -> str:
+        """The catalogue's subject kind of this owner: ``business`` or ``person``."""
+        return "business" if self.enterprise else "person"
 
 
 def get_caller(request: Request) -> Caller:
@@ -72,12 +85,25 @@ def get_caller(request: Request) -> Caller:
     session = current_session(request)
     if session.pseudonym is None or session.auth not in ("key", "demo"):
         raise NotSignedIn()
-    person = None
+    return Caller(session, from_hex(session.pseudonym), session_owner(get_portal(request), session))
+
+
+def session_owner(portal: Portal, session: PortalSession) -> DemoOwner | None:
+    """Whom a signed-in session names: the demo identity, or the enterprise a key session acts
+    for (None: a person signed in with their key).
+
+    Raises:
+        NotSignedIn: A demo session whose identity is no longer in the list.
+    """
     if session.auth == "demo":
-        person = get_portal(request).person(session.person_key)
+        person = portal.person(session.person_key)
         if person is None:
             raise NotSignedIn()
-    return Caller(session, from_hex(session.pseudonym), person)
+        return person
+    if session.person_key is None and session.pseudonym is not None:
+        # A key session that enrolled an enterprise's key: the enterprise, if registered.
+        return portal.enterprise_of(from_hex(session.pseudonym))
+    return portal.session_enterprise(session.person_key)
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,9 @@ class KeySignInIn(BaseModel):
     signature: B64
     #: The site the document was signed for (omitted from the document when null).
     origin: str | None = Field(default=None, max_length=200)
+    #: To act for an enterprise: its unified social credit code, also in the signed document
+    #: (omitted, null: a person signs in).
+    uscc: str | None = Field(default=None, max_length=32)
 
 
 class EnrollIn(BaseModel):
@@ -105,6 +108,10 @@ class SessionOut(BaseModel):
     masked_id: str | None = None
     #: How the pages greet the owner.
     greeting: str | None = None
+    #: Whether the session acts for an enterprise (``name``: the enterprise, ``masked_id``:
+    #: its USCC), and its legal representative.
+    enterprise: bool = False
+    legal_rep: str | None = None
     #: Where the browser keeps this owner's key (derived from the pseudonym, not the ID).
     key_slot: str | None = None
     #: The owner's key attested on chain (``0x04…``), if any.

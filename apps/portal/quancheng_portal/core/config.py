@@ -66,6 +66,11 @@ class PortalSettings(ServerLimits):
     #: (a stand-in for the government app's real-name check); the built-in list when unset.
     #: Refused outside development, where owners sign in with their key or an enrollment code.
     demo_people_file: Path | None = None
+    #: The authority's registration data of enterprises (JSON ``[{"uscc", "name", "legal_rep",
+    #: "legal_rep_id"}]``, from the market-regulation records): whom an enterprise's
+    #: enrollment code may be issued to, and the name shown when it signs in. In development
+    #: the built-in demo enterprises when unset.
+    enterprises_file: Path | None = None
     #: Absolute lifetime of a session, and how long one may sit unused (OWASP ASVS 3.3.2).
     session_ttl_s: int = Field(default=3600, ge=60)
     session_idle_s: int = Field(default=900, ge=60)

@@ -46,9 +46,11 @@ __all__ = [
     "SignInKeyNotBound",
     "SignInOriginMismatch",
     "SignInSignatureInvalid",
+    "SignInWrongOwner",
     "StaleAction",
     "TooManyAttempts",
     "UnknownPerson",
+    "UsccInvalid",
 ]
 
 _NOTHING_CHANGED = "链上未做任何更改。"
@@ -117,6 +119,21 @@ class SignInKeyNotBound(PortalError):
     template = (
         "这把密钥没有登记在链上，或已被更换、撤销，不能用它登录。"
         "如果密钥丢失，请到大数据局办理实名核验，领取开通码后重新登记。"
+    )
+
+
+class SignInWrongOwner(PortalError):
+    code, status = "SIGN_IN_WRONG_OWNER", 401
+    template = (
+        "这把密钥登记给的是{registered}，不是您选择的{chosen}，不能以{chosen}的身份登录。"
+        "请在登录页选择正确的身份（个人，或企业并填写其统一社会信用代码）后再试。"
+    )
+
+
+class UsccInvalid(PortalError):
+    code, status = "USCC_INVALID", 400
+    template = (
+        "统一社会信用代码不正确（应为 18 位，末位为 GB 32100 校验码），请核对营业执照后重新填写。"
     )
 
 

@@ -64,6 +64,17 @@ class DemoPerson:
     name: str
     resident_id: str
 
+    id_kind = "resident_id"
+
+    @property
+    def id_number(self) -> str:
+        return self.resident_id
+
+    @property
+    def greeting(self) -> str:
+        """``姓名（370102********7627）``."""
+        return f"{self.name}（{self.masked_id}）"
+
     @property
     def masked_id(self) -> str:
         """The ID number as the page shows it: region and last four, the rest hidden."""

@@ -91,8 +91,9 @@ class GrantView(BaseModel):
 
 
 def _view(
-    request: RequestedGrant, contracts: ContractSet, directory: Directory, owner_key: str | None
-) -> GrantView:
+    request: RequestedGrant, contracts: ContractSet, directory: Directory, owner_key: str | None,
+    owner_kind: str,
+) -> GrantView:  # fmt: skip
     doc = request.document
     record = contracts.grant(request.grant_id)
     status = contracts.grant_status(request.grant_id)
@@ -135,7 +136,11 @@ def _view(
         document_digest="0x" + request.document_digest.hex(),
         decision_seq=contracts.decision_seq(request.grant_id),
         for_current_key=owner_key is not None and doc.owner_key == owner_key,
-        problems=request_problems(doc, directory) if status is GrantStatus.PENDING else [],
+        problems=(
+            request_problems(doc, directory, owner_kind=owner_kind)
+            if status is GrantStatus.PENDING
+            else []
+        ),
     )
 
 
@@ -145,8 +150,9 @@ def _uses_of(contracts: ContractSet, grant_id: bytes, resource: str, total: int)
 
 
 def owner_grants(
-    contracts: ContractSet, directory: Directory, pseudonym: bytes, owner_key: str | None
-) -> list[GrantView]:
+    contracts: ContractSet, directory: Directory, pseudonym: bytes, owner_key: str | None,
+    *, owner_kind: str = "person",
+) -> list[GrantView]:  # fmt: skip
     """Every grant requested from this owner, newest first.
 
     Args:
@@ -154,9 +160,11 @@ def owner_grants(
         directory: Names of institutions and resources.
         pseudonym: The owner's pseudonym.
         owner_key: The owner's attested key (``0x04…``), if any.
+        owner_kind: ``person`` or ``business`` (an enterprise): a request for data about the
+            other kind is not approvable.
     """
     requests = requested_grants(contracts, owner_pseudonym=pseudonym)
-    return [_view(r, contracts, directory, owner_key) for r in reversed(requests)]
+    return [_view(r, contracts, directory, owner_key, owner_kind) for r in reversed(requests)]
 
 
 PENDING = GrantStatus.PENDING.name

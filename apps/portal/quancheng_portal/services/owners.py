@@ -27,7 +27,7 @@ from quancheng.errors import ChainError
 from quancheng.protocol import signing_bytes
 from quancheng.protocol.ids import hex32
 from quancheng_portal.core import errors as e
-from quancheng_portal.core.people import DemoPerson
+from quancheng_portal.core.enterprises import DemoOwner
 from quancheng_portal.models import OwnerRow
 from quancheng_portal.services.labels import cst_text
 
@@ -111,9 +111,9 @@ class Owners:
         self.engine = engine
         self.clock = clock
 
-    def pseudonym_of(self, person: DemoPerson) -> bytes:
-        """The keyed pseudonym of the person's resident ID number."""
-        return self.authority.pseudonym_of("resident_id", person.resident_id)
+    def pseudonym_of(self, person: DemoOwner) -> bytes:
+        """The keyed pseudonym of the person's resident ID number, or the enterprise's USCC."""
+        return bytes(self.authority.pseudonym_of(person.id_kind, person.id_number))
 
     def attested_key(self, pseudonym: bytes) -> str | None:
         """The owner's attested key (``0x04…``), or None if none or revoked."""

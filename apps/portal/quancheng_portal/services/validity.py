@@ -71,7 +71,7 @@ def request_problems(
     Args:
         doc: The grant document as requested.
         directory: The catalogue and the providers' published schemas.
-        owner_kind: What the signed-in owner is (the portal's owners are people).
+        owner_kind: What the signed-in owner is: ``person``, or ``business`` (an enterprise).
         clock: Wall-clock seconds: validity may end at most 1,096 days from now.
     """
     pairs = [(item.resource, item.fields) for item in doc.scope]

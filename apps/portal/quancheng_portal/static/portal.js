@@ -291,22 +291,32 @@
 
   // ------------------------------------------------------------------ pages
 
-  /** Sign in by signing a fresh single-use challenge with ``key``; the session. */
-  async function keySignIn(key) {
+  /** The enterprise chosen on the login page (its USCC), or null for a person. */
+  function chosenUscc() {
+    const enterprise = document.getElementById("kind-enterprise");
+    if (!enterprise || !enterprise.checked) return null;
+    return document.getElementById("uscc").value.replace(/\s+/g, "").toUpperCase();
+  }
+
+  /** Sign in by signing a fresh single-use challenge with ``key`` (for the enterprise
+   * ``uscc`` names, or as a person when null); the session. */
+  async function keySignIn(key, uscc) {
     const challenge = await api("POST", "/api/sign-in/challenge");
     const ownerKey = keyHex(key.publicKey);
-    const documentText = Q.canonicalJson({
+    const signed = {
       type: challenge.type,
       challenge: challenge.challenge,
       owner_key: ownerKey,
       origin: challenge.origin,
-    });
-    const signature = sign(Q.utf8(documentText), key.privateKey);
+    };
+    if (uscc) signed.uscc = uscc;
+    const signature = sign(Q.utf8(Q.canonicalJson(signed)), key.privateKey);
     const session = await api("POST", "/api/sign-in", {
       challenge: challenge.challenge,
       owner_key: ownerKey,
       signature: Q.toBase64(signature),
       origin: challenge.origin,
+      uscc: uscc || null,
     });
     setCsrf(session.csrf_token);
     const stored = loadKey(session.key_slot);
@@ -333,6 +343,11 @@
       list.append(row);
     });
     button.disabled = !keys.length;
+    document.querySelectorAll("input[name=kind]").forEach((radio) =>
+      radio.addEventListener("change", () => {
+        document.getElementById("uscc-field").hidden = !document.getElementById("kind-enterprise").checked;
+      }),
+    );
     document.getElementById("key-sign-in").addEventListener("submit", async (event) => {
       event.preventDefault();
       const slot = new FormData(event.target).get("slot");
@@ -341,7 +356,7 @@
       button.disabled = true;
       try {
         announce("正在用本机密钥签名登录…");
-        await keySignIn(key);
+        await keySignIn(key, chosenUscc());
         location.assign("/requests");
       } catch (err) {
         showError(err);
@@ -356,7 +371,7 @@
       try {
         const privateKey = Q.importPrivateKey(document.getElementById("backup-text").value);
         announce("正在用备份的密钥签名登录…");
-        await keySignIn({ privateKey, publicKey: Q.publicKeyOf(privateKey) });
+        await keySignIn({ privateKey, publicKey: Q.publicKeyOf(privateKey) }, chosenUscc());
         document.getElementById("backup-text").value = "";
         location.assign("/requests");
       } catch (err) {

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from quancheng.authority import RelayReceipt
 from quancheng.protocol import GrantAction
 from quancheng.protocol.ids import hex32
-from quancheng_portal.api.deps import CallerDep, CsrfDep, PortalDep
+from quancheng_portal.api.deps import Caller, CallerDep, CsrfDep, PortalDep
 from quancheng_portal.api.schemas import (
     ActionIn,
     ApproveIn,
@@ -29,11 +29,14 @@ router = APIRouter(prefix="/api/grants", tags=["grants"])
 _ERRORS = error_responses(400, 401, 403, 404, 409, 503)
 
 
-def grants_of(portal: Portal, pseudonym: bytes, which: str) -> list[GrantView]:
-    """The owner's grants: ``pending``, ``live`` (active or paused) or ``all``."""
+def grants_of(portal: Portal, caller: Caller, which: str) -> list[GrantView]:
+    """The owner's grants: ``pending``, ``live`` (active or paused) or ``all`` (a request is
+    judged against what the owner is: a person, or an enterprise)."""
+    pseudonym = caller.pseudonym
     views = owner_grants(
-        portal.contracts, portal.directory, pseudonym, portal.owners.attested_key(pseudonym)
-    )
+        portal.contracts, portal.directory, pseudonym, portal.owners.attested_key(pseudonym),
+        owner_kind=caller.owner_kind,
+    )  # fmt: skip
     if which == "pending":
         return [v for v in views if v.status == PENDING]
     if which == "live":
@@ -41,9 +44,9 @@ def grants_of(portal: Portal, pseudonym: bytes, which: str) -> list[GrantView]:
     return views
 
 
-def _refuse_if_invalid(portal: Portal, pseudonym: bytes, grant_id: str) -> None:
+def _refuse_if_invalid(portal: Portal, caller: Caller, grant_id: str) -> None:
     """An owner's pending request that the catalogue or the term bounds refute is not relayed."""
-    for view in grants_of(portal, pseudonym, "pending"):
+    for view in grants_of(portal, caller, "pending"):
         if view.grant_id == grant_id and view.problems:
             raise GrantRequestInvalid(
                 reason="；".join(p.message.rstrip("。") for p in view.problems),
@@ -66,7 +69,7 @@ def list_grants(
     state: Literal["pending", "live", "all"] = Query("all"),
 ) -> list[GrantView]:  # fmt: skip
     """The signed-in owner's grants, newest first."""
-    return grants_of(portal, caller.pseudonym, state)
+    return grants_of(portal, caller, state)
 
 
 @router.get("/{grant_id}/document", response_model=DocumentOut, responses=_ERRORS)
@@ -87,7 +90,7 @@ def approve(grant_id: str, body: ApproveIn, portal: PortalDep, caller: CallerDep
     """Approve: relay the owner's signature over the grant document."""
     gid = parse_grant_id(grant_id)
     signature = unb64(body.signature, "signature")
-    _refuse_if_invalid(portal, caller.pseudonym, hex32(gid))
+    _refuse_if_invalid(portal, caller, hex32(gid))
     return _decision(portal, portal.decisions.approve(caller.pseudonym, gid, signature))
 
 

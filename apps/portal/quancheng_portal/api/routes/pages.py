@@ -88,6 +88,7 @@ def index(request: Request) -> Response:
 def login(request: Request, portal: PortalDep, session: SessionDep) -> HTMLResponse:
     return _render(request, portal, session, _optional_caller(request), "login.html", "login",
                    "登录", people=portal.people, demo=portal.settings.demo_identities,
+                   enterprises=portal.enterprises if portal.settings.demo_identities else (),
                    code_minutes=portal.settings.enrollment_code_ttl_s // 60)  # fmt: skip
 
 
@@ -100,7 +101,7 @@ def enroll_page(request: Request, portal: PortalDep, session: SessionDep) -> HTM
 
 @router.get("/requests", response_class=HTMLResponse)
 def requests_page(request: Request, portal: PortalDep, caller: CallerDep) -> HTMLResponse:
-    grants = grants_of(portal, caller.pseudonym, "pending")
+    grants = grants_of(portal, caller, "pending")
     return _render(request, portal, caller.session, caller, "requests.html", "requests",
                    "待处理的授权请求", grants=grants,
                    names_json=_names_json(portal.directory, grants),
@@ -110,7 +111,7 @@ def requests_page(request: Request, portal: PortalDep, caller: CallerDep) -> HTM
 
 @router.get("/grants", response_class=HTMLResponse)
 def grants_page(request: Request, portal: PortalDep, caller: CallerDep) -> HTMLResponse:
-    views = grants_of(portal, caller.pseudonym, "all")
+    views = grants_of(portal, caller, "all")
     live = [v for v in views if v.status in LIVE]
     # Revoked, expired, used up and rejected grants stay in view, under 过去的授权.
     past = [v for v in views if v.status not in LIVE and v.status != "PENDING"]

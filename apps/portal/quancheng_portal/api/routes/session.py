@@ -6,10 +6,18 @@ from fastapi import APIRouter, Request
 
 from quancheng.crypto import sm3
 from quancheng.protocol.ids import from_hex, hex32
-from quancheng_portal.api.deps import Caller, CallerDep, CsrfDep, PortalDep, SessionDep
+from quancheng_portal.api.deps import (
+    Caller,
+    CallerDep,
+    CsrfDep,
+    PortalDep,
+    SessionDep,
+    session_owner,
+)
 from quancheng_portal.api.schemas import SessionOut, SignInIn, error_responses
 from quancheng_portal.app_state import Portal
-from quancheng_portal.core.errors import DemoSignInDisabled, UnknownPerson
+from quancheng_portal.core.enterprises import DemoEnterprise
+from quancheng_portal.core.errors import DemoSignInDisabled, NotSignedIn, UnknownPerson
 from quancheng_portal.models import PortalSession
 from quancheng_portal.services.owners import key_proof_challenge
 
@@ -26,15 +34,19 @@ def session_out(portal: Portal, session: PortalSession) -> SessionOut:
     anonymous = SessionOut(signed_in=False, csrf_token=session.csrf_token)
     if session.pseudonym is None or session.auth is None:
         return anonymous
-    person = portal.person(session.person_key) if session.auth == "demo" else None
-    if session.auth == "demo" and person is None:
+    try:
+        person = session_owner(portal, session)
+    except NotSignedIn:
         return anonymous
     pseudonym = from_hex(session.pseudonym)
     signed_in = session.auth in ("key", "demo")
+    caller = Caller(session, pseudonym, person)
     return SessionOut(
         signed_in=signed_in, auth=session.auth,
         name=person.name if person else None, masked_id=person.masked_id if person else None,
-        greeting=Caller(session, pseudonym, person).greeting if signed_in else None,
+        greeting=caller.greeting if signed_in else None,
+        enterprise=caller.enterprise,
+        legal_rep=person.legal_rep if isinstance(person, DemoEnterprise) else None,
         key_slot=key_slot(pseudonym),
         attested_key=portal.owners.attested_key(pseudonym),
         key_challenge=key_proof_challenge(session.token_digest), csrf_token=session.csrf_token,
@@ -51,7 +63,7 @@ def get_session(portal: PortalDep, session: SessionDep) -> SessionOut:
 def demo_sign_in(
     body: SignInIn, request: Request, portal: PortalDep, session: SessionDep
 ) -> SessionOut:
-    """Development only: sign in as a demo person (a new session: new cookie)."""
+    """Development only: sign in as a demo person or enterprise (a new session: new cookie)."""
     if not portal.settings.demo_identities:
         raise DemoSignInDisabled()
     person = portal.person(body.person)

@@ -17,6 +17,7 @@ from quancheng_portal.api.schemas import (
     error_responses,
     unb64,
 )
+from quancheng_portal.core.enterprises import ENTERPRISE_PREFIX
 from quancheng_portal.services.sign_in import SIGN_IN_TYPE
 
 router = APIRouter(prefix="/api", tags=["sign-in"])
@@ -47,11 +48,12 @@ def sign_in(body: KeySignInIn, request: Request, portal: PortalDep,
         signed = portal.sign_in.verify(
             session, challenge=body.challenge, owner_key=body.owner_key,
             signature=unb64(body.signature, "signature"), origin=body.origin,
-            expected_origin=_origin(request),
+            expected_origin=_origin(request), uscc=body.uscc,
+            enterprises=portal.enterprise_pseudonyms,
         )  # fmt: skip
     token, row = portal.sessions.create(
         auth="key", pseudonym=hex32(signed.pseudonym), owner_key=signed.owner_key,
-        replacing=session,
+        person_key=ENTERPRISE_PREFIX + signed.uscc if signed.uscc else None, replacing=session,
     )  # fmt: skip
     request.state.new_token = token
     _log.info("signed in with key: owner %s…", row.pseudonym and row.pseudonym[:12])
