@@ -39,6 +39,11 @@ BENCHES = (
     ),
     ("decision_bench", "claim and loan decisions end to end", "3 rounds"),
     ("audit_bench", "receipts verified/s by the auditor", "600 receipts"),
+    (
+        "longevity_bench",
+        "local node restart time and memory against chain length, 10³ … 10⁵ transactions",
+        "100 and 300 transactions",
+    ),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -88,6 +89,20 @@ def test_cli_refusal_is_one_line_with_its_code_and_exit_1(
     err = capsys.readouterr().err
     assert err.startswith("error [SANDBOX_PORTS_IN_USE]: ports in use: chain 127.0.0.1:")
     assert err.count("\n") == 1
+
+
+def test_a_refused_up_inside_a_program_leaves_that_programs_own_children_alone(
+    tmp_path: Path, listener: int
+) -> None:
+    # A failed `up` stops what it started — never what its caller had started before it
+    # (here: this test process's own child, as a test session's chain node is).
+    own = subprocess.Popen(["sleep", "300"])
+    try:
+        assert main(["up", "--dir", str(tmp_path / "s"), "--base-port", str(listener)]) == 1
+        assert own.poll() is None
+    finally:
+        own.kill()
+        own.wait()
 
 
 def test_status_without_a_sandbox_exits_1(

@@ -26,7 +26,7 @@ from quancheng_demo.sandbox.credentials import (
 )
 from quancheng_demo.sandbox.errors import SandboxDirNotOurs, SandboxPartlyRunning
 from quancheng_demo.sandbox.ports import check_free, plan_ports
-from quancheng_demo.sandbox.procs import is_alive, stop_children, track
+from quancheng_demo.sandbox.procs import child_pids, is_alive, stop_children, track
 from quancheng_demo.sandbox.records import (
     ConsumerCredentials,
     Endpoints,
@@ -89,14 +89,16 @@ def up(
     plan = read_model(layout.launch_file, LaunchPlan)
     if plan is not None and plan.tls != tls:
         say(f"(the sandbox was built with{'' if plan.tls else 'out'} TLS: it keeps that)")
+    before = child_pids()  # a caller's own children (up may run inside a larger program)
     try:
         if plan is not None:
             return _resume(layout, plan, say), False
         return _create(layout, tls, base_port, say), False
     except BaseException:
         # What was started is stopped on the way out; a server interrupted while starting
-        # is not known to anyone yet: nothing of a failed `up` may outlive it.
-        stop_children()
+        # is not known to anyone yet: nothing of a failed `up` may outlive it — and nothing
+        # that ran before it is touched.
+        stop_children(spare=before)
         raise
 
 

@@ -14,7 +14,7 @@ import contextlib
 import os
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Sequence, Set
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -24,6 +24,7 @@ from quancheng_demo.sandbox.state import RunningProcess, ServiceKind
 __all__ = [
     "STOP_TIMEOUT_S",
     "Tracked",
+    "child_pids",
     "group_members",
     "is_alive",
     "start_ticks",
@@ -98,17 +99,28 @@ class _Child:
     start_ticks: int
 
 
-def stop_children(timeout: float = STOP_TIMEOUT_S) -> list[int]:
+def child_pids() -> set[int]:
+    """The live children of this process."""
+    return {c.pid for c in _children()}
+
+
+def stop_children(timeout: float = STOP_TIMEOUT_S, *, spare: Set[int] = frozenset()) -> list[int]:
     """Stop the children this process started and left running (a start interrupted
-    half-way leaves one no record names yet); their pids."""
+    half-way leaves one no record names yet), except those in ``spare`` (what ran before,
+    e.g. a node the caller started itself); their pids."""
+    children = [c for c in _children() if c.pid not in spare]
+    stop_all(children, timeout)
+    return [c.pid for c in children]
+
+
+def _children() -> list[_Child]:
     me = str(os.getpid())
     children = []
     for entry in _PROC.iterdir():
         fields = _stat_fields(int(entry.name)) if entry.name.isdigit() else None
         if fields and fields[0] != "Z" and fields[1] == me:
             children.append(_Child(f"pid {entry.name}", int(entry.name), int(fields[19])))
-    stop_all(children, timeout)
-    return [c.pid for c in children]
+    return children
 
 
 def stop_all(procs: Sequence[Tracked], timeout: float = STOP_TIMEOUT_S) -> list[str]:
