@@ -98,6 +98,12 @@ _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
+def resident_id_check_character(first17: str) -> str:
+    """The GB 11643 check character of the first 17 digits of a resident ID number."""
+    total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return "10X98765432"[total % 11]
+
+
 def id_number_problem(id_kind: str, id_number: str) -> str | None:
     """Why ``id_number`` cannot be an identifier of ``id_kind`` (None when it can).
 
@@ -109,10 +115,11 @@ def id_number_problem(id_kind: str, id_number: str) -> str | None:
     except QuanchengError:
         return "the ID number is empty or holds control characters"
     if id_kind == "resident_id":
-        if len(text) == 18 and text[:17].isascii() and text[:17].isdigit():
-            total = sum(int(c) * w for c, w in zip(text[:17], _ID_WEIGHTS, strict=True))
-            if text[17] == "10X98765432"[total % 11]:
-                return None
+        digits = text[:17]
+        if len(text) == 18 and digits.isascii() and digits.isdigit() and (
+            text[17] == resident_id_check_character(digits)
+        ):
+            return None
         return "not a resident ID number (GB 11643: 17 digits and a check character)"
     if id_kind == "uscc":
         if len(text) == 18 and all(c in _USCC_ALPHABET for c in text):

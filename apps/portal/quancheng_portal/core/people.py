@@ -15,6 +15,7 @@ from pathlib import Path
 
 from quancheng.crypto import normalize_identifier
 from quancheng.errors import ConfigError
+from quancheng.protocol.invitations import resident_id_check_character
 
 __all__ = [
     "BUILTIN_PEOPLE",
@@ -25,13 +26,10 @@ __all__ = [
     "valid_resident_id",
 ]
 
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK = "10X98765432"
-
-
 def resident_id_check_digit(first17: str) -> str:
-    """The GB 11643 check character of the first 17 digits of a resident ID number."""
-    return _CHECK[sum(int(c) * w for c, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+    """The GB 11643 check character of the first 17 digits of a resident ID number (the
+    SDK's, which checks the ID numbers banks send in invitations)."""
+    return resident_id_check_character(first17)
 
 
 def valid_resident_id(resident_id: str) -> bool:
