@@ -134,7 +134,9 @@ def test_a_one_use_grant_over_two_providers_is_answered_once_per_resource(
     grant = sc.net.contracts.grant(bytes.fromhex(doc.grant_id[2:]))
     assert (grant.status, grant.uses) == (GrantStatus.EXHAUSTED, 3)  # every resource spent
     two.sync()
-    refused(two.dlo, lambda: _ask(two.dlo, sc, doc, LICENCE), 403, "GRANT_EXHAUSTED")
+    # Now the chain's EXHAUSTED status refuses first: the same refusal, naming the resource.
+    for gw, resource in ((two.vmo, VR), (two.dlo, LICENCE), (two.vmo, DL)):
+        _spent(gw, sc, doc, resource)
 
 
 def test_one_gateway_keeps_the_budgets_of_a_grants_resources_apart(two: TwoProviders) -> None:

@@ -156,6 +156,12 @@ class Pipeline:
             grant.status != GrantStatus.REJECTED and not grant.owner_signature_valid
         ):
             raise r.GrantDocumentInvalid(grant_id=req.grant_id)
+        if grant.status == GrantStatus.EXHAUSTED and req.resource in grant.resources:
+            # EXHAUSTED on chain: every resource's budget is spent, the one asked among them.
+            # The same refusal as when this gateway's own count finds it first.
+            raise r.GrantExhausted.of_resource(
+                req.grant_id, req.resource, grant.max_uses, max(grant.max_uses, grant.resource_uses)
+            )
         refusal = _STATUS_REFUSALS.get(grant.status)
         if refusal is not None:
             raise refusal(grant_id=req.grant_id)

@@ -517,14 +517,7 @@ def _spent(res: Reservation, counted: int) -> r.GrantExhausted | None:
     used = max(res.uses, counted)
     if used < res.max_uses:
         return None
-    return r.GrantExhausted(
-        f"the grant's {res.max_uses} uses of {res.resource} are spent "
-        f"(max_uses is a budget per resource)",
-        grant_id=res.grant_id,
-        resource=res.resource,
-        max_uses=res.max_uses,
-        uses=used,
-    )
+    return r.GrantExhausted.of_resource(res.grant_id, res.resource, res.max_uses, used)
 
 
 def _stored(outcome: SignedReceipt | r.Refusal) -> bool:

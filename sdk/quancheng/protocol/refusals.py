@@ -168,11 +168,25 @@ class GrantExpired(GrantRefusal):
 class GrantExhausted(GrantRefusal):
     """The uses the grant allows are spent (of the resource asked, or of every resource)."""
 
-    # max_uses is a budget per resource: ``details.resource`` names the one spent; without it
-    # the grant is EXHAUSTED on chain (every resource's budget is).
+    # max_uses is a budget per resource: ``details.resource`` names the one spent, whether the
+    # gateway's own count or the chain's EXHAUSTED status (every resource spent) found it.
 
     code = "GRANT_EXHAUSTED"
     status = 403
+
+    @classmethod
+    def of_resource(
+        cls, grant_id: str, resource: str, max_uses: int, uses: int
+    ) -> GrantExhausted:
+        """The refusal naming the spent resource: one shape whichever check finds it spent."""
+        return cls(
+            f"the grant's {max_uses} uses of {resource} are spent "
+            "(max_uses is a budget per resource)",
+            grant_id=grant_id,
+            resource=resource,
+            max_uses=max_uses,
+            uses=uses,
+        )
 
 
 class GrantConsumerMismatch(GrantRefusal):
