@@ -252,7 +252,7 @@ def sweep(
         "receipts": anchored,
         "batches": batches,
         "rate": anchored / (drained - began),
-        "tx_rate": 2 * batches / (drained - began),  # anchor + recordUsesBatch per batch
+        "tx_rate": batches / (drained - began),  # one anchorWithUses per batch
         "drain_s": drained - load_end,
     }
     return {
@@ -392,7 +392,7 @@ def report(data: dict[str, Any]) -> str:
         f"batches, {anchoring['rate']:.0f} receipts anchored/s (backlog drained "
         f"{anchoring['drain_s']:.1f} s after the load ended: anchoring can go no faster than "
         "receipts arrive, so the drain time is the figure of its headroom); each batch of "
-        "≤256 receipts costs two transactions (anchor + recordUsesBatch), "
+        "≤256 receipts costs one transaction (anchorWithUses: the anchor and its uses), "
         f"{anchoring['tx_rate']:.1f} tx/s. Node raw "
         f"transaction rate in the same run (pre-signed transfers, one JSON-RPC batch): "
         f"{data['node_tx_rate']:.0f} tx/s.",

@@ -5,6 +5,7 @@ import {IConsortiumRegistry} from "./interfaces/IConsortiumRegistry.sol";
 import {IDataCatalogue} from "./interfaces/IDataCatalogue.sol";
 import {IGrantRegistry} from "./interfaces/IGrantRegistry.sol";
 import {IOwnerRegistry} from "./interfaces/IOwnerRegistry.sol";
+import {IReceiptLedger} from "./interfaces/IReceiptLedger.sol";
 import {ISm2Verifier} from "./interfaces/ISm2Verifier.sol";
 
 /**
@@ -13,12 +14,22 @@ import {ISm2Verifier} from "./interfaces/ISm2Verifier.sol";
  * counters. The contract verifies every SM2 signature itself (the consumer's over its grant
  * document, the owner's over the approved document and over each later decision), so whoever
  * relays a decision gains no power from relaying it.
+ *
+ * The receipt ledger records a batch's uses in the transaction that anchors it
+ * (`recordUsesFrom`). It is bound once, by the deployer, after both contracts exist: each needs
+ * the other's address and a constructor cannot name a contract not yet deployed (predicting a
+ * CREATE address would tie the deployment to the deployer's nonce). Until then `recordUsesFrom`
+ * refuses everyone; after it the deployer has no power left here.
  */
 contract GrantRegistry is IGrantRegistry {
     IConsortiumRegistry private immutable _registry;
     IDataCatalogue private immutable _catalogue;
     IOwnerRegistry private immutable _owners;
     ISm2Verifier private immutable _sm2;
+    /// @dev The only account that may bind the ledger, once.
+    address private immutable _deployer;
+    /// @dev The receipt ledger allowed to call recordUsesFrom (zero until bound, then fixed).
+    IReceiptLedger private _ledger;
 
     mapping(bytes32 grantId => Grant grant) private _grants;
     mapping(bytes32 grantId => StatusChange[] changes) private _history;
@@ -57,6 +68,7 @@ contract GrantRegistry is IGrantRegistry {
         _catalogue = catalogue_;
         _owners = owners_;
         _sm2 = sm2_;
+        _deployer = msg.sender;
     }
 
     // ----------------------------------------------------------------- consumer: request
@@ -219,6 +231,31 @@ contract GrantRegistry is IGrantRegistry {
         }
     }
 
+    /// @inheritdoc IGrantRegistry
+    function recordUsesFrom(bytes32 providerId, UseRecord[] calldata uses) external {
+        // The ledger checked that the transaction's sender is the ACTIVE PROVIDER providerId.
+        address ledger = address(_ledger);
+        if (ledger == address(0) || msg.sender != ledger) revert GrantRegistryCallerNotLedger(msg.sender, ledger);
+        uint256 n = uses.length;
+        if (n == 0) revert GrantRegistryEmptyBatch();
+        for (uint256 i = 0; i < n; ++i) {
+            _recordUses(providerId, uses[i].grantId, uses[i].resourceId, uses[i].count);
+        }
+    }
+
+    /// @inheritdoc IGrantRegistry
+    function bindLedger(IReceiptLedger ledger) external {
+        if (msg.sender != _deployer) revert GrantRegistryNotDeployer(msg.sender, _deployer);
+        if (address(_ledger) != address(0)) revert GrantRegistryLedgerAlreadyBound(address(_ledger));
+        _checkLedger(ledger);
+        _ledger = ledger;
+    }
+
+    /// @inheritdoc IGrantRegistry
+    function receiptLedger() external view returns (IReceiptLedger) {
+        return _ledger;
+    }
+
     // ----------------------------------------------------------------------------- views
 
     /// @inheritdoc IGrantRegistry
@@ -270,7 +307,7 @@ contract GrantRegistry is IGrantRegistry {
 
     /// @inheritdoc IGrantRegistry
     function version() external pure returns (string memory) {
-        return "0.2.0";
+        return "0.3.0";
     }
 
     // ---------------------------------------------------------------------------- internals
@@ -317,6 +354,26 @@ contract GrantRegistry is IGrantRegistry {
         if (used == g.maxUses && _allResourcesSpent(g)) {
             _setStatus(g, GrantStatus.EXHAUSTED);
             emit GrantExhausted(grantId, g.uses);
+        }
+    }
+
+    /// @dev The ledger must be a contract that names this registry and this consortium back.
+    function _checkLedger(IReceiptLedger ledger) private view {
+        if (address(ledger).code.length == 0) revert GrantRegistryInvalidLedger(address(ledger));
+        address grants;
+        address registry_;
+        try ledger.grantRegistry() returns (IGrantRegistry g) {
+            grants = address(g);
+        } catch {
+            revert GrantRegistryInvalidLedger(address(ledger));
+        }
+        try ledger.registry() returns (IConsortiumRegistry r) {
+            registry_ = address(r);
+        } catch {
+            revert GrantRegistryInvalidLedger(address(ledger));
+        }
+        if (grants != address(this) || registry_ != address(_registry)) {
+            revert GrantRegistryLedgerMismatch(address(ledger), grants, registry_);
         }
     }
 

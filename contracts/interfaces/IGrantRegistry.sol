@@ -4,6 +4,7 @@ pragma solidity ^0.8.24;
 import {IConsortiumRegistry} from "./IConsortiumRegistry.sol";
 import {IDataCatalogue} from "./IDataCatalogue.sol";
 import {IOwnerRegistry} from "./IOwnerRegistry.sol";
+import {IReceiptLedger} from "./IReceiptLedger.sol";
 import {ISm2Verifier} from "./ISm2Verifier.sol";
 
 /**
@@ -30,6 +31,16 @@ import {ISm2Verifier} from "./ISm2Verifier.sol";
  *
  * A grant never changes once signed: there is no setter for any document field; a change is
  * a new grant. EXPIRED is derived from the clock (block time after notAfter), never stored.
+ *
+ * Uses reach this contract two ways: from the provider itself (`recordUses`, `recordUsesBatch`),
+ * or from the receipt ledger, in the transaction that anchors the batch whose receipts they
+ * count (`recordUsesFrom`, called by `ReceiptLedger.anchorWithUses`). The ledger is bound once,
+ * right after both contracts are deployed, by the account that deployed this one (`bindLedger`);
+ * the ledger and this registry must name each other, and the binding never changes. The ledger
+ * has checked that the caller is the ACTIVE PROVIDER `providerId`; every other check of a use
+ * (grant ACTIVE and valid, resource in the grant and of that provider, budget) is made here, the
+ * same for both ways. The binding emits no event: like the constructor's addresses it is
+ * deployment wiring, readable with `receiptLedger()` and fixed from the deployment on.
  */
 interface IGrantRegistry {
     /// @notice What the consumer may receive: the granted fields, or only derived indicators.
@@ -126,6 +137,16 @@ interface IGrantRegistry {
         bytes32 documentDigest;
         /// @dev The owner's DER SM2 signature over the grant document (empty until approved).
         bytes ownerSignature;
+    }
+
+    /// @notice Uses of one resource under one grant, as the receipt ledger forwards them.
+    struct UseRecord {
+        /// @dev The grant the uses were served under.
+        bytes32 grantId;
+        /// @dev The resource used (the provider must be its catalogue provider).
+        bytes32 resourceId;
+        /// @dev Number of uses (> 0).
+        uint32 count;
     }
 
     /// @notice One entry of a grant's stored status history.
@@ -250,6 +271,17 @@ interface IGrantRegistry {
     error GrantRegistryBatchLengthMismatch(uint256 grantIds, uint256 resourceIds, uint256 counts);
     /// @notice The batch is empty.
     error GrantRegistryEmptyBatch();
+    /// @notice recordUsesFrom by an account that is not the bound receipt ledger (`ledger` is zero
+    /// before the binding).
+    error GrantRegistryCallerNotLedger(address caller, address ledger);
+    /// @notice bindLedger by an account other than the one that deployed this contract.
+    error GrantRegistryNotDeployer(address caller, address deployer);
+    /// @notice bindLedger when a ledger is bound already: the binding never changes.
+    error GrantRegistryLedgerAlreadyBound(address ledger);
+    /// @notice The ledger to bind is not a contract that answers `grantRegistry()` and `registry()`.
+    error GrantRegistryInvalidLedger(address ledger);
+    /// @notice The ledger to bind names another grant registry or consortium registry than this one's.
+    error GrantRegistryLedgerMismatch(address ledger, address ledgerGrantRegistry, address ledgerRegistry);
 
     // ----------------------------------------------------------------- consumer: request
 
@@ -323,6 +355,23 @@ interface IGrantRegistry {
         bytes32[] calldata resourceIds,
         uint32[] calldata counts
     ) external;
+
+    /**
+     * @notice recordUsesBatch on behalf of the provider `providerId`, from the bound receipt
+     * ledger only (`ReceiptLedger.anchorWithUses`, which has checked that the transaction's
+     * sender is that ACTIVE PROVIDER). Every entry is checked as by recordUses for that provider.
+     */
+    function recordUsesFrom(bytes32 providerId, UseRecord[] calldata uses) external;
+
+    /**
+     * @notice Bind the receipt ledger that may call recordUsesFrom: once, by the account that
+     * deployed this contract, to a ledger whose `grantRegistry()` is this contract and whose
+     * `registry()` is this contract's consortium registry.
+     */
+    function bindLedger(IReceiptLedger ledger) external;
+
+    /// @notice The bound receipt ledger (zero before bindLedger).
+    function receiptLedger() external view returns (IReceiptLedger);
 
     // ----------------------------------------------------------------------------- views
 

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IConsortiumRegistry} from "./IConsortiumRegistry.sol";
+import {IGrantRegistry} from "./IGrantRegistry.sol";
 
 /**
  * @title IReceiptLedger
@@ -17,6 +18,15 @@ import {IConsortiumRegistry} from "./IConsortiumRegistry.sol";
  * Trust model: the EVM has neither SM2 nor SM3: the roots are computed and the signatures
  * verified off chain. This contract enforces who anchors (only the provider itself), the
  * sequence and the linkage.
+ *
+ * One transaction per batch: `anchorWithUses` anchors a batch and records the uses of its
+ * receipts (GrantRegistry.recordUsesFrom, which accepts calls from this ledger only) together,
+ * or reverts as a whole. Two transactions (`anchor`, then `GrantRegistry.recordUsesBatch`) cost
+ * twice the nonces and base gas and left a batch anchored with its uses unrecorded whenever the
+ * gateway stopped between them. The uses are recorded under the anchoring provider's id, which
+ * this contract has just checked against the caller: a provider can only ever spend the budgets
+ * of the resources the catalogue names it the provider of, exactly as through recordUsesBatch.
+ * `anchor` stays for a batch recorded without uses and for the tools that anchor alone.
  */
 interface IReceiptLedger {
     /// @notice One anchored batch of receipts.
@@ -85,6 +95,25 @@ interface IReceiptLedger {
         bytes calldata signature
     ) external;
 
+    /**
+     * @notice `anchor`, then record the uses of the batch's receipts in the grant registry
+     * (`GrantRegistry.recordUsesFrom(providerId, …)`), in one transaction: both or neither. Any
+     * refusal of an entry (grant not ACTIVE or not yet valid, budget exceeded, resource not in
+     * the grant or of another provider, zero count) reverts the anchor too, with the grant
+     * registry's error. With no entries the batch is anchored alone, as by `anchor`.
+     * @param uses The uses of the batch's receipts, one entry per (grant, resource); the caller
+     * must be the catalogue provider of every resource.
+     */
+    function anchorWithUses(
+        bytes32 providerId,
+        uint64 seq,
+        bytes32 root,
+        uint64 size,
+        bytes32 prevRoot,
+        bytes calldata signature,
+        IGrantRegistry.UseRecord[] calldata uses
+    ) external;
+
     /// @notice The anchor `seq` of the provider; reverts with ReceiptLedgerUnknownAnchor if none.
     function getAnchor(bytes32 providerId, uint64 seq) external view returns (Anchor memory);
 
@@ -99,6 +128,9 @@ interface IReceiptLedger {
 
     /// @notice The consortium registry this contract asks.
     function registry() external view returns (IConsortiumRegistry);
+
+    /// @notice The grant registry `anchorWithUses` records uses in (fixed at deployment).
+    function grantRegistry() external view returns (IGrantRegistry);
 
     /// @notice The interface version of this contract.
     function version() external pure returns (string memory);

@@ -1,8 +1,10 @@
-"""Deploy the five contracts and record them in a manifest.
+"""Deploy the contracts and record them in a manifest.
 
 Transactions are signed locally with the deployer's key and sent raw; the registry goes
 first and the other contracts receive its address (the grant registry also the catalogue's
-and the owner registry's).
+and the owner registry's, the receipt ledger also the grant registry's). Last, the deployer
+binds the receipt ledger to the grant registry (``GrantRegistry.bindLedger``, once and for
+good), so that a gateway anchors a batch and records its uses in one transaction.
 
 Re-running a deployment is safe: if the manifest at the target path describes a live
 deployment of the same build, committee and parameters on this chain, it is returned as is;
@@ -125,9 +127,11 @@ def deploy(
     registry = _deploy("ConsortiumRegistry", founders, threshold, voting_period)
     catalogue = _deploy("DataCatalogue", registry)
     owners = _deploy("OwnerRegistry", registry, sm2)
-    _deploy("GrantRegistry", registry, catalogue, owners, sm2)
-    _deploy("ReceiptLedger", registry)
+    grants = _deploy("GrantRegistry", registry, catalogue, owners, sm2)
+    ledger = _deploy("ReceiptLedger", registry, grants)
     assert tuple(records) == DEPLOYABLE
+    grant_registry = w3.eth.contract(address=grants, abi=records["GrantRegistry"].abi)  # type: ignore[call-overload]
+    send_transaction(w3, deployer, grant_registry.functions.bindLedger(ledger))
 
     manifest = Manifest(
         chain_id=w3.eth.chain_id,

@@ -98,7 +98,7 @@ def test_request_records_a_pending_grant_and_emits_the_signed_document(
         "owner_signature": b"",
     }  # fmt: skip
     assert net.contracts.grant_status(terms["grantId"]) is GrantStatus.PENDING
-    assert net.grants.functions.version().call() == "0.2.0"
+    assert net.grants.functions.version().call() == "0.3.0"
 
 
 def test_request_by_a_non_consumer_is_refused(

@@ -78,7 +78,7 @@ def test_batches_form_a_linked_sequence_with_a_running_index(
     assert net.receipts.functions.lastRoot(provider.id).call() == roots[-1]
     assert net.receipts.functions.totalReceipts(provider.id).call() == 13
     assert net.contracts.next_seq(provider.id) == 3
-    assert net.receipts.functions.version().call() == "0.1.0"
+    assert net.receipts.functions.version().call() == "0.2.0"
 
 
 def test_out_of_sequence_anchor_is_refused(net: TestNetwork, provider: Member) -> None:

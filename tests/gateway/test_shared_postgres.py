@@ -317,7 +317,7 @@ def _batch_done(gw: InProcessGateway) -> int | None:
     return int(row.uses_block)
 
 
-def test_an_anchorer_acting_on_a_stale_batch_records_no_uses(sc: Scenario, db_url: str) -> None:
+def test_an_anchorer_acting_on_a_stale_batch_sends_nothing(sc: Scenario, db_url: str) -> None:
     doc = active_grant(sc, sc.subjects[5], {VR: FIELDS}, max_uses=10)
     with replicas(sc, db_url, batch_size=2) as (a, b):
         first, second = a.gateway.anchorer, b.gateway.anchorer
@@ -325,14 +325,14 @@ def test_an_anchorer_acting_on_a_stale_batch_records_no_uses(sc: Scenario, db_ur
         assert first.leadership.held()  # taken again by the first to ask
         assert not second.step()  # a standby only follows
         assert [_ask(a, sc, doc).status_code for _ in range(2)] == [200, 200]
-        assert first.step() and first.step()  # batch 0 closed, then anchored
+        assert first.step()  # batch 0 closed
         with a.gateway.engine.connect() as conn:
             stale = conn.execute(select(Batch).where(Batch.seq == 0)).first()  # type: ignore[arg-type]
-        assert stale is not None and stale.status == BatchStatus.ANCHORED
-        assert first.step()  # uses recorded, batch done
+        assert stale is not None and stale.status == BatchStatus.CREATED
+        assert first.step()  # anchored with its uses in one transaction: batch done
         w3, account = sc.net.w3, first.account.address
         nonce = w3.eth.get_transaction_count(account)
-        second._record_uses(stale)  # e.g. a holder that lost its lock mid-step
+        second._anchor(stale)  # e.g. a holder that lost its lock mid-step
         grant = sc.net.contracts.grant(bytes.fromhex(doc.grant_id[2:]))
         assert grant.uses == 2
         assert w3.eth.get_transaction_count(account) == nonce  # nothing was sent

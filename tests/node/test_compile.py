@@ -70,7 +70,7 @@ def test_copy_of_the_tree_compiles_to_the_same_bytes(
 def test_edit_to_a_source_changes_the_output(compiled: CompiledArtifacts, tmp_path: Path) -> None:
     tree = _copy_sources(tmp_path)
     ledger = tree / "ReceiptLedger.sol"
-    ledger.write_text(ledger.read_text().replace('return "0.1.0";', 'return "0.1.1";'))
+    ledger.write_text(ledger.read_text().replace('return "0.2.0";', 'return "0.2.1";'))
     edited = compile_contracts(tree)
     assert edited.to_json() != compiled.to_json()
     assert edited.digest() != compiled.digest()

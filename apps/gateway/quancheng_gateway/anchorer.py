@@ -3,10 +3,11 @@
 A background thread closes a batch when ``batch_size`` receipts wait or the oldest has
 waited ``batch_max_age``; it computes the Merkle root (leaf = SM3(0x00 ‖ canonical signed
 receipt)), signs the anchor document and stores the batch row *before* any transaction.
-Then it anchors (``ReceiptLedger.anchor``) and records the batch's uses
-(``GrantRegistry.recordUsesBatch``), each as a stored raw transaction, so a crash at any
-point resumes without anchoring twice or skipping receipts: on restart the lowest
-unfinished batch is reconciled with ``nextSeq`` / ``getAnchor`` before anything is sent.
+Then one transaction anchors the batch and records the uses of its receipts
+(``ReceiptLedger.anchorWithUses``): both happen or neither, so there is no state in which a
+batch is anchored and its uses are not. The transaction is stored raw before it is sent, so a
+crash at any point resumes without anchoring twice or skipping receipts: on restart the
+lowest unfinished batch is reconciled with ``nextSeq`` / ``getAnchor`` before anything is sent.
 
 Replicas of a department share the database: one of them anchors
 (:class:`~quancheng_gateway.leader.Leadership`), the others only follow the batches' state.
@@ -23,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import ColumnElement, Connection, Engine, Table, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Engine, Table, case, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from quancheng import merkle
@@ -32,6 +33,7 @@ from quancheng.chain.client import ChainUnavailable, TransactionRejected
 from quancheng.chain.errors import RevertError
 from quancheng.chain.types import code32
 from quancheng.crypto import SM2PrivateKey
+from quancheng.errors import GrantError
 from quancheng.protocol import AnchorDocument
 from quancheng.protocol.documents import b64, unb64
 from quancheng_gateway.chaintx import SignedTx, lookup, send_raw, sign_call
@@ -45,7 +47,7 @@ from quancheng_gateway.receipt_log import (
     set_anchored_upto,
 )
 from quancheng_gateway.storage import is_unavailable
-from quancheng_gateway.uses import GrantState, batch_uses, plan_from_chain, plan_uses
+from quancheng_gateway.uses import GrantState, UsePlan, batch_uses, plan_from_chain, plan_uses
 
 __all__ = ["ZERO_ROOT", "Anchorer", "batch_leaves"]
 
@@ -188,13 +190,10 @@ class Anchorer:
             self._oldest, self._reload = None, False
         with self.engine.connect() as conn:
             open_ = conn.execute(
-                select(BATCH).where(BATCH.c.status != BatchStatus.DONE).order_by(BATCH.c.seq)
+                select(BATCH).where(BATCH.c.status == BatchStatus.CREATED).order_by(BATCH.c.seq)
             ).first()
-        if open_ is not None and open_.status == BatchStatus.CREATED:
-            self._anchor(open_)
-            return True
         if open_ is not None:
-            self._record_uses(open_)
+            self._anchor(open_)
             return True
         return self._close_batch()
 
@@ -272,16 +271,18 @@ class Anchorer:
         return False
 
     def _anchored(self, batch: Any, block: int, tx: str | None) -> None:
+        """The batch and its uses are on chain (one transaction): the batch is done."""
         created = BATCH.c.status == BatchStatus.CREATED
         upto = batch.first_index + batch.size
-        if self._set(
-            batch.seq,
-            created,
-            then=lambda conn: set_anchored_upto(conn, upto),
-            status=BatchStatus.ANCHORED,
-            anchor_block=block,
-            anchor_tx=tx,
-        ):
+        # uses_block as the row says: uses_tx is stored with the transaction when it records uses.
+        values: dict[str, Any] = {
+            "status": BatchStatus.DONE,
+            "anchor_block": block,
+            "uses_block": case((BATCH.c.uses_tx.is_not(None), block), else_=None),
+        }
+        if tx is not None:
+            values["anchor_tx"] = tx
+        if self._set(batch.seq, created, then=lambda conn: set_anchored_upto(conn, upto), **values):
             self.batches_anchored += 1
             self.on_anchored(batch.size)
             _log.info("batch %d anchored in block %d (%d receipts)", batch.seq, block, batch.size)
@@ -294,6 +295,8 @@ class Anchorer:
                 return self._anchored(batch, mined.block, batch.anchor_tx)
         chain_next = self.contracts.next_seq(self.provider_id)
         if chain_next > batch.seq:
+            # Anchored by a transaction this read of the row does not show (another replica's,
+            # or this one's before a crash): anchor and uses were one transaction either way.
             record = self.contracts.anchor(self.provider_id, batch.seq)
             if "0x" + record.root.hex() != batch.root:
                 self.halted = f"batch {batch.seq} on chain has another root: refusing to go on"
@@ -304,108 +307,76 @@ class Anchorer:
             self.halted = f"chain expects batch {chain_next}, the log is at {batch.seq}"
             _log.critical(self.halted)
             return None
-        fn = self.contracts.receipts.functions.anchor(
-            self.provider_id,
-            batch.seq,
-            bytes.fromhex(batch.root[2:]),
-            batch.size,
-            bytes.fromhex(batch.prev_root[2:]),
-            unb64(batch.signature),
-        )
-        tx = self._stored_or_new(batch, fn, "anchor")
+        tx = self._stored_or_new(batch)
         if tx is None:
             return None
         try:
             mined = send_raw(self.contracts.w3, tx.raw, tx.tx_hash, self.timeout_s)
         except (RevertError, TransactionRejected) as exc:
             _log.warning("anchor of batch %d refused: %s", batch.seq, exc)
-            self._forget(batch.seq, "anchor", tx.tx_hash)
+            self._forget(batch.seq, tx.tx_hash)
             return None
         if mined.ok:
             return self._anchored(batch, mined.block, tx.tx_hash)
-        self._forget(batch.seq, "anchor", tx.tx_hash)
+        self._forget(batch.seq, tx.tx_hash)
         return None
 
-    def _stored_or_new(self, batch: Any, fn: Any, kind: str) -> SignedTx | None:
-        """The batch's stored transaction of ``kind``, or a new one, stored before it is sent."""
-        raw, tx_hash = getattr(batch, f"{kind}_raw_tx"), getattr(batch, f"{kind}_tx")
-        if raw and tx_hash:
-            return SignedTx(raw, tx_hash, -1)
-        try:
-            tx = sign_call(self.contracts.w3, self.account, fn)
-        except RevertError as exc:
-            _log.warning("%s of batch %d would revert: %s", kind, batch.seq, exc)
-            return None
-        return tx if self._store(batch, kind, tx) else None
-
-    def _store(self, batch: Any, kind: str, tx: SignedTx) -> bool:
-        """Store ``tx`` as the batch's ``kind`` transaction unless one is stored already."""
-        # False: another anchorer stored its own first; this one is never sent.
-        values: dict[str, Any] = {f"{kind}_raw_tx": tx.raw, f"{kind}_tx": tx.tx_hash}
-        return self._set(
-            batch.seq, BATCH.c[f"{kind}_tx"].is_(None), BATCH.c.status == batch.status, **values
-        )
-
-    def _forget(self, seq: int, kind: str, tx_hash: str) -> None:
-        """Drop a stored transaction that failed, so that a new one can be made."""
-        cleared = {f"{kind}_raw_tx": None, f"{kind}_tx": None}
-        self._set(seq, BATCH.c[f"{kind}_tx"] == tx_hash, **cleared)
-
-    # ------------------------------------------------------------------------ uses
-
-    def _record_uses(self, batch: Any) -> None:
-        if batch.uses_tx:
-            mined = lookup(self.contracts.w3, batch.uses_tx)
-            if mined is None and batch.uses_raw_tx:  # stored but never mined: same bytes again
-                try:
-                    mined = send_raw(
-                        self.contracts.w3, batch.uses_raw_tx, batch.uses_tx, self.timeout_s
-                    )
-                except (RevertError, TransactionRejected):
-                    mined = None
-            if mined is not None and mined.ok:
-                self._set(
-                    batch.seq,
-                    BATCH.c.status == BatchStatus.ANCHORED,
-                    status=BatchStatus.DONE,
-                    uses_block=mined.block,
-                )
-                return
-            self._forget(batch.seq, "uses", batch.uses_tx)
-            return
+    def _stored_or_new(self, batch: Any) -> SignedTx | None:
+        """The batch's stored transaction, or a new one, stored before it is sent."""
+        if batch.anchor_raw_tx and batch.anchor_tx:
+            return SignedTx(batch.anchor_raw_tx, batch.anchor_tx, -1)
         with self.engine.connect() as conn:
             entries = batch_uses(conn, batch.first_index, batch.size)
         plan = plan_uses(entries, self.grant_state)
-        if plan.empty:
-            return self._uses_done(batch, None, plan.notes)
         try:
-            tx = sign_call(self.contracts.w3, self.account, _uses_call(self.contracts, plan))
-        except RevertError:  # the view was behind the chain: plan from the chain itself
-            plan = plan_uses(entries, plan_from_chain(self.contracts, self.clock.now_ms() // 1000))
-            if plan.empty:
-                return self._uses_done(batch, None, plan.notes)
-            tx = sign_call(self.contracts.w3, self.account, _uses_call(self.contracts, plan))
-        if not self._store(batch, "uses", tx):
+            try:
+                tx = self._sign(batch, plan)
+            except GrantError:  # the view was behind the chain: plan the uses from the chain
+                now_s = self.clock.now_ms() // 1000
+                plan = plan_uses(entries, plan_from_chain(self.contracts, now_s))
+                tx = self._sign(batch, plan)
+        except RevertError as exc:  # retried at the next step; the backlog bound holds meanwhile
+            _log.warning("anchor of batch %d would revert: %s", batch.seq, exc)
             return None
-        mined = send_raw(self.contracts.w3, tx.raw, tx.tx_hash, self.timeout_s)
-        if not mined.ok:
-            self._forget(batch.seq, "uses", tx.tx_hash)
+        if not self._store(batch, tx, plan):
             return None
-        return self._uses_done(batch, mined.block, plan.notes)
-
-    def _uses_done(self, batch: Any, block: int | None, notes: list[str]) -> None:
-        for note in notes:
+        for note in plan.notes:
             _log.warning("batch %d: %s", batch.seq, note)
-        self._set(
+        return tx
+
+    def _sign(self, batch: Any, plan: UsePlan) -> SignedTx:
+        """Sign the batch's anchor with the plan's uses (raises the revert it would meet)."""
+        fn = self.contracts.receipts.functions.anchorWithUses(
+            self.provider_id,
             batch.seq,
-            BATCH.c.status == BatchStatus.ANCHORED,
-            status=BatchStatus.DONE,
-            uses_block=block,
-            uses_note="; ".join(notes) or None,
+            bytes.fromhex(batch.root[2:]),
+            batch.size,
+            bytes.fromhex(batch.prev_root[2:]),
+            unb64(batch.signature),
+            plan.records,
+        )
+        return sign_call(self.contracts.w3, self.account, fn)
+
+    def _store(self, batch: Any, tx: SignedTx, plan: UsePlan) -> bool:
+        """Store ``tx`` (and what its uses leave out) unless a transaction is stored already."""
+        # False: another anchorer stored its own first; this one is never sent.
+        return self._set(
+            batch.seq,
+            BATCH.c.anchor_tx.is_(None),
+            BATCH.c.status == BatchStatus.CREATED,
+            anchor_raw_tx=tx.raw,
+            anchor_tx=tx.tx_hash,
+            uses_tx=None if plan.empty else tx.tx_hash,
+            uses_note="; ".join(plan.notes) or None,
         )
 
-
-def _uses_call(contracts: ContractSet, plan: Any) -> Any:
-    return contracts.grants.functions.recordUsesBatch(
-        plan.grant_ids, plan.resource_ids, plan.counts
-    )
+    def _forget(self, seq: int, tx_hash: str) -> None:
+        """Drop a stored transaction that failed, so that a new one (and plan) can be made."""
+        self._set(
+            seq,
+            BATCH.c.anchor_tx == tx_hash,
+            anchor_raw_tx=None,
+            anchor_tx=None,
+            uses_tx=None,
+            uses_note=None,
+        )

@@ -1,11 +1,12 @@
-"""Recording a batch's uses on chain (``GrantRegistry.recordUsesBatch``).
+"""Planning the uses a batch records on chain, in the transaction that anchors it.
 
-Uses are recorded after the batch's anchor, from the receipts of the batch, per (grant,
-resource): ``max_uses`` is a budget per resource (``usesOf(grant, resource)``). The contract
-refuses the whole batch if any entry would take its resource past ``max_uses`` or hits a grant
-that is no longer ACTIVE (revoked or expired between the answer and the anchor), so the plan
-records only what each resource's budget still allows and notes the rest; the answers were
-given while the grant allowed them, and their receipts stay in the anchored log either way.
+``ReceiptLedger.anchorWithUses`` anchors the batch and records the uses of its receipts, per
+(grant, resource): ``max_uses`` is a budget per resource (``usesOf(grant, resource)``). The
+contract refuses the whole transaction — anchor included — if any entry would take its
+resource past ``max_uses`` or hits a grant that is no longer ACTIVE (revoked or expired
+between the answer and the anchor), so the plan records only what each resource's budget
+still allows and notes the rest; the answers were given while the grant allowed them, and
+their receipts are anchored either way.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ class UsePlan:
     @property
     def empty(self) -> bool:
         return not self.counts
+
+    @property
+    def records(self) -> list[tuple[bytes, bytes, int]]:
+        """The entries as ``IGrantRegistry.UseRecord`` tuples (grantId, resourceId, count)."""
+        return list(zip(self.grant_ids, self.resource_ids, self.counts, strict=True))
 
 
 def batch_uses(conn: Connection, first: int, size: int) -> list[tuple[str, str, int]]:

@@ -127,6 +127,9 @@ class TopologySpec(BaseModel):
     #: Round timeout; Besu's advice is twice the block period, then tuned down.
     request_timeout_seconds: int | None = Field(default=None, ge=1)
     epoch_length: int = Field(default=30_000, ge=1)
+    #: Block gas limit. The largest transaction a gateway sends by default, one
+    #: ``anchorWithUses`` of 256 receipts each of another grant and resource, uses ~9.9 M gas
+    #: (``benchmarks/gas_bench.py``): 60 M holds it six times over.
     gas_limit: int = Field(default=60_000_000, ge=1_000_000, le=0x1FFFFFFFFFFFFF)
     hardfork: str = CONTRACTS_EVM
     storage: Literal["FOREST", "BONSAI"] = "FOREST"

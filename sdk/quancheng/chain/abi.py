@@ -2313,6 +2313,22 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
   {
    "inputs": [
     {
+     "internalType": "address",
+     "name": "caller",
+     "type": "address"
+    },
+    {
+     "internalType": "address",
+     "name": "ledger",
+     "type": "address"
+    }
+   ],
+   "name": "GrantRegistryCallerNotLedger",
+   "type": "error"
+  },
+  {
+   "inputs": [
+    {
      "internalType": "bytes32",
      "name": "grantId",
      "type": "bytes32"
@@ -2447,6 +2463,17 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
   {
    "inputs": [
     {
+     "internalType": "address",
+     "name": "ledger",
+     "type": "address"
+    }
+   ],
+   "name": "GrantRegistryInvalidLedger",
+   "type": "error"
+  },
+  {
+   "inputs": [
+    {
      "internalType": "bytes32",
      "name": "grantId",
      "type": "bytes32"
@@ -2495,6 +2522,38 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
   {
    "inputs": [
     {
+     "internalType": "address",
+     "name": "ledger",
+     "type": "address"
+    }
+   ],
+   "name": "GrantRegistryLedgerAlreadyBound",
+   "type": "error"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "address",
+     "name": "ledger",
+     "type": "address"
+    },
+    {
+     "internalType": "address",
+     "name": "ledgerGrantRegistry",
+     "type": "address"
+    },
+    {
+     "internalType": "address",
+     "name": "ledgerRegistry",
+     "type": "address"
+    }
+   ],
+   "name": "GrantRegistryLedgerMismatch",
+   "type": "error"
+  },
+  {
+   "inputs": [
+    {
      "internalType": "bytes32",
      "name": "grantId",
      "type": "bytes32"
@@ -2528,6 +2587,22 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
     }
    ],
    "name": "GrantRegistryNotActive",
+   "type": "error"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "address",
+     "name": "caller",
+     "type": "address"
+    },
+    {
+     "internalType": "address",
+     "name": "deployer",
+     "type": "address"
+    }
+   ],
+   "name": "GrantRegistryNotDeployer",
    "type": "error"
   },
   {
@@ -3176,6 +3251,19 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
    "type": "function"
   },
   {
+   "inputs": [
+    {
+     "internalType": "contract IReceiptLedger",
+     "name": "ledger",
+     "type": "address"
+    }
+   ],
+   "name": "bindLedger",
+   "outputs": [],
+   "stateMutability": "nonpayable",
+   "type": "function"
+  },
+  {
    "inputs": [],
    "name": "catalogue",
    "outputs": [
@@ -3408,6 +3496,19 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
    "type": "function"
   },
   {
+   "inputs": [],
+   "name": "receiptLedger",
+   "outputs": [
+    {
+     "internalType": "contract IReceiptLedger",
+     "name": "",
+     "type": "address"
+    }
+   ],
+   "stateMutability": "view",
+   "type": "function"
+  },
+  {
    "inputs": [
     {
      "internalType": "bytes32",
@@ -3449,6 +3550,41 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
     }
    ],
    "name": "recordUsesBatch",
+   "outputs": [],
+   "stateMutability": "nonpayable",
+   "type": "function"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "bytes32",
+     "name": "providerId",
+     "type": "bytes32"
+    },
+    {
+     "components": [
+      {
+       "internalType": "bytes32",
+       "name": "grantId",
+       "type": "bytes32"
+      },
+      {
+       "internalType": "bytes32",
+       "name": "resourceId",
+       "type": "bytes32"
+      },
+      {
+       "internalType": "uint32",
+       "name": "count",
+       "type": "uint32"
+      }
+     ],
+     "internalType": "struct IGrantRegistry.UseRecord[]",
+     "name": "uses",
+     "type": "tuple[]"
+    }
+   ],
+   "name": "recordUsesFrom",
    "outputs": [],
    "stateMutability": "nonpayable",
    "type": "function"
@@ -4148,6 +4284,11 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
      "internalType": "contract IConsortiumRegistry",
      "name": "registry_",
      "type": "address"
+    },
+    {
+     "internalType": "contract IGrantRegistry",
+     "name": "grants_",
+     "type": "address"
     }
    ],
    "stateMutability": "nonpayable",
@@ -4373,6 +4514,66 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
      "internalType": "uint64",
      "name": "seq",
      "type": "uint64"
+    },
+    {
+     "internalType": "bytes32",
+     "name": "root",
+     "type": "bytes32"
+    },
+    {
+     "internalType": "uint64",
+     "name": "size",
+     "type": "uint64"
+    },
+    {
+     "internalType": "bytes32",
+     "name": "prevRoot",
+     "type": "bytes32"
+    },
+    {
+     "internalType": "bytes",
+     "name": "signature",
+     "type": "bytes"
+    },
+    {
+     "components": [
+      {
+       "internalType": "bytes32",
+       "name": "grantId",
+       "type": "bytes32"
+      },
+      {
+       "internalType": "bytes32",
+       "name": "resourceId",
+       "type": "bytes32"
+      },
+      {
+       "internalType": "uint32",
+       "name": "count",
+       "type": "uint32"
+      }
+     ],
+     "internalType": "struct IGrantRegistry.UseRecord[]",
+     "name": "uses",
+     "type": "tuple[]"
+    }
+   ],
+   "name": "anchorWithUses",
+   "outputs": [],
+   "stateMutability": "nonpayable",
+   "type": "function"
+  },
+  {
+   "inputs": [
+    {
+     "internalType": "bytes32",
+     "name": "providerId",
+     "type": "bytes32"
+    },
+    {
+     "internalType": "uint64",
+     "name": "seq",
+     "type": "uint64"
     }
    ],
    "name": "getAnchor",
@@ -4428,6 +4629,19 @@ ABIS: Final[dict[str, list[dict[str, Any]]]] = json.loads(
      "internalType": "struct IReceiptLedger.Anchor",
      "name": "",
      "type": "tuple"
+    }
+   ],
+   "stateMutability": "view",
+   "type": "function"
+  },
+  {
+   "inputs": [],
+   "name": "grantRegistry",
+   "outputs": [
+    {
+     "internalType": "contract IGrantRegistry",
+     "name": "",
+     "type": "address"
     }
    ],
    "stateMutability": "view",

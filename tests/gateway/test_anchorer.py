@@ -1,0 +1,126 @@
+"""The anchorer: one transaction per batch (anchor and uses together), stored before it is sent,
+so a crash at any point resumes with the very same transaction and never sends a second one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from quancheng.chain.types import code32
+from quancheng_gateway.chaintx import send_raw
+from quancheng_gateway.models import Batch, BatchStatus
+from tests.gateway.conftest import FUNDER_INDEX, InProcessGateway, in_process_gateway
+from tests.utils.scenario import Scenario, active_grant, build_scenario, signed_request
+
+VR, FIELDS = "vehicle.registration", ("plate_no", "status")
+
+
+@pytest.fixture
+def sc(chain_node: Any, tmp_path: Path) -> Scenario:
+    """A deployment of its own: the provider's anchoring sequence starts at 0 in this test."""
+    return build_scenario(chain_node.rpc_url, chain_node.dev_private_keys[FUNDER_INDEX], tmp_path)
+
+
+@pytest.fixture
+def gw(sc: Scenario, tmp_path: Path) -> Iterator[InProcessGateway]:
+    """A gateway whose anchorer is driven step by step (batches of 2, closed on size only)."""
+    gen = in_process_gateway(sc, tmp_path / "gateway.db", batch_size=2, batch_max_age_s=600.0)
+    gw = next(gen)
+    gw.gateway.anchorer.stop()
+    gw.sync()
+    yield gw
+    gen.close()
+
+
+def _answer(gw: InProcessGateway, sc: Scenario, n: int, max_uses: int = 10) -> bytes:
+    doc = active_grant(sc, sc.subjects[0], {VR: FIELDS}, max_uses=max_uses)
+    gw.sync()
+    for _ in range(n):
+        assert gw.query(signed_request(sc.consumer, doc, VR, FIELDS)).status_code == 200
+    return bytes.fromhex(doc.grant_id[2:])
+
+
+def _batch(gw: InProcessGateway, seq: int = 0) -> Any:
+    with gw.gateway.engine.connect() as conn:
+        return conn.execute(select(Batch).where(Batch.seq == seq)).first()  # type: ignore[arg-type]
+
+
+def _nonce(gw: InProcessGateway) -> int:
+    return int(
+        gw.gateway.contracts.w3.eth.get_transaction_count(gw.gateway.anchorer.account.address)
+    )
+
+
+def test_a_batch_and_its_uses_cost_one_transaction(gw: InProcessGateway, sc: Scenario) -> None:
+    grant_id = _answer(gw, sc, 2)
+    anchorer, contracts = gw.gateway.anchorer, sc.net.contracts
+    assert anchorer.step()  # batch 0 closed: nothing sent yet
+    nonce = _nonce(gw)
+    assert anchorer.step()  # anchored with its uses
+    assert _nonce(gw) == nonce + 1
+    row = _batch(gw)
+    assert (row.status, row.uses_tx, row.uses_block) == (
+        BatchStatus.DONE, row.anchor_tx, row.anchor_block,
+    )  # fmt: skip
+    assert contracts.next_seq(code32(sc.provider.code)) == 1
+    assert contracts.uses_of(grant_id, code32(VR)) == 2
+    receipt = contracts.w3.eth.get_transaction_receipt(row.anchor_tx)
+    assert [e.name for e in sc.net.events(receipt)] == ["BatchAnchored", "GrantUsesRecorded"]
+    assert not anchorer.step()  # nothing left to do: no second transaction per batch
+    assert _nonce(gw) == nonce + 1
+
+
+def test_a_crash_before_sending_resends_the_stored_transaction(
+    gw: InProcessGateway, sc: Scenario
+) -> None:
+    grant_id = _answer(gw, sc, 2)
+    anchorer = gw.gateway.anchorer
+    assert anchorer.step()  # batch 0 closed
+    stored = anchorer._stored_or_new(_batch(gw))  # stored, then the process dies: never sent
+    assert stored is not None and _batch(gw).anchor_tx == stored.tx_hash
+    nonce = _nonce(gw)
+    assert anchorer.step()  # after the restart: the same bytes, not a new transaction
+    row = _batch(gw)
+    assert (row.status, row.anchor_tx) == (BatchStatus.DONE, stored.tx_hash)
+    assert _nonce(gw) == nonce + 1
+    assert sc.net.contracts.uses_of(grant_id, code32(VR)) == 2
+
+
+def test_a_crash_after_sending_sends_nothing_more(gw: InProcessGateway, sc: Scenario) -> None:
+    grant_id = _answer(gw, sc, 2)
+    anchorer, w3 = gw.gateway.anchorer, gw.gateway.contracts.w3
+    assert anchorer.step()  # batch 0 closed
+    stored = anchorer._stored_or_new(_batch(gw))
+    assert stored is not None
+    mined = send_raw(w3, stored.raw, stored.tx_hash, 20)  # mined, then the process dies
+    nonce = _nonce(gw)
+    assert anchorer.step()  # after the restart: found mined, the batch is done
+    row = _batch(gw)
+    assert (row.status, row.anchor_block, row.uses_block) == (
+        BatchStatus.DONE, mined.block, mined.block,
+    )  # fmt: skip
+    assert _nonce(gw) == nonce
+    assert sc.net.contracts.uses_of(grant_id, code32(VR)) == 2  # recorded once
+
+
+def test_uses_past_the_budget_are_noted_and_the_batch_still_anchored(
+    gw: InProcessGateway, sc: Scenario
+) -> None:
+    grant_id = _answer(gw, sc, 2, max_uses=2)
+    chain = sc.net.contracts
+    # The provider's own chain account spends one use outside the gateway: the view's plan
+    # (two uses) would now be refused, the anchor with it; the plan from the chain records one.
+    sc.net.send(sc.provider, sc.net.grants.functions.recordUses(grant_id, code32(VR), 1))
+    anchorer = gw.gateway.anchorer
+    assert anchorer.step() and anchorer.step()
+    row = _batch(gw)
+    assert row.status == BatchStatus.DONE
+    assert row.uses_note == f"0x{grant_id.hex()}/{VR}: 1 of 2 uses not recorded " + (
+        "(max 2 of the resource reached)"
+    )
+    assert chain.uses_of(grant_id, code32(VR)) == 2
+    assert chain.next_seq(code32(sc.provider.code)) == 1
