@@ -44,8 +44,8 @@ def _hex(b: bytes) -> str:
     return "0x" + b.hex()
 
 
-def _sign_range(args: tuple[bytes, int, int, str]) -> list[dict[str, Any]]:
-    pem, start, stop, grant_id = args
+def _sign_range(args: tuple[bytes, int, int, str, int]) -> list[dict[str, Any]]:
+    pem, start, stop, grant_id, view_block = args
     key = SM2PrivateKey.from_pem(pem)
     out = []
     for i in range(start, stop):
@@ -61,7 +61,7 @@ def _sign_range(args: tuple[bytes, int, int, str]) -> list[dict[str, Any]]:
             mode="RAW",
             request_hash=_hex(sm3(b"q%d" % i)),
             response_hash=_hex(sm3(b"a%d" % i)),
-            view_block=1,
+            view_block=view_block,  # the gateway's view: every event before the anchors
             served_at_ms=(T0 + 100) * 1000 + i,
         )
         out.append(
@@ -188,7 +188,10 @@ def build(n: int) -> tuple[ChainEvidence, ReceiptLog]:
     pem = keys["prov.bench"].to_pem()
     step = -(-n // (os.cpu_count() or 1))
     with ProcessPoolExecutor() as pool:
-        parts = pool.map(_sign_range, [(pem, i, min(n, i + step), gid) for i in range(0, n, step)])
+        parts = pool.map(
+            _sign_range,
+            [(pem, i, min(n, i + step), gid, len(ev.events)) for i in range(0, n, step)],
+        )
         entries = [e for part in parts for e in part]
     prev = "0x" + "00" * 32
     end = T0 + 100 + n // 1000 + 2

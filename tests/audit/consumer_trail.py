@@ -197,5 +197,8 @@ def build_cheating_trail(rpc_url: str, funder_key: str, workdir: Path) -> Cheati
         )
     bundle = store.export(workdir / "consumer" / "evidence.json", me.code, key=me.sm2_key)
     store.close()
-    config = AuditConfig(clock_tolerance_s=tolerance, now_ms=served_at + 60_000)
+    # Its clock was put tolerance + 5 s ahead: its view lag counts that too.
+    config = AuditConfig(
+        clock_tolerance_s=tolerance, now_ms=served_at + 60_000, view_lag_bound_s=2 * tolerance + 5
+    )
     return CheatingTrail(sc, chain, logs, bundle, store_path, config, ids)

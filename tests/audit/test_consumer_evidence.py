@@ -6,6 +6,7 @@ consumer's evidence; the honest trail with the consumer holding every receipt st
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,9 @@ from quancheng.evidence_bundle import (
     sign_evidence_bundle,
 )
 from quancheng.protocol import SignedReceipt
-from quancheng_audit import AuditReport, audit
+from quancheng_audit import AuditReport, ReceiptLog, audit
 from tests.audit.consumer_trail import CheatingTrail, build_cheating_trail
-from tests.audit.tamper import Key, keys
+from tests.audit.tamper import Key, fresh_fields, keys, signed
 from tests.audit.trail import FUNDER_INDEX, Trail
 
 NEW_CODES = {
@@ -98,6 +99,44 @@ def test_served_after_the_owners_attestation_was_revoked(cheat: CheatingTrail) -
     (f,) = [f for f in _run(cheat).findings if f.code == "RECEIPT_OWNER_NOT_ATTESTED"]
     assert (f.subject.receipt_id, f.found) == (cheat.receipts["after_revocation"], "REVOKED")
     assert "OWNER_NOT_ATTESTED" in f.message
+
+
+def test_the_gateways_own_view_had_the_revocation(cheat: CheatingTrail) -> None:
+    """The real gateway signed a view that had applied the revocation. Its receipt is dated
+    (its clock put ahead) after the evidence's head and not anchored, so the audit cannot
+    rule out a later re-attestation by block: the clock rule alone finds it. Re-signed with
+    the provider's key, dated before the head and naming the revocation's block as its view,
+    it is a breach by block, which a twin naming the block before is not."""
+    revoked = next(e for e in cheat.chain.events if e.name == "OwnerAttestationRevoked")
+    log = ReceiptLog.model_validate(copy.deepcopy(cheat.logs[0].model_dump(mode="json")))
+    (real,) = [
+        e["receipt"] for e in log.entries
+        if e["receipt"]["receipt_id"] == cheat.receipts["after_revocation"]
+    ]  # fmt: skip
+    assert real["view_block"] >= revoked.block
+    served = revoked.time * 1000 - int(cheat.config.clock_tolerance_s * 1000) - 1000
+    made = []
+    for view in (revoked.block - 1, revoked.block):
+        fields = fresh_fields(real, log_index=len(log.entries), view_block=view)
+        made.append(signed({**fields, "served_at_ms": served}, cheat.sc.provider.sm2))
+        log.entries.append(made[-1])
+    twin, forged = made
+    report = audit(cheat.chain, [log], cheat.config)
+
+    def codes(entry: dict[str, Any]) -> set[str]:
+        rid = entry["receipt"]["receipt_id"]
+        return {f.code for f in report.findings if f.subject.receipt_id == rid}
+
+    assert "RECEIPT_OWNER_NOT_ATTESTED_AT_VIEW" not in codes(twin) | {
+        f.code for f in _run(cheat).findings
+    }
+    # dated a second before the tolerance reaches the revocation's block, that view is ahead
+    # too; the twin's may or may not be (its block may be mined in an earlier second)
+    ahead = {"RECEIPT_VIEW_AHEAD"}
+    assert ahead <= codes(forged)
+    assert codes(forged) - ahead == codes(twin) - ahead | {"RECEIPT_OWNER_NOT_ATTESTED_AT_VIEW"}
+    (f,) = [f for f in report.findings if f.code == "RECEIPT_OWNER_NOT_ATTESTED_AT_VIEW"]
+    assert f.found == "REVOKED" and f"after block {revoked.block}" in f.message
 
 
 def test_a_bundle_not_signed_by_the_consumer_is_a_finding(cheat: CheatingTrail) -> None:

@@ -146,7 +146,7 @@ class RogueGateway:
             mode="RAW",
             request_hash="0x" + secrets.token_hex(32),
             response_hash="0x" + secrets.token_hex(32),
-            view_block=1,
+            view_block=int(self.net.w3.eth.block_number),  # its view is the chain's head
             served_at_ms=served_at_ms,
         )
         signed = SignedReceipt(receipt=r, signature=b64(self.provider.sm2.sign(r.canonical())))
@@ -274,6 +274,8 @@ def _expected(ins: Insiders) -> set[Key]:
     a = ins.logs["a"]
     return {
         on_receipt("RECEIPT_GRANT_NOT_ACTIVE", a, a.entries[4]),
+        # its view had applied the revocation: a breach by block, whatever the clocks say
+        on_receipt("RECEIPT_GRANT_NOT_ACTIVE_AT_VIEW", a, a.entries[4]),
         on_receipt("RECEIPT_BEYOND_MAX_USES", a, a.entries[3]),
         (
             "USES_NOT_RECORDED",

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from quancheng.evidence_bundle import SignedEvidenceBundle
 from quancheng.protocol import SignedReceipt
+from quancheng_audit.blocks import BlockTimes
 from quancheng_audit.evidence import ChainEvidence, ReceiptLog
 from quancheng_audit.findings import Finding, Subject
 from quancheng_audit.history import Anchor, ChainHistory
@@ -27,6 +29,11 @@ class AuditConfig:
         log_order_tolerance_s: How far back ``served_at`` may go from one receipt of a log to
             the next (concurrent answers finish in any order within it).
         max_pending_age_s: Receipts not anchored yet pass while younger than this.
+        view_lag_bound_s: How long before serving a block the gateway's view had not applied
+            may have been mined (``served_at`` minus that block's time, so it includes the
+            gateway's clock error): a receipt past it is RECEIPT_VIEW_STALE. The default is the
+            gateways' default outage bound (``QC_GW_MAX_BACKLOG_AGE_S``, 300 s): a gateway that
+            cannot reach its node serves from its last view that long, by design.
         now_ms: "Now" for pending receipts (default: when the chain evidence was collected).
         workers: Processes for SM2 verification (default: every CPU).
     """
@@ -34,6 +41,7 @@ class AuditConfig:
     clock_tolerance_s: float = 5.0
     log_order_tolerance_s: float = 2.0
     max_pending_age_s: float = 600.0
+    view_lag_bound_s: float = 300.0
     now_ms: int | None = None
     workers: int | None = None
 
@@ -103,10 +111,17 @@ class Context:
     signatures: int = 0
     #: Receipts served within the clock tolerance of a status change that would refuse them.
     near_changes: int = 0
+    #: Per provider, each signed receipt's view lag in ms (:mod:`quancheng_audit.rules.view`).
+    view_lags: dict[str, list[int]] = field(default_factory=dict)
     #: Consumers' evidence bundles (the receipts they received), with where each came from.
     bundles: list[tuple[str, SignedEvidenceBundle]] = field(default_factory=list)
     #: Receipts from consumers' evidence whose provider signature verified: (consumer, entry).
     held: list[tuple[str, Entry]] = field(default_factory=list)
+
+    @cached_property
+    def blocks(self) -> BlockTimes:
+        """The blocks the evidence names, with their times."""
+        return BlockTimes(self.chain)
 
     @property
     def tolerance_ms(self) -> int:

@@ -3,7 +3,9 @@
 :func:`audit` replays the chain's events, then runs the rules in dependency order: owners
 (attestations) before grants (an approval needs a valid attestation), logs and batches
 before receipts (a receipt needs its batch), receipts before consumers' evidence (held
-receipts are checked against the parsed logs), all of them before uses. Everything is verified
+receipts are checked against the parsed logs), all of them before uses. Receipts are judged
+twice: by clock (``served_at`` against block times, with a tolerance) and by block (the
+``view_block`` the gateway signed, :mod:`quancheng_audit.rules.view`). Everything is verified
 here, offline: SM2 and SM3 are recomputed from the evidence, nothing is taken from a
 gateway's or the chain's word.
 
@@ -43,6 +45,7 @@ from quancheng_audit.rules import (
     check_signatures,
     check_use_limits,
     check_uses,
+    check_view,
 )
 
 __all__ = ["audit", "collect"]
@@ -143,6 +146,7 @@ def audit(
     check_logs(ctx)
     check_signatures(ctx)
     check_receipts(ctx)
+    check_view(ctx)
     check_consumer_evidence(ctx)
     check_request_reuse(ctx)
     check_attestation_window(ctx)

@@ -148,6 +148,26 @@ RULES: dict[str, Rule] = {
             "the grant was ACTIVE and inside its validity when the receipt was served",
         ),
         Rule(
+            "RECEIPT_GRANT_NOT_ACTIVE_AT_VIEW",
+            "receipts",
+            _F,
+            "the grant was ACTIVE in the chain's state after the block the gateway signed as "
+            "applied (view_block), or became so in a block mined by serve time",
+        ),
+        Rule(
+            "RECEIPT_VIEW_AHEAD",
+            "receipts",
+            _F,
+            "the receipt's view_block was mined by serve time (within the clock tolerance)",
+        ),
+        Rule(
+            "RECEIPT_VIEW_STALE",
+            "receipts",
+            _F,
+            "no block the gateway's view had not applied was mined longer than the view lag "
+            "bound (view_lag_bound_s) before the receipt was served",
+        ),
+        Rule(
             "RECEIPT_UNDER_INVALID_GRANT",
             "receipts",
             _F,
@@ -222,6 +242,13 @@ RULES: dict[str, Rule] = {
             _F,
             "when the receipt was served the owner's attestation was in force (not revoked) and "
             "named the key the grant names",
+        ),
+        Rule(
+            "RECEIPT_OWNER_NOT_ATTESTED_AT_VIEW",
+            "receipts",
+            _F,
+            "in the chain's state after the receipt's view_block the owner's attestation was in "
+            "force and named the grant's key, or was so in a block mined by serve time",
         ),
         # ---------------------------------------------------------- consumer evidence
         Rule(

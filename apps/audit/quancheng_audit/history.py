@@ -1,7 +1,8 @@
 """The chain's events replayed into state that can be asked "as of" any moment.
 
-Gateways judge by time (a receipt's ``served_at_ms``), contracts by position in the chain (a
-write's block and log index); :class:`ChainHistory` answers both: the institution, key and
+Gateways judge by time (a receipt's ``served_at_ms``) and say which block their view had
+applied (its ``view_block``), contracts by position in the chain (a write's block and log
+index); :class:`ChainHistory` answers all three: the institution, key and
 account in force, the catalogue's provider of a resource, an owner's attestation, a grant's
 status (``statusAt`` semantics, EXPIRED derived) and the anchors of each provider.
 """
@@ -80,6 +81,19 @@ class GrantHistory:
                 break
             stored = status
         return self._expired(stored, t_ms)
+
+    def status_after_block(self, block: int, block_time: int | None) -> GrantStatus:
+        """``statusAt`` in the state after ``block`` (every change up to it applied).
+
+        ``block_time`` is a lower bound of the block's time (None: unknown): EXPIRED is
+        derived only when even that bound is past ``notAfter``.
+        """
+        stored = GrantStatus.NONE
+        for _, pos, status in self.changes:
+            if pos[0] > block:
+                break
+            stored = status
+        return stored if block_time is None else self._expired(stored, block_time * 1000)
 
     def _expired(self, status: GrantStatus, t_ms: int) -> GrantStatus:
         if status in _OPEN and self.terms is not None and t_ms // 1000 > self.terms.not_after:

@@ -8,6 +8,7 @@ reported but do not fail the audit. The listings (``institutions``, ``grants``, 
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from datetime import datetime
 from typing import Any, Literal
@@ -17,6 +18,7 @@ from pydantic import BaseModel, Field
 from quancheng.protocol import Purpose
 from quancheng.protocol.documents import CST
 from quancheng_audit.context import Context
+from quancheng_audit.evidence import ReceiptLog
 from quancheng_audit.findings import RULES, Finding, Severity
 from quancheng_audit.listing import (
     GrantRow,
@@ -40,13 +42,24 @@ class RuleTotal(BaseModel):
 
 
 class SourceInfo(BaseModel):
-    """One receipt log the audit read."""
+    """One receipt log the audit read.
+
+    The view lag of a receipt is ``served_at`` minus the time of the first block its
+    gateway's view had not applied (:mod:`quancheng_audit.rules.view`): how stale the chain
+    state the gateway judged by was, clock error included. Its maximum and 99th percentile
+    (None: no receipt with a valid signature) say how much clock tolerance the audit really
+    needs for this gateway; ``view_lag_bound_s`` in the report's stats is the bound.
+    """
 
     provider: str
     source: str
     entries: int
     batches: int
     anchored_batches: int
+    view_lag_max_s: float | None = None
+    view_lag_p99_s: float | None = None
+    #: Receipts served after a block their view had not applied was mined (lag above zero).
+    receipts_behind_view: int = 0
 
 
 class AccessStats(BaseModel):
@@ -121,6 +134,21 @@ def _accesses(ctx: Context) -> AccessStats:
     return stats
 
 
+def _source(ctx: Context, log: ReceiptLog) -> SourceInfo:
+    lags = sorted(ctx.view_lags.get(log.provider, []))
+    p99 = lags[max(0, math.ceil(0.99 * len(lags)) - 1)] if lags else None
+    return SourceInfo(
+        provider=log.provider,
+        source=log.source,
+        entries=len(log.entries),
+        batches=len(log.batches),
+        anchored_batches=len(ctx.history.anchors.get(log.provider, [])),
+        view_lag_max_s=lags[-1] / 1000 if lags else None,
+        view_lag_p99_s=None if p99 is None else p99 / 1000,
+        receipts_behind_view=sum(1 for lag in lags if lag > 0),
+    )
+
+
 def _summary(ctx: Context, failures: int, warnings: int, elapsed: float, rate: float) -> str:
     c = ctx.chain
     receipts = sum(len(v) for v in ctx.entries.values())
@@ -165,16 +193,7 @@ def build_report(ctx: Context, *, elapsed_s: float, receipts_s: float, now_ms: i
             "collected_at_ms": c.collected_at_ms,
             "contracts": {k: v.address for k, v in c.contracts.items()},
         },
-        sources=[
-            SourceInfo(
-                provider=log.provider,
-                source=log.source,
-                entries=len(log.entries),
-                batches=len(log.batches),
-                anchored_batches=len(ctx.history.anchors.get(log.provider, [])),
-            )
-            for log in ctx.logs
-        ],
+        sources=[_source(ctx, log) for log in ctx.logs],
         counts={
             "events": len(c.events),
             "institutions": len(ctx.history.members),
@@ -206,6 +225,7 @@ def build_report(ctx: Context, *, elapsed_s: float, receipts_s: float, now_ms: i
             "receipts_phase_s": round(receipts_s, 3),
             "receipts_verified_per_s": round(rate, 1),
             "receipts_near_status_change": ctx.near_changes,
+            "view_lag_bound_s": ctx.config.view_lag_bound_s,
         },
         accesses=_accesses(ctx),
         institutions=list_institutions(ctx),

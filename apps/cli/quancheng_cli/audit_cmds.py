@@ -158,6 +158,10 @@ def audit_command(
     max_pending_age: Annotated[
         float, typer.Option(help="Seconds a receipt may wait for its anchor.")
     ] = 600.0,
+    view_lag_bound: Annotated[
+        float,
+        typer.Option(help="Seconds a gateway's chain view may lag when serving (outage bound)."),
+    ] = 300.0,
     workers: Annotated[int | None, typer.Option(help="Processes for SM2 verification.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bars.")] = False,
     max_receipts: Annotated[
@@ -187,7 +191,10 @@ def audit_command(
     from quancheng_audit.progress import NO_PROGRESS, RichProgress
 
     config = AuditConfig(
-        clock_tolerance_s=clock_tolerance, max_pending_age_s=max_pending_age, workers=workers
+        clock_tolerance_s=clock_tolerance,
+        max_pending_age_s=max_pending_age,
+        view_lag_bound_s=view_lag_bound,
+        workers=workers,
     )
     progress = NO_PROGRESS if quiet or not sys.stderr.isatty() else RichProgress()
     limits = _limits(

@@ -133,11 +133,16 @@ def _charts(ix: Index) -> str:
     return f'<section id="charts"><h2>访问统计</h2><div class="charts">{figures}</div></section>'
 
 
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:,.1f}"
+
+
 def _evidence(ix: Index) -> str:
     r = ix.report
     sources = "".join(
         f"<tr><td>{ix.inst(s.provider)}</td><td><code>{esc(s.source)}</code></td>"
-        f"<td class='num'>{s.entries:,}</td><td class='num'>{s.anchored_batches:,}</td></tr>"
+        f"<td class='num'>{s.entries:,}</td><td class='num'>{s.anchored_batches:,}</td>"
+        f"<td class='num'>{_seconds(s.view_lag_max_s)} / {_seconds(s.view_lag_p99_s)}</td></tr>"
         for s in r.sources
     )
     members = "".join(
@@ -167,7 +172,10 @@ def _evidence(ix: Index) -> str:
     )
     return f"""<section id="evidence"><h2>审计依据</h2>
 <h3>回执日志</h3>
-<table><thead><tr><th>提供方</th><th>来源</th><th>回执数</th><th>上链存证批次</th></tr></thead>
+<table><caption>链上信息滞后：网关提供数据时，其已读区块之后最早一个区块已产生多久（含时钟误差），
+超过 {r.stats.get("view_lag_bound_s", 0):g} 秒即为问题。</caption>
+<thead><tr><th>提供方</th><th>来源</th><th>回执数</th><th>上链存证批次</th>
+<th>链上信息滞后（最大 / P99，秒）</th></tr></thead>
 <tbody>{sources}</tbody></table>
 <h3>联盟机构</h3>
 <table><thead><tr><th>名称</th><th>代码</th><th>角色</th><th>状态（截至最后一个区块）</th></tr></thead>

@@ -9,6 +9,7 @@ from quancheng_audit.rules.owners import check_attestations
 from quancheng_audit.rules.receipts import check_receipts, check_signatures, check_use_limits
 from quancheng_audit.rules.requests import check_request_reuse
 from quancheng_audit.rules.uses import check_uses
+from quancheng_audit.rules.view import check_view
 
 __all__ = [
     "check_attestation_window",
@@ -22,4 +23,5 @@ __all__ = [
     "check_signatures",
     "check_use_limits",
     "check_uses",
+    "check_view",
 ]

@@ -6,6 +6,11 @@ a new key (``OwnerAttested``); from then on gateways refuse the owner's grants
 against the owner's attestation as it stood when it was served: one in force, not revoked,
 naming the key the grant document names. Block times are whole seconds and clocks differ, so a
 receipt served within the clock tolerance of a change is ambiguous (counted, not a finding).
+
+By block there is no such ambiguity (RECEIPT_OWNER_NOT_ATTESTED_AT_VIEW): in the state after the
+receipt's ``view_block``, which the gateway signed as applied, the owner was attested with the
+grant's key — or became so in a block the view may have applied before serving (see
+:func:`~quancheng_audit.rules.view.view_may_include`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from quancheng_audit.evidence import ChainEvent
 from quancheng_audit.findings import Finding
 from quancheng_audit.history import GrantHistory
 from quancheng_audit.rules.requests import trail_receipts
+from quancheng_audit.rules.view import evidence_covers_view, view_may_include
 
 __all__ = ["check_attestation_window"]
 
@@ -28,7 +34,8 @@ Owner = tuple[str, bytes | None, Revocations]
 
 
 def check_attestation_window(ctx: Context) -> None:
-    """RECEIPT_OWNER_NOT_ATTESTED for each receipt served while its owner was not attested."""
+    """RECEIPT_OWNER_NOT_ATTESTED for each receipt served while its owner was not attested,
+    RECEIPT_OWNER_NOT_ATTESTED_AT_VIEW for each whose view shows the owner not attested."""
     keys: dict[str, bytes | None] = {}
     revoked: Revocations = defaultdict(list)
     for event in ctx.chain.events:
@@ -42,6 +49,7 @@ def check_attestation_window(ctx: Context) -> None:
             keys[grant.grant_id] = _document_key(grant)
         pseudonym = grant.terms.owner_pseudonym.lower()
         owner = (pseudonym, keys[grant.grant_id], revoked)
+        _check_at_view(ctx, e, owner)
         state = _state(ctx, owner, e.served_at_ms)
         if state == "ATTESTED":
             continue
@@ -97,12 +105,52 @@ def _attested_near(ctx: Context, owner: Owner, t_ms: int) -> bool:
     return any(_state(ctx, owner, m) == "ATTESTED" for m in moments)
 
 
+def _state_at_view(ctx: Context, owner: Owner, view: int) -> str:
+    """The owner's state (as :func:`_state`) after every event up to block ``view``."""
+    pseudonym, key, _ = owner
+    latest, revoked = ctx.history.attestation_at(pseudonym, (view + 1, 0))
+    if latest is None:
+        return "NOT_ATTESTED"
+    if revoked:
+        return "REVOKED"
+    if key is not None and latest.key != key:
+        return "KEY_REBOUND"
+    return "ATTESTED"
+
+
+def _check_at_view(ctx: Context, e: Entry, owner: Owner) -> None:
+    pseudonym, key, _ = owner
+    view = e.signed.receipt.view_block
+    state = _state_at_view(ctx, owner, view)
+    if state == "ATTESTED":
+        return
+    if not evidence_covers_view(ctx, e):
+        return  # a block the evidence does not reach may have attested the owner again
+    for att in ctx.history.attestations.get(pseudonym, []):
+        later = view_may_include(ctx, e, att.event.block, att.event.time)
+        if later and (key is None or att.key == key):
+            return  # attested again in a block the view may have applied before serving
+    ctx.add(
+        Finding.of(
+            "RECEIPT_OWNER_NOT_ATTESTED_AT_VIEW",
+            e.subject(),
+            f"served while, in the chain's state after block {view} (which the gateway signed "
+            f"as applied), {_WHY[state]} (owner {pseudonym})",
+            expected=f"an attestation in force after block {view} naming the grant's key",
+            found=state,
+        )
+    )
+
+
+_WHY = {
+    "NOT_ATTESTED": "the owner had no attested key",
+    "REVOKED": "the identity authority had revoked the owner's attestation",
+    "KEY_REBOUND": "the owner's key had been re-bound: the grant's key was no longer theirs",
+}
+
+
 def _finding(ctx: Context, e: Entry, pseudonym: str, state: str) -> None:
-    why = {
-        "NOT_ATTESTED": "the owner had no attested key",
-        "REVOKED": "the identity authority had revoked the owner's attestation",
-        "KEY_REBOUND": "the owner's key had been re-bound: the grant's key was no longer theirs",
-    }[state]
+    why = _WHY[state]
     ctx.add(
         Finding.of(
             "RECEIPT_OWNER_NOT_ATTESTED",
