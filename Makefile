@@ -59,6 +59,7 @@ bench: setup
 	$(PY) -m benchmarks.gas_bench
 	$(PY) -m benchmarks.datagen_bench
 	$(PY) -m benchmarks.gateway_bench
+	$(PY) -m benchmarks.gateway_openloop
 	$(PY) -m benchmarks.transport_bench
 	$(PY) -m benchmarks.decision_bench
 	$(PY) -m benchmarks.audit_bench

@@ -33,6 +33,11 @@ BENCHES = (
         "≤ 40 requests per level, ≤ 2,000 grants",
     ),
     (
+        "gateway_openloop",
+        "one gateway open loop: p50/p95/p99 at 250–1,000 q/s, highest sustained, ÷ SM2 bound",
+        "20 q/s and one search step, 1 s each",
+    ),
+    (
         "transport_bench",
         "what TLS (client certificates) and answer sealing cost per query",
         "40 requests per figure",

@@ -1,0 +1,162 @@
+"""The ``gateway_openloop`` section of BENCHMARKS.md, from the open-loop benchmark's figures.
+
+Pure formatting: every number comes from the run's raw data (``results/gateway_openloop.json``),
+so the section can be regenerated from that file alone.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from benchmarks.report import machine_line
+
+REPRODUCE = ".venv/bin/python -m benchmarks.gateway_openloop"
+#: Cores the CPU-per-query prediction is stated for (the first is this machine, as a check).
+PREDICT_CORES = (2, 4, 8)
+
+
+def variant_name(v: dict[str, Any]) -> str:
+    return f"{v['transport']}, {'sealed' if v['sealed'] else 'clear'}"
+
+
+def basis(v: dict[str, Any]) -> dict[str, Any]:
+    """The row a variant's summary stands on: its highest sustained rate (else its highest)."""
+    held = [r for r in v["rows"] if r["sustained"]]
+    return max(held or v["rows"], key=lambda r: r["rate"])
+
+
+def predict(row: dict[str, Any], cores: int, *, with_loadgen: bool = False) -> float:
+    """Queries/s on ``cores`` cores if every core spent this row's CPU per query on queries."""
+    per = row["gw_cpu_ms"] + row["node_cpu_ms"] + (row["loadgen_cpu_ms"] if with_loadgen else 0)
+    return cores * 1000 / per if per > 0 else math.nan
+
+
+def _rate_rows(v: dict[str, Any]) -> list[str]:
+    bound = v["sm2"]["bound"]
+    return [
+        f"| {variant_name(v)} | {r['rate']:,.0f}{' (search)' if r.get('search') else ''} "
+        f"| {r['qps']:,.0f} | {r['on_time']:.1%} | {r['refused']} "
+        f"| {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['max']:.0f} "
+        f"| {'yes' if r['sustained'] else 'no'} | {r['qps'] / bound:.2f} "
+        f"| {r['gw_cpu_ms']:.2f} ({r['loop_cpu_ms']:.2f}) | {r['node_cpu_ms']:.2f} "
+        f"| {r['group_size']:.1f} | {r['backlog_peak']} | {r['drain_s']:.1f} |"
+        for r in sorted(v["rows"], key=lambda r: r["rate"])
+    ]
+
+
+def _summary_row(v: dict[str, Any]) -> str:
+    sm2, b = v["sm2"], basis(v)
+    held = "" if b["sustained"] else " (none sustained: highest tried)"
+    preds = " | ".join(f"{predict(b, n, with_loadgen=n == 2):,.0f}" for n in PREDICT_CORES)
+    return (
+        f"| {variant_name(v)} | {sm2['sign']:,.0f} / {sm2['verify']:,.0f} | {sm2['bound']:,.0f} "
+        f"| {b['rate']:,.0f}{held} | {b['qps'] / sm2['bound']:.2f} | {b['gw_cores']:.2f} "
+        f"| {b['gw_cpu_ms']:.2f} ({b['loop_cpu_ms']:.2f}) | {b['node_cpu_ms']:.2f} "
+        f"| {b['loadgen_cpu_ms']:.2f} | {preds} |"
+    )
+
+
+def backlog_timeline(v: dict[str, Any], phase: str, step: float = 0.5) -> str:
+    """The anchoring backlog from the start of ``phase`` until drained, every ``step`` s."""
+    found = [p for p in v["backlog"]["phases"] if p[0] == phase]
+    if not found:
+        return "(not run)"
+    _label, began, ended = found[0]
+    points, next_t = [], began
+    for t, unanchored, _size, _groups in v["backlog"]["samples"]:
+        if t >= next_t:
+            points.append(f"{t - began:.1f} s{'*' if t <= ended else ''}: {unanchored}")
+            next_t = t + step
+            if t > ended and unanchored == 0:
+                break
+    return ", ".join(points)
+
+
+def report(data: dict[str, Any]) -> str:
+    """The ``gateway_openloop`` section of BENCHMARKS.md."""
+    variants = data["variants"]
+    top = max(r["rate"] for v in variants for r in v["rows"] if not r.get("search"))
+    lines = [
+        "## Gateway, open loop (one process at fixed arrival rates)",
+        "",
+        f"Machine: {machine_line()}. Reproduce: `{REPRODUCE}` (a quiet machine: nothing else "
+        "may share its cores).",
+        "",
+        *_method(data),
+        "",
+        "| variant | rate q/s | answered/s | on schedule | refused | p50 ms | p95 ms | p99 ms "
+        "| max ms | sustained | ÷ SM2 bound | gateway CPU ms/q (loop thread) | node CPU ms/q "
+        "| commit group | backlog peak | drained after s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+        *(line for v in variants for line in _rate_rows(v)),
+        "",
+        "Highest sustained rate of each variant, beside the `openssl speed sm2` measured just "
+        "before it, and what its CPU per query predicts:",
+        "",
+        "| variant | openssl sign/s / verify/s | SM2 bound q/s (1 core) | highest sustained q/s "
+        "| ÷ bound | gateway cores busy | gateway CPU ms/q (loop thread) | node CPU ms/q "
+        "| load generator CPU ms/q | predicted 2 cores (check) | 4 cores | 8 cores |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        *(_summary_row(v) for v in variants),
+        "",
+        *_notes(data),
+        "",
+        f"Anchoring backlog from the start of the {top:,.0f}/s load until drained (sampled from "
+        f"`/healthz` every {variants[0]['backlog']['interval_s']:g} s; * = during the load):",
+        "",
+        *(f"- {variant_name(v)}: {backlog_timeline(v, f'{top:g}/s')}" for v in variants),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _method(data: dict[str, Any]) -> list[str]:
+    arrivals = "Poisson" if data["poisson"] else "uniform"
+    return [
+        f"Requests pre-signed by the consumer, then sent on a fixed {arrivals} schedule for "
+        f"{data['seconds']:g} s per rate whatever the answers do, over a pool of keep-alive "
+        "HTTP/1.1 connections opened beforehand (max(32, 64 ms of arrivals)); latency is "
+        "measured from the time each request was *due* (no coordinated omission), by a load "
+        "generator in its own process (`benchmarks.gateway_loadgen --rate`). A fresh gateway "
+        "process per variant, all on one receipt log as one provider has (SQLite WAL, "
+        "`synchronous=FULL`, each receipt durable before its answer); plain HTTP or TLS 1.3 "
+        "with the consumer's client certificate (requests bound to its channel); answers in "
+        "the clear or sealed to the consumer's SM2 key. A rate is "
+        f"**sustained** when ≥ {data['on_time_share']:.0%} of its requests left within "
+        f"{data['on_time_s'] * 1000:g} ms of schedule, every answer was 200 with a receipt and "
+        f"p99 ≤ {data['p99_limit_ms']:g} ms; after the fixed rates a search (×1.25 up, then "
+        "bisection) looks for the highest. After each rate the run waits until the anchoring "
+        "backlog is empty. The node and the load generator share the machine's cores with the "
+        "gateway.",
+    ]
+
+
+def _notes(data: dict[str, Any]) -> list[str]:
+    first = data["variants"][0]
+    return [
+        "**SM2 bound.** A query now costs the gateway one SM2 verify (the request) and one SM2 "
+        "sign (the receipt; the answer is bound by it): bound = 1 / (1/verify + 1/sign) per "
+        "core, from the same variant's `openssl speed sm2`. Sealing adds one SM2 encryption "
+        "the bound does not count. tongsuopy releases the GIL (see the crypto section: two "
+        "threads ×1.8 of one), so the receipt writer, anchorer and chain follower run beside "
+        "the query path; but the gateway calls SM2 inline on its event-loop thread, so one "
+        "process's SM2 work is serial on that thread and its bound is one core's. "
+        "*Gateway cores busy* is the process's CPU (every thread, `/proc/<pid>/stat` user + "
+        "system) over the load's wall time; *loop thread* is the part of the CPU per query "
+        "spent on the main thread. CPU is read before and after the load generator runs, so "
+        "accepting its connections (and their TLS handshakes) is counted too.",
+        "",
+        "**Group commit.** *commit group* is receipts per fsync during that rate, from "
+        "`/metrics` (`qc_gateway_commit_group_size` sum ÷ `qc_gateway_commit_groups`); "
+        f"`/healthz` `commit_group_avg` at the end of the first variant: "
+        f"{first['rows'][-1]['commit_group_avg']:.1f} (over the gateway's life).",
+        "",
+        "**Prediction.** *Predicted N cores* = N × 1000 / (gateway + node CPU ms per query) at "
+        "the highest sustained rate, assuming N gateway worker processes (`QC_GW_WORKERS`) "
+        "each spend what one spends here per query, share one receipt writer without "
+        "contention (groups grow instead of fsyncs multiplying), the node's anchoring and "
+        "view work per query stays as measured, and the load generator runs elsewhere. The "
+        "2-core column counts the load generator too: compare it with what this machine "
+        "sustained. The process's own idle use (chain follower, anchorer, `/healthz` polls) "
+        f"was {first['idle_cores']:.2f} cores before the load and is included.",
+    ]

@@ -1,0 +1,145 @@
+"""What a running gateway says about itself while a benchmark loads it.
+
+CPU seconds of a process (and of its main thread, the event loop that handles every query)
+straight from ``/proc`` (user + system); the receipt writer's group commits from
+``/metrics`` (``qc_gateway_commit_groups``, ``qc_gateway_commit_group_size``); and a
+:class:`BacklogSampler` that polls ``/healthz`` in the background for the anchoring backlog,
+the receipt log's size and its group commits, with load phases marked on the same clock.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import psutil
+
+from quancheng.errors import GatewayError
+from quancheng_gateway.process import GatewayProcess
+
+_TICK = os.sysconf("SC_CLK_TCK")
+_METRIC = re.compile(r"^(qc_gateway_commit_group\w*)(?:\{[^}]*\})?\s+([0-9.eE+-]+)$", re.M)
+
+
+def proc_cpu_s(pid: int, tid: int | None = None) -> float:
+    """User + system CPU seconds of process ``pid`` (or of its thread ``tid``), from /proc."""
+    path = Path(f"/proc/{pid}/stat") if tid is None else Path(f"/proc/{pid}/task/{tid}/stat")
+    try:
+        raw = path.read_text()
+    except OSError:
+        return float("nan")
+    fields = raw[raw.rindex(")") + 2 :].split()  # the name may hold spaces; fields 3.. follow
+    return (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime (fields 14 and 15)
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds of ``pid`` and every descendant still running (the node and its helpers)."""
+    try:
+        children = [c.pid for c in psutil.Process(pid).children(recursive=True)]
+    except psutil.Error:
+        children = []
+    return sum(proc_cpu_s(p) for p in [pid, *children])
+
+
+def commit_groups(proc: GatewayProcess) -> dict[str, float]:
+    """The receipt writer's group commits so far, from the gateway's ``/metrics``."""
+    request = urllib.request.Request(proc.url + "/metrics", headers=proc.operator_headers())
+    context = None if proc.tls is None else proc.tls.ssl_context()
+    with urllib.request.urlopen(request, timeout=5, context=context) as resp:
+        text = resp.read().decode()
+    found = {name: float(value) for name, value in _METRIC.findall(text)}
+    return {
+        "groups": found.get("qc_gateway_commit_groups_total", 0.0),
+        "grouped": found.get("qc_gateway_commit_group_size_sum", 0.0),
+        "observed": found.get("qc_gateway_commit_group_size_count", 0.0),
+    }
+
+
+class AnchoringHalted(GatewayError):
+    """The gateway under load stopped anchoring, so its backlog would never drain."""
+
+    code = "BENCH_ANCHORING_HALTED"
+
+    def __init__(self, reason: object) -> None:
+        super().__init__(
+            f"the gateway stopped anchoring ({reason}); its receipt log must be the only one of "
+            "its provider on this chain: give every gateway of a run the same database"
+        )
+
+
+class BacklogSampler:
+    """Poll ``/healthz`` every ``interval`` s while the ``with`` block runs.
+
+    Each sample is ``(t, unanchored, log_size, commit_groups)``, ``t`` in seconds since the
+    sampler started; ``phase(label)`` marks a stretch of load on the same clock.
+    """
+
+    def __init__(self, proc: GatewayProcess, interval: float = 0.25) -> None:
+        self.proc, self.interval = proc, interval
+        self.samples: list[tuple[float, int, int, int]] = []
+        self.phases: list[tuple[str, float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="backlog-sampler", daemon=True)
+        self._started = 0.0
+
+    def __enter__(self) -> BacklogSampler:
+        self._started = time.perf_counter()
+        self.sample()
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def now(self) -> float:
+        return time.perf_counter() - self._started
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.sample()
+
+    def sample(self) -> dict[str, Any] | None:
+        """One /healthz now (recorded), or None when the gateway does not answer."""
+        health = self.proc.health()
+        if health is not None and "unanchored" in health:
+            counts = (int(health[k]) for k in ("unanchored", "log_size", "commit_groups"))
+            self.samples.append((round(self.now(), 3), *counts))
+        return health
+
+    @contextmanager
+    def phase(self, label: str) -> Iterator[None]:
+        began = self.now()
+        try:
+            yield
+        finally:
+            self.phases.append((label, round(began, 3), round(self.now(), 3)))
+
+    def between(self, start: float, end: float) -> list[tuple[float, int, int, int]]:
+        return [s for s in self.samples if start <= s[0] <= end]
+
+    def drain(self, timeout: float) -> float:
+        """Wait until nothing is left to anchor; seconds it took (NaN if it never did).
+
+        Raises:
+            AnchoringHalted: The gateway says its anchoring halted.
+        """
+        began = self.now()
+        while self.now() - began < timeout:
+            health = self.sample()
+            if health is not None and health.get("unanchored") == 0:
+                return self.now() - began
+            if health is not None and health.get("anchor_error") and not health["anchoring_ok"]:
+                raise AnchoringHalted(health["anchor_error"])
+            time.sleep(0.05)
+        return float("nan")
