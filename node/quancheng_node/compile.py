@@ -8,8 +8,10 @@ artifacts are written with sorted keys, so the same sources always give the same
 
 Two files are produced:
 
-* ``contracts/build/quancheng.json``: per contract its ABI, bytecode and deployed bytecode;
-  the compiler version and settings; the SM3 and keccak-256 of every source used.
+* ``contracts/build/quancheng.json``: per contract its ABI, bytecode and deployed bytecode
+  with the positions of its immutables in it (filled in at deployment, so a check of deployed
+  code masks them and checks their values: :mod:`quancheng_node.deployed`); the compiler
+  version and settings; the SM3 and keccak-256 of every source used.
 * ``sdk/quancheng/chain/abi.py``: the same ABIs as a Python module, so the SDK decodes
   custom errors and events without a file outside its package.
 """
@@ -42,6 +44,7 @@ __all__ = [
     "CompileError",
     "CompiledArtifacts",
     "ContractArtifact",
+    "ImmutableReference",
     "SourceDigest",
     "build",
     "compile_contracts",
@@ -70,7 +73,15 @@ SETTINGS: dict[str, Any] = {
     "evmVersion": "cancun",
     "optimizer": {"enabled": True, "runs": 200},
     "outputSelection": {
-        "*": {"*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"]},
+        "*": {
+            "": ["ast"],  # only to name the immutables (solc gives their AST ids)
+            "*": [
+                "abi",
+                "evm.bytecode.object",
+                "evm.deployedBytecode.object",
+                "evm.deployedBytecode.immutableReferences",
+            ],
+        },
     },
 }
 
@@ -103,8 +114,22 @@ class SourceDigest(BaseModel):
     keccak256: str
 
 
+class ImmutableReference(BaseModel):
+    """Where the deployed code holds one copy of an immutable's value (byte offsets)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start: int = Field(ge=0)
+    length: int = Field(ge=1)
+
+
 class ContractArtifact(BaseModel):
-    """What deployment and clients need of one contract."""
+    """What deployment, clients and the check of deployed code need of one contract.
+
+    ``immutable_references`` is solc's ``immutableReferences`` keyed by the immutable's name
+    (``_registry``) instead of its AST id: the deployed bytecode has zeros there, and the
+    deployed contract the value its constructor set.
+    """
 
     model_config = ConfigDict(frozen=True, populate_by_name=True)
 
@@ -112,6 +137,9 @@ class ContractArtifact(BaseModel):
     abi: list[dict[str, Any]]
     bytecode: str
     deployed_bytecode: str = Field(alias="deployedBytecode")
+    immutable_references: dict[str, list[ImmutableReference]] = Field(
+        default_factory=dict, alias="immutableReferences"
+    )
 
 
 class CompiledArtifacts(BaseModel):
@@ -167,11 +195,12 @@ def compile_contracts(source_dir: Path = CONTRACTS_DIR) -> CompiledArtifacts:
         detail = exc.message if not exc.stderr_data else f"{exc.message}\n{exc.stderr_data}"
         raise CompileError(f"solc failed: {detail.strip()}") from exc
     _check_warnings(output)
+    immutables = _immutable_names(output)
     return CompiledArtifacts(
         compilerVersion=str(version),
         settings=SETTINGS,
         sources={unit: _digest_source(unit, sources) for unit in sorted(output["sources"])},
-        contracts={name: _artifact(output, name) for name in DEPLOYABLE},
+        contracts={name: _artifact(output, name, immutables) for name in DEPLOYABLE},
     )
 
 
@@ -258,17 +287,42 @@ def _digest_source(unit: str, project_sources: dict[str, str]) -> SourceDigest:
     return SourceDigest(sm3=sm3(data).hex(), keccak256="0x" + keccak(data).hex())
 
 
-def _artifact(output: dict[str, Any], name: str) -> ContractArtifact:
+def _immutable_names(output: dict[str, Any]) -> dict[str, str]:
+    """AST id (as solc's ``immutableReferences`` keys it) → the immutable's name."""
+    names: dict[str, str] = {}
+    stack: list[Any] = [unit["ast"] for unit in output["sources"].values()]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if node.get("nodeType") == "VariableDeclaration" and node.get("mutability") == (
+                "immutable"
+            ):
+                names[str(node["id"])] = str(node["name"])
+            stack.extend(v for v in node.values() if isinstance(v, dict | list))
+    return names
+
+
+def _artifact(output: dict[str, Any], name: str, immutables: dict[str, str]) -> ContractArtifact:
     unit = f"contracts/{name}.sol"
     try:
         compiled = output["contracts"][unit][name]
     except KeyError as exc:
         raise CompileError(f"{unit} does not define contract {name}") from exc
+    deployed = compiled["evm"]["deployedBytecode"]
+    references: dict[str, list[ImmutableReference]] = {}
+    for ast_id, places in sorted(deployed.get("immutableReferences", {}).items()):
+        variable = immutables[ast_id]
+        if variable in references:  # pragma: no cover - an inherited immutable of the same name
+            raise CompileError(f"{name} has two immutables named {variable}")
+        references[variable] = [ImmutableReference.model_validate(p) for p in places]
     return ContractArtifact(
         source=unit,
         abi=compiled["abi"],
         bytecode="0x" + compiled["evm"]["bytecode"]["object"],
-        deployedBytecode="0x" + compiled["evm"]["deployedBytecode"]["object"],
+        deployedBytecode="0x" + deployed["object"],
+        immutableReferences=references,
     )
 
 

@@ -27,7 +27,13 @@ from quancheng.chain.manifest import Address, ContractRecord, FoundingMemberReco
 from quancheng.chain.types import code32
 from quancheng.errors import ChainError
 from quancheng_node.compile import DEPLOYABLE, CompiledArtifacts
-from quancheng_node.manifest import DeploymentExists, ExistingDeployment, existing_deployment
+from quancheng_node.manifest import (
+    DeploymentExists,
+    DeploymentMismatch,
+    ExistingDeployment,
+    existing_deployment,
+    verify_deployment,
+)
 
 __all__ = ["DeployError", "FoundingMember", "deploy"]
 
@@ -158,7 +164,11 @@ def _reusable(
     voting_period: int,
     force: bool,
 ) -> Manifest | None:
-    """The existing manifest if it already is this deployment; raise if it must be kept."""
+    """The existing manifest if it already is this deployment; raise if it must be kept.
+
+    "Already is" is checked on chain, not taken from the manifest: the code at each address
+    must be this build's, wired as the manifest says (:func:`verify_deployment`).
+    """
     state, existing = existing_deployment(w3, path)
     if existing is None or state is ExistingDeployment.STALE or force:
         return None
@@ -174,4 +184,7 @@ def _reusable(
     )
     if not same:
         raise DeploymentExists(path, "it describes a different live deployment on this chain")
+    mismatches = verify_deployment(w3, existing, artifacts)
+    if mismatches:
+        raise DeploymentMismatch(str(path), mismatches)
     return existing

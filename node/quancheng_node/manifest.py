@@ -2,7 +2,9 @@
 
 The model itself lives in the SDK (:mod:`quancheng.chain.manifest`), because every client
 reads it; this module adds what only deployment needs: deciding whether an existing manifest
-describes a live deployment that must not be silently replaced.
+describes a live deployment that must not be silently replaced, and (from
+:mod:`quancheng_node.deployed`) whether the contracts at its addresses are this build's,
+correctly wired.
 """
 
 from __future__ import annotations
@@ -19,16 +21,21 @@ from quancheng.chain.manifest import (
     Manifest,
     ManifestError,
 )
+from quancheng_node.deployed import DeploymentMismatch, Mismatch, MismatchKind, verify_deployment
 
 __all__ = [
     "CONTRACT_NAMES",
     "ContractRecord",
     "DeploymentExists",
+    "DeploymentMismatch",
     "ExistingDeployment",
     "FoundingMemberRecord",
     "Manifest",
     "ManifestError",
+    "Mismatch",
+    "MismatchKind",
     "existing_deployment",
+    "verify_deployment",
 ]
 
 

@@ -54,6 +54,10 @@ def test_artifacts_hold_what_deployment_and_audit_need(compiled: CompiledArtifac
         assert artifact.deployed_bytecode.endswith("64736f6c634300081e0033")
         assert artifact.bytecode[:4] in ("0x60", "0x61") and len(artifact.deployed_bytecode) > 1000
         assert any(entry["type"] == "error" for entry in artifact.abi)
+    # Where the constructor writes each immutable: the check of deployed code masks them.
+    grants = compiled.contracts["GrantRegistry"].immutable_references
+    assert set(grants) == {"_registry", "_catalogue", "_owners", "_sm2", "_deployer"}
+    assert compiled.contracts["Sm2Verifier"].immutable_references == {}
     assert "contracts/GrantRegistry.sol" in compiled.sources
     assert "@openzeppelin/contracts/access/AccessControl.sol" in compiled.sources
     digest = compiled.sources["contracts/GrantRegistry.sol"]

@@ -1,5 +1,5 @@
 """Reading the chain's side of the trail: every event of the deployment, with its time and
-sender, and the grants' stored terms.
+sender, the grants' stored terms, and the contracts' code and wiring at the last block read.
 
 Logs come from ``eth_getLogs`` over the five contracts in ranges of blocks; block times,
 transaction senders and grant terms are fetched with JSON-RPC batch requests, so an audit of
@@ -18,8 +18,15 @@ from web3.exceptions import Web3Exception
 from quancheng.chain import ContractSet
 from quancheng.chain.records import GrantRecord, from_struct
 from quancheng_audit.errors import SourceUnavailable
-from quancheng_audit.evidence import ChainEvent, ChainEvidence, ChainGrant, ContractRef
+from quancheng_audit.evidence import (
+    ChainEvent,
+    ChainEvidence,
+    ChainGrant,
+    ContractRef,
+    DeploymentEvidence,
+)
 from quancheng_audit.progress import NO_PROGRESS, Progress
+from quancheng_node.deployed import ManifestClaims, read_deployment
 
 __all__ = ["collect_chain"]
 
@@ -127,6 +134,15 @@ def _collect(
         events=events,
         senders=senders,
         grants=_grants(contracts, grant_ids, end),
+        deployment=_deployment(contracts, end),
+    )
+
+
+def _deployment(contracts: ContractSet, block: int) -> DeploymentEvidence:
+    """The code at the manifest's addresses, checked offline by the deployment rule."""
+    claims = ManifestClaims.of(contracts.manifest)
+    return DeploymentEvidence(
+        claims=claims, code=read_deployment(contracts.w3, claims.addresses, block)
     )
 
 

@@ -14,6 +14,7 @@ from quancheng_audit.evidence import ChainEvidence, ReceiptLog
 from quancheng_audit.findings import Finding, Subject
 from quancheng_audit.history import Anchor, ChainHistory
 from quancheng_audit.progress import NO_PROGRESS, Progress
+from quancheng_node.compile import CompiledArtifacts
 
 __all__ = ["AuditConfig", "Context", "Entry"]
 
@@ -95,7 +96,7 @@ class Context:
     config: AuditConfig
     progress: Progress = NO_PROGRESS
     findings: list[Finding] = field(default_factory=list)
-    #: Items checked per area (grants, owners, receipts, batches, uses, membership).
+    #: Items checked per area (deployment, grants, owners, receipts, batches, uses, membership).
     checked: Counter[str] = field(default_factory=Counter)
     #: Grants with a failing grant finding.
     invalid_grants: set[str] = field(default_factory=set)
@@ -117,6 +118,13 @@ class Context:
     bundles: list[tuple[str, SignedEvidenceBundle]] = field(default_factory=list)
     #: Receipts from consumers' evidence whose provider signature verified: (consumer, entry).
     held: list[tuple[str, Entry]] = field(default_factory=list)
+    #: The audited build the deployed code must be (None: the committed ``contracts/build``).
+    build: CompiledArtifacts | None = None
+
+    @cached_property
+    def artifacts(self) -> CompiledArtifacts:
+        """The audited build, read only when the evidence holds deployed code to check."""
+        return self.build or CompiledArtifacts.load()
 
     @cached_property
     def blocks(self) -> BlockTimes:

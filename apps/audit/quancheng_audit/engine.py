@@ -1,6 +1,8 @@
 """Running an audit: evidence in, report out.
 
-:func:`audit` replays the chain's events, then runs the rules in dependency order: owners
+:func:`audit` replays the chain's events, then runs the rules in dependency order: the
+deployment first (the contracts at the manifest's addresses are the audited build, correctly
+wired: everything else trusts what they enforce), owners
 (attestations) before grants (an approval needs a valid attestation), logs and batches
 before receipts (a receipt needs its batch), receipts before consumers' evidence (held
 receipts are checked against the parsed logs), all of them before uses. Receipts are judged
@@ -37,6 +39,7 @@ from quancheng_audit.rules import (
     check_attestation_window,
     check_attestations,
     check_consumer_evidence,
+    check_deployed_contracts,
     check_grants,
     check_logs,
     check_membership,
@@ -47,6 +50,7 @@ from quancheng_audit.rules import (
     check_uses,
     check_view,
 )
+from quancheng_node.compile import CompiledArtifacts
 
 __all__ = ["audit", "collect"]
 
@@ -125,6 +129,7 @@ def audit(
     consumer_evidence: Sequence[SignedEvidenceBundle | tuple[str, SignedEvidenceBundle]] = (),
     progress: Progress = NO_PROGRESS,
     clock: Callable[[], float] = time.time,
+    artifacts: CompiledArtifacts | None = None,
 ) -> AuditReport:
     """Verify the whole trail and report every finding.
 
@@ -134,12 +139,16 @@ def audit(
         config: How strict to be about time.
         consumer_evidence: Consumers' evidence bundles (the receipts they received), each
             bare or with a name for the report (its file), cross-checked against the logs.
+        artifacts: The audited build the deployed code must be (default: the committed
+            ``contracts/build/quancheng.json``).
     """
     started = time.perf_counter()
     ctx = Context(chain, ChainHistory(chain), list(logs), config or AuditConfig(), progress)
+    ctx.build = artifacts
     for n, item in enumerate(consumer_evidence):
         named = item if isinstance(item, tuple) else (f"bundle {n + 1}", item)
         ctx.bundles.append(named)
+    check_deployed_contracts(ctx)
     check_attestations(ctx)
     check_grants(ctx)
     receipts_started = time.perf_counter()

@@ -3,9 +3,11 @@
 Both are plain JSON files, so an audit can be re-run with no node and no gateway up
 (``quancheng audit --evidence DIR``), and so the tamper suite can edit them:
 
-* ``chain.json`` (:class:`ChainEvidence`): every event of the five contracts from the
-  deployment block, with its block time and the account that sent its transaction, and the
-  grants' terms as stored on chain;
+* ``chain.json`` (:class:`ChainEvidence`): every event of the contracts from the
+  deployment block, with its block time and the account that sent its transaction, the
+  grants' terms as stored on chain, and the contracts' runtime code with the manifest's
+  claims about it (:class:`DeploymentEvidence`), so the check that they are the project's
+  audited contracts, correctly wired, is re-done offline too;
 * ``logs/<provider>.json`` (:class:`ReceiptLog`): a gateway's receipt log, page by page as
   ``GET /v1/receipts`` serves it, its batch records (``GET /v1/batches/{seq}``) and the
   refusal counters of its ``/metrics``.
@@ -24,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from quancheng.chain.types import decode_code32
 from quancheng_audit.errors import EvidenceError
+from quancheng_node.deployed import DeployedCode, ManifestClaims
 
 __all__ = [
     "CHAIN_FILE",
@@ -32,6 +35,7 @@ __all__ = [
     "ChainEvidence",
     "ChainGrant",
     "ContractRef",
+    "DeploymentEvidence",
     "ReceiptLog",
     "load_evidence",
     "load_receipt_log",
@@ -107,6 +111,18 @@ class ChainGrant(BaseModel):
     owner_signature: str
 
 
+class DeploymentEvidence(BaseModel):
+    """The deployed contracts as read from the chain, and what the manifest says they hold.
+
+    Attributes:
+        claims: The manifest's addresses, deployer and voting period.
+        code: Each contract's runtime code and the storage cross-references, at ``to_block``.
+    """
+
+    claims: ManifestClaims
+    code: DeployedCode
+
+
 class ChainEvidence(BaseModel):
     """Everything read from the chain for an audit.
 
@@ -120,6 +136,8 @@ class ChainEvidence(BaseModel):
         events: The contracts' events, in chain order.
         senders: Transaction hash → the account that sent it.
         grants: Grant id → its terms on chain.
+        deployment: The deployed code and wiring (None in evidence saved before it was
+            collected: the deployment check is then not made).
     """
 
     format: Literal["quancheng.chain-evidence/1"] = "quancheng.chain-evidence/1"
@@ -132,6 +150,7 @@ class ChainEvidence(BaseModel):
     events: list[ChainEvent] = Field(default_factory=list)
     senders: dict[str, str] = Field(default_factory=dict)
     grants: dict[str, ChainGrant] = Field(default_factory=dict)
+    deployment: DeploymentEvidence | None = None
 
 
 class ReceiptLog(BaseModel):

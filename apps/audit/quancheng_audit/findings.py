@@ -30,8 +30,8 @@ class Rule:
 
     Attributes:
         code: The finding code it raises.
-        area: ``grants``, ``owners``, ``receipts``, ``evidence`` (consumers' evidence),
-            ``batches``, ``uses`` or ``membership``.
+        area: ``deployment``, ``grants``, ``owners``, ``receipts``, ``evidence`` (consumers'
+            evidence), ``batches``, ``uses`` or ``membership``.
         severity: How bad a finding of this rule is.
         checks: What the rule checks, in one sentence.
     """
@@ -48,6 +48,22 @@ _F, _W = Severity.FAIL, Severity.WARN
 RULES: dict[str, Rule] = {
     r.code: r
     for r in (
+        # -------------------------------------------------------------- deployment
+        Rule(
+            "DEPLOYMENT_CODE_MISMATCH",
+            "deployment",
+            _F,
+            "the code at each of the manifest's addresses is the audited build's contract of "
+            "that name (immutables masked)",
+        ),
+        Rule(
+            "DEPLOYMENT_WIRING_MISMATCH",
+            "deployment",
+            _F,
+            "each contract names the manifest's contracts, deployer and voting period: "
+            "registry(), catalogue(), ownerRegistry(), sm2Verifier(), grantRegistry() and the "
+            "ledger bound to the grant registry (receiptLedger())",
+        ),
         # ------------------------------------------------------------------ grants
         Rule(
             "GRANT_DOCUMENT_MALFORMED",
@@ -363,7 +379,8 @@ class Subject(BaseModel):
     """Exactly what a finding is about; only the fields that apply are set.
 
     Attributes:
-        kind: ``receipt``, ``log``, ``batch``, ``grant``, ``owner``, ``event`` or ``provider``.
+        kind: ``receipt``, ``log``, ``batch``, ``grant``, ``owner``, ``event``, ``provider``
+            or ``contract``.
         provider: The provider (receipts, logs, batches).
         log_index: Position in the provider's receipt log.
         receipt_id: The receipt.
@@ -374,6 +391,7 @@ class Subject(BaseModel):
         tx_hash: Transaction of the event.
         event: Event name (with ``event_log_index``).
         event_log_index: The log index of the event in its block.
+        contract: The deployment's contract (its manifest name).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -389,6 +407,7 @@ class Subject(BaseModel):
     tx_hash: str | None = None
     event: str | None = None
     event_log_index: int | None = None
+    contract: str | None = None
 
     def describe(self) -> str:
         """A short human name: ``receipt jinan.vmo#17 (5f0c…)``, ``batch jinan.vmo/3``."""
@@ -407,6 +426,8 @@ class Subject(BaseModel):
             return f"owner {self.pseudonym}"
         if self.kind == "event":
             return f"{self.event} in block {self.block} (log {self.event_log_index})"
+        if self.kind == "contract":
+            return f"contract {self.contract}"
         return f"{self.kind} {self.provider or ''}".strip()
 
 

@@ -36,6 +36,17 @@ class RuleText(NamedTuple):
 
 #: Rule code → its title and meaning in plain Chinese.
 RULE_TEXTS: dict[str, RuleText] = {
+    # ------------------------------------------------------------------ deployment
+    "DEPLOYMENT_CODE_MISMATCH": RuleText(
+        "链上合约不是经审计的版本",
+        "部署清单所列地址上的合约程序，与本项目经过审计的合约不一致（或该地址上根本没有合约）："
+        "链上的授权和记录规则可能已被替换，整条链上的记录都不能照常采信。",
+    ),
+    "DEPLOYMENT_WIRING_MISMATCH": RuleText(
+        "链上合约之间的连接被改动",
+        "合约本身是经审计的版本，但它指向的登记册、目录、回执账本或部署账户与部署清单不一致："
+        "例如授权登记册接受的“回执账本”是另一个合约，它可以替任何提供方记使用次数、耗尽任何授权。",
+    ),
     # ---------------------------------------------------------------------- grants
     "GRANT_DOCUMENT_MALFORMED": RuleText(
         "授权文书格式不合规",
@@ -267,6 +278,7 @@ def rule_text(code: str) -> RuleText:
 
 #: Rule area → its title.
 AREA_TITLES: dict[str, str] = {
+    "deployment": "合约部署",
     "grants": "授权",
     "owners": "数据主体",
     "receipts": "回执",

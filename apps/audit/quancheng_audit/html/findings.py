@@ -39,6 +39,8 @@ def subject_zh(s: Subject, ix: Index) -> str:
         return f"链上事件 <code>{esc(s.event)}</code>（区块 {s.block}）"
     if s.kind == "evidence":
         return f"{who} 提交的回执证据"
+    if s.kind == "contract":
+        return f"合约 <code>{esc(s.contract or '')}</code>"
     return f"{esc(s.kind)} {who}"
 
 

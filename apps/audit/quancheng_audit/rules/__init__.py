@@ -1,6 +1,7 @@
 """The audit's rules, one module per area; each adds findings to a shared context."""
 
 from quancheng_audit.rules.attestation_window import check_attestation_window
+from quancheng_audit.rules.deployment import check_deployed_contracts
 from quancheng_audit.rules.evidence import check_consumer_evidence
 from quancheng_audit.rules.grants import check_grants
 from quancheng_audit.rules.logs import check_logs
@@ -15,6 +16,7 @@ __all__ = [
     "check_attestation_window",
     "check_attestations",
     "check_consumer_evidence",
+    "check_deployed_contracts",
     "check_grants",
     "check_logs",
     "check_membership",
