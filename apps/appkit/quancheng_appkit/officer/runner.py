@@ -148,24 +148,26 @@ class CaseRunner:
     # ------------------------------------------------------------------------ deciding
 
     def advance(self, case_id: int, *, raise_errors: bool = False) -> None:
-        """Decide a waiting case if its grant is ACTIVE; fail it if the grant ended."""
+        """Decide a waiting case if its grant is ACTIVE; fail it if the grant ended.
+
+        The grant is read before the case is taken, so a case whose owner has not decided
+        stays ``waiting_for_grant`` throughout: no reader sees it ``deciding`` meanwhile.
+        """
         store = self.store
-        if not store.take(case_id, from_state=CaseState.WAITING_FOR_GRANT,
-                          to_state=CaseState.DECIDING):  # fmt: skip
-            return
         row = store.row(case_id)
+        if row.state != CaseState.WAITING_FOR_GRANT:
+            return
         try:
             status = self.client.grant_status(row.grant_id)
         except (ChainError, OSError) as exc:
-            store.take(case_id, from_state=CaseState.DECIDING,
-                       to_state=CaseState.WAITING_FOR_GRANT)  # fmt: skip
             if raise_errors:
                 raise ChainUnavailable(reason=f"{type(exc).__name__}: {exc}") from exc
             return
         if status in _WAIT:
-            store.take(case_id, from_state=CaseState.DECIDING,
-                       to_state=CaseState.WAITING_FOR_GRANT)  # fmt: skip
             return
+        if not store.take(case_id, from_state=CaseState.WAITING_FOR_GRANT,
+                          to_state=CaseState.DECIDING):  # fmt: skip
+            return  # another caller (a GET, the poller) decides it
         error: OfficerError | None
         if status is not GrantStatus.ACTIVE:
             error = GrantNotUsable(grant_id=row.grant_id, grant_status=status.name)
