@@ -11,6 +11,7 @@ import pytest
 from quancheng_node.config import NodeSettings
 from quancheng_node.process import HardhatNode
 from tests.packaging.sdk_venv import SdkVenv
+from tests.utils.blocktime import ENV_VAR, suite_block_time_s
 from tests.utils.ports import free_port
 
 
@@ -24,11 +25,23 @@ class RunningNode:
 
 
 def start_node(state_dir: Path, **overrides: object) -> HardhatNode:
-    """Start a journaled node on a free port with its state in ``state_dir``."""
+    """Start a journaled node on a free port with its state in ``state_dir``.
+
+    It seals at the suite's block time (``QC_TEST_BLOCK_TIME_S``, instant by default) unless
+    ``block_time_s`` is given.
+    """
+    overrides.setdefault("block_time_s", suite_block_time_s())
     settings = NodeSettings(port=free_port(), state_dir=state_dir, **overrides)  # type: ignore[arg-type]
     node = HardhatNode(settings)
     node.start()
     return node
+
+
+def pytest_report_header() -> str:
+    """Say in the header how the nodes of this run mine."""
+    seconds = suite_block_time_s()
+    mining = f"a block every {seconds:g} s" if seconds else "instant (each transaction at once)"
+    return f"chain nodes: {mining} ({ENV_VAR})"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,17 +10,26 @@ from pathlib import Path
 
 import pytest
 
+from tests.utils.blocktime import node_env, suite_block_time_s
+
+pytestmark = pytest.mark.blocktime
+
+#: A hang guard, not a speed check: with blocks every few seconds each of the demo's ~80
+#: transactions waits for its block, so it is given twice as long.
+TIMEOUT_S = 600 if suite_block_time_s() else 300
+
 
 @pytest.mark.slow
+@pytest.mark.timeout(TIMEOUT_S + 30)
 def test_demo_settles_claims_decides_loans_refuses_and_proves_every_receipt(
     tmp_path: Path,
 ) -> None:
-    env = {**os.environ, "QC_DEMO_DIR": str(tmp_path / "demo"), "COLUMNS": "160"}
+    env = node_env({**os.environ, "QC_DEMO_DIR": str(tmp_path / "demo"), "COLUMNS": "160"})
     result = subprocess.run(
         [sys.executable, "-m", "quancheng_demo"],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=TIMEOUT_S,
         env=env,
     )
     out = result.stdout

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from quancheng.chain.types import code32
 from quancheng.protocol import GrantAction
 from tests.gateway.conftest import InProcessGateway
 from tests.gateway.support import assert_refusal_body
 from tests.utils.scenario import Scenario, act, active_grant, signed_request
+
+pytestmark = pytest.mark.blocktime
 
 VR = "vehicle.registration"
 FIELDS = ("plate_no", "status")

@@ -14,6 +14,8 @@ from tests.gateway.conftest import InProcessGateway, in_process_gateway, wait_un
 from tests.gateway.support import assert_refusal_body
 from tests.utils.scenario import Scenario, active_grant, build_scenario, signed_request
 
+pytestmark = pytest.mark.blocktime
+
 VR = "vehicle.registration"
 FIELDS = ("plate_no", "status")
 BACKLOG = 5

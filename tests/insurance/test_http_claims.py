@@ -43,6 +43,7 @@ def motor_claim(cast: DemoCast, claim_no: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+@pytest.mark.blocktime
 def test_a_claim_waits_for_the_owner_then_is_decided_on_receipts_the_sdk_verifies(
     world: OfficerWorld, cast: DemoCast
 ) -> None:
@@ -88,6 +89,7 @@ def test_a_claim_waits_for_the_owner_then_is_decided_on_receipts_the_sdk_verifie
     assert all(a["root"] and a["block"] for a in anchors)
 
 
+@pytest.mark.blocktime
 def test_a_claim_under_an_active_grant_is_decided_at_once(
     world: OfficerWorld, cast: DemoCast
 ) -> None:

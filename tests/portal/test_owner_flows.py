@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from sqlmodel import Session, create_engine, select
 
 from quancheng.chain import GrantStatus
@@ -56,6 +57,7 @@ def test_sign_in_attests_the_browser_key_and_the_private_key_never_leaves(
     page.get_by_role("heading", name="待处理的授权请求").wait_for()
 
 
+@pytest.mark.blocktime
 def test_approve_in_the_browser_activates_the_grant(world: World, page: Any) -> None:
     person = world.person(1)
     key_hex = sign_in(page, world, person)
@@ -124,6 +126,7 @@ def test_pause_then_resume(world: World, page: Any) -> None:
     ]
 
 
+@pytest.mark.blocktime
 def test_revoke_then_the_consumers_next_query_is_refused(world: World, page: Any) -> None:
     _person, doc = _active(world, page, 4)
     gateway_synced(world)

@@ -23,6 +23,7 @@ def _client(world: World, consumer: Member) -> AsyncConsumerClient:
     return AsyncConsumerClient(institution_of(consumer), world.net.manifest, world.rpc_url)
 
 
+@pytest.mark.blocktime
 def test_async_client_requests_waits_queries_and_proves(
     world: World, consumer: Member, wallet: OwnerWallet, gateway: GatewayDouble
 ) -> None:

@@ -50,6 +50,7 @@ def test_requested_grant_records_terms_consistent_with_the_signed_document(
     )
 
 
+@pytest.mark.blocktime
 def test_owner_approval_relayed_by_the_authority_activates_the_grant(
     world: World, client: ConsumerClient, wallet: OwnerWallet
 ) -> None:

@@ -103,6 +103,7 @@ def test_dishonest_proof_raises_the_exact_verification_error(
         assert caught.value.field == check  # type: ignore[attr-defined]
 
 
+@pytest.mark.blocktime
 def test_wait_for_anchor_returns_once_anchored(
     world: World, gateway: GatewayDouble, answers: list[VerifiedAnswer], client: ConsumerClient
 ) -> None:
