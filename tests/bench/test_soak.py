@@ -8,11 +8,12 @@ exactly one receipt, the log gap-free and anchored, the auditor clean, the plot 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.utils.procs import run_bounded
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +29,7 @@ CORRECTNESS = (
 @pytest.mark.slow
 def test_a_short_soak_accounts_for_every_answered_query(tmp_path: Path) -> None:
     result_path = tmp_path / "result.json"
-    run = subprocess.run(
+    run = run_bounded(
         [
             sys.executable,
             *("-m", "benchmarks.soak", "--duration", "20", "--capacity-seconds", "8"),
@@ -36,8 +37,6 @@ def test_a_short_soak_accounts_for_every_answered_query(tmp_path: Path) -> None:
             *("--result-json", str(result_path)),
         ],
         cwd=ROOT,
-        capture_output=True,
-        text=True,
         timeout=240,
     )
     # Exit status 1 may only mean a timing check (rate held, memory) failed on a busy machine.

@@ -21,6 +21,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.utils.procs import run_bounded
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,7 +46,7 @@ BENCHES: dict[str, tuple[str, tuple[str, ...]]] = {
 def _run(module: str, out: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "QUANCHENG_BENCH_OUT": str(out)}
     command = [sys.executable, "-m", f"benchmarks.{module}", "--quick", "--out", str(out)]
-    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    return run_bounded(command, cwd=REPO, env=env, timeout=240)
 
 
 @pytest.fixture(scope="module")

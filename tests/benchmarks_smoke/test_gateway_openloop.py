@@ -12,7 +12,6 @@ import json
 import math
 import os
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import pytest
 from benchmarks.gateway_loadgen import run_open, schedule
 from benchmarks.gateway_openloop import VARIANTS, summarise
 from benchmarks.gateway_openloop_report import predict, variant_name
+from tests.utils.procs import run_bounded
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -102,8 +102,7 @@ def test_quick_run_answers_every_request_with_a_verified_receipt(tmp_path: Path)
     env = {**os.environ, "QUANCHENG_BENCH_OUT": str(tmp_path)}
     command = [sys.executable, "-m", "benchmarks.gateway_openloop", "--quick", "--out",
                str(tmp_path)]  # fmt: skip
-    proc = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True,
-                          timeout=900)  # fmt: skip
+    proc = run_bounded(command, cwd=REPO, env=env, timeout=900)
     assert proc.returncode == 0, f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
 
     record = json.loads((tmp_path / "benchmarks/results/gateway_openloop.json").read_text())

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from tests.utils.blocktime import node_env, suite_block_time_s
+from tests.utils.procs import run_bounded
 
 pytestmark = pytest.mark.blocktime
 
@@ -25,13 +25,7 @@ def test_demo_settles_claims_decides_loans_refuses_and_proves_every_receipt(
     tmp_path: Path,
 ) -> None:
     env = node_env({**os.environ, "QC_DEMO_DIR": str(tmp_path / "demo"), "COLUMNS": "160"})
-    result = subprocess.run(
-        [sys.executable, "-m", "quancheng_demo"],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-        env=env,
-    )
+    result = run_bounded([sys.executable, "-m", "quancheng_demo"], timeout=TIMEOUT_S, env=env)
     out = result.stdout
     assert result.returncode == 0, out + result.stderr
     assert "车险理赔  张伟: 通过" in out
