@@ -1,6 +1,7 @@
 """Uses: what providers recorded on chain is backed by their anchored receipts.
 
-A gateway records the uses of each anchored batch with ``recordUsesBatch``, per grant and
+A gateway records the uses of each anchored batch in the anchoring transaction itself
+(``ReceiptLedger.anchorWithUses``; ``recordUses``/``recordUsesBatch`` remain), per grant and
 resource (``max_uses`` is a budget per resource, which only the resource's provider records
 and :func:`~quancheng_audit.rules.receipts.check_use_limits` judges). Each anchored position
 of the log counts once (whatever else is wrong with the entry there, which other rules
