@@ -26,7 +26,9 @@ from quancheng.chain.errors import (
     ConsortiumRegistryNotIdentityAuthority,
     ConsortiumRegistryUnknownAccount,
     ConsortiumRegistryWrongRole,
+    GrantRegistryCallerNotLedger,
     GrantRegistryInvalidOwnerSignature,
+    GrantRegistryNotDeployer,
     GrantRegistryNotResourceProvider,
     ReceiptLedgerForeignAnchor,
     RevertError,
@@ -145,6 +147,8 @@ def _argument(t: Targets, entry: Any, stranger: str) -> Any:
         "grantIds": [t.grant],
         "resourceIds": [t.resource],
         "counts": [1],
+        "uses": [(t.grant, t.resource, 1)],
+        "ledger": stranger,
         "count": 1,
         "pseudonym": t.owner.pseudonym,
         "reason": code32("attack"),
@@ -171,6 +175,13 @@ def _argument(t: Targets, entry: Any, stranger: str) -> Any:
     raise AssertionError(f"no argument for {name}: {kind}")
 
 
+#: Wiring between contracts, guarded by who deployed them and which ledger is bound.
+WIRING: dict[str, type[RevertError]] = {
+    "bindLedger": GrantRegistryNotDeployer,
+    "recordUsesFrom": GrantRegistryCallerNotLedger,
+}
+
+
 def test_every_write_of_every_contract_is_attacked() -> None:
     # The SM2/SM3 verifier is stateless: it has no write to attack (its inputs are fuzzed in
     # tests/contracts/test_sm2_onchain.py).
@@ -185,9 +196,11 @@ def test_write_by_an_account_of_no_institution_is_refused(
     target = t.net.contracts.by_name[contract]
     entry = next(e for e in target.abi if e.get("name") == function and e["type"] == "function")
     args = [_argument(t, i, stranger.address) for i in entry["inputs"]]
-    error = attempt(
-        t, stranger, getattr(target.functions, function)(*args), ConsortiumRegistryUnknownAccount
-    )
+    call = getattr(target.functions, function)(*args)
+    if function in WIRING:  # no member may call these either
+        assert attempt(t, stranger, call, WIRING[function]).caller == stranger.address
+        return
+    error = attempt(t, stranger, call, ConsortiumRegistryUnknownAccount)
     assert error.account == stranger.address
 
 

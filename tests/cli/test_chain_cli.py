@@ -69,7 +69,7 @@ def test_chain_lifecycle_and_deploy_survive_a_restart(tmp_path: Path) -> None:
         assert json.loads((tmp_path / "var" / "manifest.json").read_text()) == first
         status = json.loads(_run("chain", "status", *node, "--json", cwd=tmp_path).stdout)
         assert status["running"] is True and status["chain_id"] == 5310
-        assert status["block_number"] == 6  # one block per contract (automine)
+        assert status["block_number"] == 7  # 6 contracts + bindLedger (automine)
     finally:
         _run("chain", "down", *node, cwd=tmp_path)
     assert _run("chain", "status", *node, cwd=tmp_path).returncode == 3

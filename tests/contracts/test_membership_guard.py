@@ -14,11 +14,20 @@ from quancheng.chain.abi import ABIS
 from quancheng.chain.errors import (
     ConsortiumRegistryRoleManagedByVote,
     ConsortiumRegistryUnknownAccount,
+    GrantRegistryCallerNotLedger,
+    GrantRegistryNotDeployer,
+    RevertError,
 )
 from tests.utils.chain_factories import TestNetwork, fresh_account
 
 #: AccessControl's role management is disabled for everyone, members included.
 DISABLED = {"grantRole", "revokeRole", "renounceRole"}
+#: Wiring between contracts: guarded by who deployed them and which ledger is bound, not by
+#: membership (no member may call them either).
+WIRING: dict[str, type[RevertError]] = {
+    "bindLedger": GrantRegistryNotDeployer,
+    "recordUsesFrom": GrantRegistryCallerNotLedger,
+}
 
 WRITES = sorted(
     (contract, entry["name"])
@@ -68,6 +77,11 @@ def test_write_by_an_account_of_no_institution_is_refused(
     if function in DISABLED:
         with pytest.raises(ConsortiumRegistryRoleManagedByVote):
             net.send(stranger, fn)
+        return
+    if function in WIRING:
+        with pytest.raises(WIRING[function]) as wired:
+            net.send(stranger, fn)
+        assert wired.value.caller == stranger.address
         return
     with pytest.raises(ConsortiumRegistryUnknownAccount) as exc:
         net.send(stranger, fn)
