@@ -148,13 +148,15 @@ def test_metrics_of_several_workers_are_the_gateways_totals(sc: Scenario, tmp_pa
         synced(sc, proc)
         sent = 60
 
-        def once(_: int) -> int:  # a new connection each time: the kernel spreads them
+        def once(_: int) -> tuple[int, str]:  # a new connection each time: the kernel spreads them
             signed = signed_request(sc.consumer, grant, VR, FIELDS)
             with httpx.Client(timeout=20) as client:
-                return post(client, proc.url, signed).status or 0
+                answer = post(client, proc.url, signed)
+                return answer.status or 0, answer.code
 
         with ThreadPoolExecutor(CLIENTS) as pool:
-            assert set(pool.map(once, range(sent))) == {200}
+            outcomes = list(pool.map(once, range(sent)))
+        assert [o for o in outcomes if o[0] != 200] == []
         with httpx.Client(timeout=20) as client:  # one refusal, counted by its code
             replay = signed_request(sc.consumer, grant, VR, FIELDS)
             assert post(client, proc.url, replay).code == "OK"

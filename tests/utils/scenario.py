@@ -196,8 +196,9 @@ def grant_document(
     not_before: int | None = None,
     not_after: int | None = None,
 ) -> GrantDocument:
-    """A grant document valid from a minute ago for an hour (chain time)."""
-    now = chain_now(sc)
+    """A grant document valid from a minute ago for an hour, by the chain's clock and the
+    gateways' alike (tests that move the chain's time leave the two apart)."""
+    chain, wall = chain_now(sc), int(time.time())
     today = datetime.now(UTC).date()
     return GrantDocument(
         grant_id="0x" + secrets.token_hex(32),
@@ -211,10 +212,10 @@ def grant_document(
         mode=mode,
         data_from=(today - timedelta(days=3650)).isoformat(),
         data_to=today.isoformat(),
-        not_before=now - 60 if not_before is None else not_before,
-        not_after=now + 3600 if not_after is None else not_after,
+        not_before=min(chain, wall) - 60 if not_before is None else not_before,
+        not_after=max(chain, wall) + 3600 if not_after is None else not_after,
         max_uses=max_uses,
-        requested_at=now,
+        requested_at=chain,
     )
 
 
