@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 import time
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import psutil
 
+from benchmarks.rss import PeriodicSampler
 from quancheng.errors import GatewayError
 from quancheng_gateway.process import GatewayProcess
 
@@ -75,55 +72,29 @@ class AnchoringHalted(GatewayError):
         )
 
 
-class BacklogSampler:
+class BacklogSampler(PeriodicSampler):
     """Poll ``/healthz`` every ``interval`` s while the ``with`` block runs.
 
     Each sample is ``(t, unanchored, log_size, commit_groups)``, ``t`` in seconds since the
     sampler started; ``phase(label)`` marks a stretch of load on the same clock.
     """
 
+    sample_on_exit = False
+
     def __init__(self, proc: GatewayProcess, interval: float = 0.25) -> None:
-        self.proc, self.interval = proc, interval
+        super().__init__(interval, "backlog-sampler")
+        self.proc = proc
         self.samples: list[tuple[float, int, int, int]] = []
-        self.phases: list[tuple[str, float, float]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="backlog-sampler", daemon=True)
-        self._started = 0.0
-
-    def __enter__(self) -> BacklogSampler:
-        self._started = time.perf_counter()
-        self.sample()
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def now(self) -> float:
-        return time.perf_counter() - self._started
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            self.sample()
 
     def sample(self) -> dict[str, Any] | None:
         """One /healthz now (recorded), or None when the gateway does not answer."""
         health = self.proc.health()
         if health is not None and "unanchored" in health:
-            counts = (int(health[k]) for k in ("unanchored", "log_size", "commit_groups"))
-            self.samples.append((round(self.now(), 3), *counts))
+            unanchored, size, groups = (
+                int(health[k]) for k in ("unanchored", "log_size", "commit_groups")
+            )
+            self.samples.append((round(self.now(), 3), unanchored, size, groups))
         return health
-
-    @contextmanager
-    def phase(self, label: str) -> Iterator[None]:
-        began = self.now()
-        try:
-            yield
-        finally:
-            self.phases.append((label, round(began, 3), round(self.now(), 3)))
 
     def between(self, start: float, end: float) -> list[tuple[float, int, int, int]]:
         return [s for s in self.samples if start <= s[0] <= end]
