@@ -19,6 +19,7 @@ import pytest
 from eth_keys.datatypes import PrivateKey
 from pydantic import ValidationError
 
+from quancheng_gateway.core.config import GatewaySettings
 from quancheng_node.compile import SETTINGS
 from quancheng_node.deployment import (
     MembersFile,
@@ -30,6 +31,7 @@ from quancheng_node.deployment import (
     generate_topology,
     read_env,
 )
+from quancheng_node.deployment.gas import GATEWAY_BATCH_SIZE, anchor_gas_bound, largest_batch
 from quancheng_node.deployment.spec import CONTRACTS_EVM
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +67,7 @@ MEMBERS: dict[str, Any] = {
          "account": "0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65"},
     ],
 }  # fmt: skip
-CHAIN_ID, GAS_LIMIT = 7716, 12_345_678
+CHAIN_ID, GAS_LIMIT = 7716, 55_555_555
 
 
 def spec(**overrides: Any) -> TopologySpec:
@@ -187,6 +189,7 @@ def test_chain_id_and_gas_limit_agree_in_genesis_configs_and_env_files(out: Path
     local = read_env(out / "env" / "localnode.env")
     assert local == {
         "QC_NODE_CHAIN_ID": str(CHAIN_ID),
+        "QC_NODE_BLOCK_TIME_S": "3",  # the local rehearsal seals like the network
         "QC_NODE_BLOCK_GAS_LIMIT": str(GAS_LIMIT),
         "QC_NODE_HARDFORK": "cancun",
     }
@@ -265,7 +268,92 @@ def test_the_committed_example_is_what_the_generator_writes(tmp_path: Path) -> N
     assert report.ok, report.problems
 
 
+# ------------------------------------------------------------------- gas of a full batch
+
+
+def test_the_topologys_batch_is_the_gateways_and_its_anchor_fits_the_block(out: Path) -> None:
+    assert GatewaySettings.model_fields["batch_size"].default == GATEWAY_BATCH_SIZE
+    topo = _json(out / "topology.json")
+    assert topo["gateway_batch_size"] == GATEWAY_BATCH_SIZE
+    assert topo["anchor_gas_bound"] == anchor_gas_bound(GATEWAY_BATCH_SIZE) <= GAS_LIMIT
+    env = read_env(out / "env" / "gateway.jinan.vmo.env")
+    assert env["QC_GW_BATCH_SIZE"] == str(GATEWAY_BATCH_SIZE)
+
+
+def test_a_gas_limit_under_the_anchor_of_a_full_batch_is_refused() -> None:
+    need = anchor_gas_bound(GATEWAY_BATCH_SIZE)
+    fits = largest_batch(need - 1)
+    assert 0 < fits < GATEWAY_BATCH_SIZE
+    message = (
+        f"block gas limit {need - 1:,} cannot hold the anchor of a full gateway batch "
+        f"({GATEWAY_BATCH_SIZE} receipts: up to {need:,} gas in one anchorWithUses); "
+        f"raise --gas-limit to at least {need} or lower --gateway-batch-size to {fits} or less"
+    )
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        spec(gas_limit=need - 1)
+    assert spec(gas_limit=need).gas_limit == need
+    assert spec(gas_limit=need - 1, gateway_batch_size=fits).gateway_batch_size == fits
+    with pytest.raises(ValidationError, match=re.escape(f"lower --gateway-batch-size to {fits}")):
+        spec(gas_limit=need - 1, gateway_batch_size=fits + 1)
+
+
+@pytest.mark.parametrize("gas_limit", [1_000_000, 5_000_000, 12_345_678, 60_000_000])
+def test_largest_batch_is_the_largest_whose_anchor_fits(gas_limit: int) -> None:
+    fits = largest_batch(gas_limit)
+    assert anchor_gas_bound(fits) <= gas_limit < anchor_gas_bound(fits + 1)
+
+
+def test_the_bound_grows_with_the_batch_and_refuses_an_empty_one() -> None:
+    assert anchor_gas_bound(1) < anchor_gas_bound(2) < anchor_gas_bound(GATEWAY_BATCH_SIZE)
+    with pytest.raises(ValueError, match="a batch holds at least 1 receipt"):
+        anchor_gas_bound(0)
+
+
+def test_check_finds_a_gateway_batch_the_blocks_cannot_hold(tmp_path: Path) -> None:
+    generate_topology(spec(), tmp_path / "net")
+    path = tmp_path / "net" / "env" / "gateway.jinan.vmo.env"
+    fits = largest_batch(GAS_LIMIT)
+    text = path.read_text().replace(f"QC_GW_BATCH_SIZE={GATEWAY_BATCH_SIZE}", "QC_GW_BATCH_SIZE={}")
+    path.write_text(text.format(fits))
+    assert check_topology(tmp_path / "net").ok
+    path.write_text(text.format(fits + 1))
+    assert check_topology(tmp_path / "net").problems == [
+        f"gateway.jinan.vmo.env: a batch of {fits + 1} receipts needs up to "
+        f"{anchor_gas_bound(fits + 1):,} gas in one anchorWithUses, over the block gas limit "
+        f"{GAS_LIMIT:,}: lower QC_GW_BATCH_SIZE or regenerate with a higher --gas-limit"
+    ]
+    path.write_text(text.format("many"))
+    assert check_topology(tmp_path / "net").problems == [
+        "gateway.jinan.vmo.env: QC_GW_BATCH_SIZE='many' is not a positive integer"
+    ]
+
+
 # ------------------------------------------------------------------------------ refusals
+
+
+@pytest.mark.parametrize(
+    ("line", "edited", "problem"),
+    [
+        ("QC_NODE_BLOCK_TIME_S=3", "QC_NODE_BLOCK_TIME_S=3.0", None),  # 3.0 s is 3 s
+        ("QC_NODE_BLOCK_TIME_S=3", "QC_NODE_BLOCK_TIME_S=0", "QC_NODE_BLOCK_TIME_S must be 3"),
+        ("QC_NODE_BLOCK_TIME_S=3", "", "QC_NODE_BLOCK_TIME_S must be 3 (the network's), not None"),
+        ("QC_NODE_HARDFORK=cancun", "QC_NODE_HARDFORK=shanghai", "QC_NODE_HARDFORK must be cancun"),
+        ("QC_NODE_CHAIN_ID=7716", "QC_NODE_CHAIN_ID=7717", "QC_NODE_CHAIN_ID must be 7716"),
+    ],
+)
+def test_check_finds_a_local_node_that_does_not_run_the_network(
+    tmp_path: Path, line: str, edited: str, problem: str | None
+) -> None:
+    generate_topology(spec(), tmp_path / "net")
+    path = tmp_path / "net" / "env" / "localnode.env"
+    text = path.read_text()
+    assert line + "\n" in text
+    path.write_text(text.replace(line + "\n", edited + "\n" if edited else ""))
+    problems = check_topology(tmp_path / "net").problems
+    if problem is None:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and problems[0].startswith(f"localnode.env: {problem}"), problems
 
 
 def test_check_finds_a_node_with_another_genesis_or_key(tmp_path: Path) -> None:
@@ -314,3 +402,24 @@ def test_cli_generates_checks_and_refuses_to_overwrite(tmp_path: Path) -> None:
     again = subprocess.run(run, capture_output=True, text=True, timeout=60)
     assert again.returncode == 1
     assert again.stderr.startswith("error: TOPOLOGY_ERROR: ") and "not empty" in again.stderr
+
+
+def test_cli_refuses_a_gas_limit_under_a_full_batch_and_takes_a_smaller_batch(
+    tmp_path: Path,
+) -> None:
+    fits = largest_batch(5_000_000)
+    run = [QUANCHENG, "topology", "generate", "--chain-id", "7716", "--gas-limit", "5000000"]
+    refused = subprocess.run(
+        [*run, "--out", str(tmp_path / "a")], capture_output=True, text=True, timeout=60
+    )
+    assert refused.returncode == 1 and not (tmp_path / "a").exists()
+    assert refused.stderr.startswith("error: TOPOLOGY_ERROR: block gas limit 5,000,000 cannot ")
+    assert f"or lower --gateway-batch-size to {fits} or less" in refused.stderr
+    done = subprocess.run(
+        [*run, "--out", str(tmp_path / "b"), "--gateway-batch-size", str(fits)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    env = read_env(tmp_path / "b" / "env" / "gateway.example.env")
+    assert env["QC_GW_BATCH_SIZE"] == str(fits)
+    assert check_topology(tmp_path / "b").ok

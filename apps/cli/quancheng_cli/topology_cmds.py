@@ -35,6 +35,8 @@ def _spec(options: dict[str, Any]) -> Any:
         options["genesis_timestamp"] = SEEDED_GENESIS_TIMESTAMP if seeded else int(time.time())
     hosts = options.pop("hosts")
     options["storage"] = options["storage"].upper()
+    if options.get("gateway_batch_size") is None:
+        options.pop("gateway_batch_size", None)  # the spec's default: the gateway's own
     try:
         return TopologySpec(
             **options,
@@ -60,6 +62,10 @@ def generate_cmd(
     ] = None,
     epoch_length: Annotated[int, typer.Option(help="Blocks between vote resets.")] = 30_000,
     gas_limit: Annotated[int, typer.Option(help="Block gas limit.")] = 60_000_000,
+    gateway_batch_size: Annotated[
+        int | None,
+        typer.Option(help="Receipts per anchored batch, QC_GW_BATCH_SIZE (default: 256)."),
+    ] = None,
     hardfork: Annotated[
         str, typer.Option(help="EVM at genesis: cancun (older ones cannot run the contracts).")
     ] = ("cancun"),

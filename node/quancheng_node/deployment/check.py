@@ -2,7 +2,9 @@
 
 Offline, every file is parsed (TOML, JSON, env) and cross-checked: the validators in
 ``extraData`` are the validator nodes' addresses, every key file gives its node's enode,
-the allowlists name every node and member, and chain id and gas limit agree everywhere.
+the allowlists name every node and member, chain id and gas limit agree everywhere, the
+local node's env has the network's block period and EVM, and the block gas limit holds the
+anchor of a full gateway batch.
 Live, a node's JSON-RPC must report the same chain id, gas limit and validators. Files are
 edited by hand on site; this is what catches a node that would fork or never peer, and a
 service that would refuse to start or talk to the chain in the clear (no TLS setting).
@@ -20,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from quancheng_node.deployment.gas import GATEWAY_BATCH_SIZE, anchor_gas_bound
 from quancheng_node.deployment.keys import NodeKey
 from quancheng_node.deployment.ourside import CHANGE_ME
 from quancheng_node.deployment.qbft import decode_qbft_extra_data, milestones
@@ -199,9 +202,47 @@ def _check_env(report: CheckReport, out: Path, topo: dict[str, Any]) -> None:
         todo = sorted(k for k, v in env.items() if CHANGE_ME in v)
         if todo:
             report.warnings.append(f"{path.name}: fill in {', '.join(todo)}")
-    local = read_env(out / "env" / "localnode.env")
-    report.expect(local.get("QC_NODE_CHAIN_ID") == str(topo["chain_id"]), "localnode chain id")
-    report.expect(local.get("QC_NODE_BLOCK_GAS_LIMIT") == str(topo["gas_limit"]), "localnode gas")
+        if path.name.startswith("gateway."):
+            _check_batch(report, path.name, env, topo["gas_limit"])
+    _check_localnode(report, read_env(out / "env" / "localnode.env"), topo)
+
+
+def _check_batch(report: CheckReport, name: str, env: dict[str, str], gas_limit: int) -> None:
+    """A gateway's full batch is one anchorWithUses: the block gas limit must hold it."""
+    raw = env.get("QC_GW_BATCH_SIZE", str(GATEWAY_BATCH_SIZE))
+    if not raw.isdigit() or int(raw) < 1:
+        report.problems.append(f"{name}: QC_GW_BATCH_SIZE={raw!r} is not a positive integer")
+        return
+    need = anchor_gas_bound(int(raw))
+    report.expect(
+        need <= gas_limit,
+        f"{name}: a batch of {raw} receipts needs up to {need:,} gas in one anchorWithUses, "
+        f"over the block gas limit {gas_limit:,}: lower QC_GW_BATCH_SIZE or regenerate with "
+        "a higher --gas-limit",
+    )
+
+
+def _check_localnode(report: CheckReport, local: dict[str, str], topo: dict[str, Any]) -> None:
+    """The local rehearsal node runs the network's chain id, gas limit, EVM and block period."""
+    expected = {
+        "QC_NODE_CHAIN_ID": topo["chain_id"],
+        "QC_NODE_BLOCK_GAS_LIMIT": topo["gas_limit"],
+        "QC_NODE_HARDFORK": topo["hardfork"],
+        "QC_NODE_BLOCK_TIME_S": topo["block_period_seconds"],
+    }
+    for key, value in expected.items():
+        got = local.get(key)
+        same = got is not None and (
+            _same_number(got, value) if isinstance(value, int) else got == value
+        )
+        report.expect(same, f"localnode.env: {key} must be {value} (the network's), not {got}")
+
+
+def _same_number(text: str, value: int) -> bool:
+    try:
+        return float(text) == value
+    except ValueError:
+        return False
 
 
 def _rpc(

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from quancheng_node.deployment import besu, ourside
+from quancheng_node.deployment.gas import anchor_gas_bound
 from quancheng_node.deployment.keys import write_private
 from quancheng_node.deployment.qbft import qbft_genesis
 from quancheng_node.deployment.spec import NodePlan, TopologyError, TopologySpec, plan_nodes
@@ -40,6 +41,9 @@ def topology_summary(spec: TopologySpec, nodes: Sequence[NodePlan]) -> dict[str,
         "format": FORMAT,
         "chain_id": spec.chain_id,
         "gas_limit": spec.gas_limit,
+        # The largest transaction a gateway sends, which every block must be able to hold.
+        "gateway_batch_size": spec.gateway_batch_size,
+        "anchor_gas_bound": anchor_gas_bound(spec.gateway_batch_size),
         "hardfork": spec.hardfork,
         "block_period_seconds": spec.block_period_seconds,
         "request_timeout_seconds": spec.request_timeout,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from quancheng_node.deployment.gas import anchor_gas_bound
 from quancheng_node.deployment.spec import MemberEntry, MembersFile, NodePlan, TopologySpec
 from quancheng_node.deployment.tlsfiles import CA_FILE, CHAIN_CA_VARIABLES, member_files
 
@@ -92,6 +93,13 @@ def _gateway_env(spec: TopologySpec, member: MemberEntry, rpc: NodePlan) -> str:
         "# QC_GW_PSEUDONYM_KEY=<hex, shared with the identity authority>",
     ]
     lines += [f"{k}={v}" for k, v in gateway_timeouts(spec).items()]
+    lines += [
+        f"# Receipts per batch: one anchorWithUses of a full batch needs up to "
+        f"{anchor_gas_bound(spec.gateway_batch_size):,} gas,",
+        "# which the block gas limit must hold: change it with --gateway-batch-size and a",
+        "# regenerated topology (`quancheng topology check` flags a batch no block can hold).",
+        f"QC_GW_BATCH_SIZE={spec.gateway_batch_size}",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -157,8 +165,11 @@ def _deployer_env(spec: TopologySpec, members: MembersFile | None, rpc: NodePlan
 def _localnode_env(spec: TopologySpec) -> str:
     lines = _header(spec, "The same chain parameters on the local journaled node (rehearsal).")
     lines += [
-        "# The local node automines: QBFT's block period does not apply to it.",
+        "# It seals the pooled transactions every block period, as the validators do, so a",
+        "# transaction waits for its block here too. Its snapshots (QC_NODE_SNAPSHOT_EVERY) are",
+        "# its own: Besu persists its state itself.",
         f"QC_NODE_CHAIN_ID={spec.chain_id}",
+        f"QC_NODE_BLOCK_TIME_S={spec.block_period_seconds}",
         f"QC_NODE_BLOCK_GAS_LIMIT={spec.gas_limit}",
         f"QC_NODE_HARDFORK={spec.hardfork}",
     ]

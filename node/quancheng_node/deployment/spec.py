@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from quancheng.chain.manifest import Address
 from quancheng.errors import ConfigError
+from quancheng_node.deployment.gas import GATEWAY_BATCH_SIZE, anchor_gas_bound, largest_batch
 from quancheng_node.deployment.keys import NodeKey
 
 __all__ = [
@@ -127,10 +128,11 @@ class TopologySpec(BaseModel):
     #: Round timeout; Besu's advice is twice the block period, then tuned down.
     request_timeout_seconds: int | None = Field(default=None, ge=1)
     epoch_length: int = Field(default=30_000, ge=1)
-    #: Block gas limit. The largest transaction a gateway sends by default, one
-    #: ``anchorWithUses`` of 256 receipts each of another grant and resource, uses ~9.9 M gas
-    #: (``benchmarks/gas_bench.py``): 60 M holds it six times over.
+    #: Block gas limit: it must hold the largest transaction a gateway sends, one
+    #: ``anchorWithUses`` of a full batch (:func:`.gas.anchor_gas_bound`).
     gas_limit: int = Field(default=60_000_000, ge=1_000_000, le=0x1FFFFFFFFFFFFF)
+    #: Receipts per anchored batch (``QC_GW_BATCH_SIZE`` of the generated gateway env files).
+    gateway_batch_size: int = Field(default=GATEWAY_BATCH_SIZE, ge=1)
     hardfork: str = CONTRACTS_EVM
     storage: Literal["FOREST", "BONSAI"] = "FOREST"
     #: One host for every node, or one per node (validators first, then RPC nodes).
@@ -169,7 +171,21 @@ class TopologySpec(BaseModel):
             self.request_timeout_seconds <= self.block_period_seconds
         ):
             raise ValueError("request timeout must exceed the block period")
+        self._check_anchor_fits()
         return self
+
+    def _check_anchor_fits(self) -> None:
+        """Refuse a gas limit under one anchor of a full gateway batch: it could never be mined."""
+        need = anchor_gas_bound(self.gateway_batch_size)
+        if need <= self.gas_limit:
+            return
+        fits = largest_batch(self.gas_limit)
+        lower = f" or lower --gateway-batch-size to {fits} or less" if fits else ""
+        raise ValueError(
+            f"block gas limit {self.gas_limit:,} cannot hold the anchor of a full gateway batch "
+            f"({self.gateway_batch_size} receipts: up to {need:,} gas in one anchorWithUses); "
+            f"raise --gas-limit to at least {need}{lower}"
+        )
 
     @property
     def node_count(self) -> int:
