@@ -4,6 +4,8 @@
 const env = process.env;
 
 const int = (name, fallback) => (env[name] ? Number.parseInt(env[name], 10) : fallback);
+const chainId = int("QC_CHAIN_ID", 5310);
+const hardfork = env.QC_HARDFORK || "cancun";
 
 /** @type import('hardhat/config').HardhatUserConfig */
 module.exports = {
@@ -11,8 +13,11 @@ module.exports = {
   paths: { sources: "./no-sources", cache: "./.cache", artifacts: "./.artifacts" },
   networks: {
     hardhat: {
-      chainId: int("QC_CHAIN_ID", 5310),
-      hardfork: env.QC_HARDFORK || "cancun",
+      chainId,
+      hardfork,
+      // A node forked from its own archive (scripts/snapshot.js) runs the chain's one hardfork
+      // from block 0; EDR knows no hardfork history for a chain id it has not heard of.
+      chains: { [chainId]: { hardforkHistory: { [hardfork]: 0 } } },
       blockGasLimit: int("QC_BLOCK_GAS_LIMIT", 60_000_000),
       gas: "auto",
       // A fixed genesis date makes the chain reproducible, which the journal replay relies on.

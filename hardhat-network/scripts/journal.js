@@ -10,6 +10,13 @@
 // Node's largest string.  Under interval mining a transaction is journaled when the pool
 // accepts it, before its hash is returned, and the block that seals it is journaled as an
 // evm_mine entry.
+//
+// With an archive (scripts/archive.js, scripts/snapshot.js) the journal holds only what happened
+// since the archive's head: its header names that block (`base`), the node forks from the
+// archive there and replays the journal on top.  A snapshot writes the archive first, then
+// replaces the journal with an empty one based on the new head (written aside, then renamed), so
+// a crash between the two leaves an older journal whose entries up to the archive's head are
+// skipped on the next start.
 const fs = require("node:fs");
 const path = require("node:path");
 const { ProviderError } = require("hardhat/internal/core/providers/errors");
@@ -51,6 +58,9 @@ const REFUSED = new Set([
 // -32005 is not used by Hardhat; a distinct code lets clients tell this refusal apart.
 const REFUSED_CODE = -32005;
 
+// Takes a snapshot into the archive at once (tests, benchmarks, an operator before a backup).
+const SNAPSHOT_METHOD = "quancheng_snapshot";
+
 const toNumber = (hex) => Number.parseInt(hex, 16);
 
 /** A journal the node refuses to serve from; `code` is stable (see quancheng_node.errors). */
@@ -71,18 +81,36 @@ class Journal {
     this.offset = null; // block time minus wall-clock time (s), as the journal last implied it
     this.automine = automine; // the mode the node serves in after replay
     this.replayAutomine = automine; // the replay network's mode (it starts as configured)
+    this.header = null;
+    this.base = null; // the archive block this journal continues from ({number, hash}), or null
+    this.entriesSinceBase = 0;
   }
 
-  /** Replays the journal into `provider` (a fresh network) and opens it for appending. */
-  async open(provider, header) {
+  /**
+   * Replays the journal into `provider` and opens it for appending.  `base` is the archive's
+   * head ({number, hash}) the provider was forked at, or null for a network fresh from genesis.
+   */
+  async open(provider, header, base = null) {
     fs.mkdirSync(path.dirname(this.file), { recursive: true });
-    let stats = { entries: 0, blocks: 0 };
+    this.header = header;
+    let stats = { entries: 0, blocks: 0, skipped: 0 };
+    let rotate = false;
     if (fs.existsSync(this.file)) {
-      stats = await this._replay(provider, header);
+      stats = await this._replay(provider, header, base);
+      rotate = base !== null && (this.base === null || this.base.number !== base.number);
+    } else if (base !== null) {
+      // The journal is renamed into place, never deleted: without it, whatever was acknowledged
+      // after the archive's head would be silently lost.
+      throw new JournalError(
+        "JOURNAL_MISSING",
+        `${this.file}: missing, but the archive beside it ends at block ${base.number}; restore the journal`,
+      );
     } else {
-      const first = { format: FORMAT, ...header, createdAt: new Date().toISOString() };
-      fs.writeFileSync(this.file, `${JSON.stringify(first)}\n`, { flag: "wx" });
+      this._writeHeader(this.file, null, "wx");
     }
+    if (rotate) this._rotateFile(base); // the archive is ahead of this journal: start one at its head
+    this.base = base;
+    this.entriesSinceBase = stats.entries;
     this.fd = fs.openSync(this.file, "a");
     if (this.fsyncMode === "interval") {
       this.timer = setInterval(() => this.sync(), 200);
@@ -91,8 +119,47 @@ class Journal {
     return stats;
   }
 
+  /** Replaces the journal with an empty one based on the archive's new head (under the lock). */
+  rotate(base) {
+    if (this.fd !== null) {
+      fs.fsyncSync(this.fd);
+      fs.closeSync(this.fd);
+      this.fd = null;
+    }
+    this._rotateFile(base);
+    this.base = base;
+    this.entriesSinceBase = 0;
+    this.dirty = false;
+    this.fd = fs.openSync(this.file, "a");
+  }
+
+  _rotateFile(base) {
+    const aside = `${this.file}.next`;
+    this._writeHeader(aside, base, "w");
+    fs.renameSync(aside, this.file);
+    const dir = fs.openSync(path.dirname(this.file), "r");
+    try {
+      fs.fsyncSync(dir);
+    } finally {
+      fs.closeSync(dir);
+    }
+  }
+
+  _writeHeader(file, base, flag) {
+    const first = { format: FORMAT, ...this.header, createdAt: new Date().toISOString() };
+    if (base !== null) first.base = { number: base.number, hash: base.hash };
+    const fd = fs.openSync(file, flag);
+    try {
+      fs.writeSync(fd, `${JSON.stringify(first)}\n`);
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
   append(entry) {
     fs.writeSync(this.fd, `${JSON.stringify(entry)}\n`);
+    this.entriesSinceBase += 1;
     if (this.fsyncMode === "always") fs.fsyncSync(this.fd);
     else this.dirty = true;
   }
@@ -113,12 +180,16 @@ class Journal {
     }
   }
 
-  async _replay(provider, header) {
+  async _replay(provider, header, base) {
     const lines = readLines(this.file);
     const first = lines.next();
-    this._checkHeader(first.done ? null : first.value, header);
+    this.base = this._checkHeader(first.done ? null : first.value, header, base);
+    // Entries up to the archive's head are in the archive already (a crash came between a
+    // snapshot's archive commit and its new journal); the block at the head must be the same.
+    const skipTo = base !== null && (this.base === null || this.base.number < base.number) ? base.number : -1;
     let entries = 0;
     let blocks = 0;
+    let skipped = 0;
     for (const line of lines) {
       // A crash can leave a torn last line: it was never acknowledged, so it is dropped.
       if (!line.terminated) {
@@ -131,16 +202,33 @@ class Journal {
       } catch (err) {
         throw new JournalError("JOURNAL_CORRUPT", `${this.file}: corrupt journal entry at byte ${line.start}`);
       }
+      if (entry.n <= skipTo) {
+        if (entry.n === skipTo && entry.n > entry.b && entry.h !== base.hash) {
+          throw new JournalError(
+            "JOURNAL_FOREIGN",
+            `${this.file}: block ${entry.n} is ${entry.h} here but ${base.hash} in the archive`,
+          );
+        }
+        this._track(entry);
+        skipped += 1;
+        continue;
+      }
       await this._replayEntry(provider, entry, `byte ${line.start}`);
       entries += 1;
       if (entry.n > entry.b) blocks += 1;
     }
     await this._setAutomine(provider, this.automine);
     await this._restoreClock(provider);
-    return { entries, blocks };
+    return { entries, blocks, skipped };
   }
 
-  _checkHeader(line, header) {
+  /** After the network was forked anew at a snapshot: its mining mode and clock as before. */
+  async afterFork(provider) {
+    this.replayAutomine = this.automine; // a new network starts in the configured mode
+    await this._restoreClock(provider);
+  }
+
+  _checkHeader(line, header, base) {
     let first = null;
     try {
       first = line && line.terminated ? JSON.parse(line.text) : null;
@@ -158,6 +246,26 @@ class Journal {
         );
       }
     }
+    const own = first.base ? { number: Number(first.base.number), hash: String(first.base.hash) } : null;
+    if (own !== null && base === null) {
+      throw new JournalError(
+        "ARCHIVE_MISSING",
+        `${this.file}: journal continues from block ${own.number} of an archive, but the state directory has none`,
+      );
+    }
+    if (own !== null && own.number > base.number) {
+      throw new JournalError(
+        "ARCHIVE_BEHIND",
+        `${this.file}: journal continues from block ${own.number}, the archive ends at block ${base.number}`,
+      );
+    }
+    if (own !== null && own.number === base.number && own.hash !== base.hash) {
+      throw new JournalError(
+        "JOURNAL_FOREIGN",
+        `${this.file}: journal continues from block ${own.number} ${own.hash}, the archive has ${base.hash} there`,
+      );
+    }
+    return own;
   }
 
   // Under interval mining a transaction is journaled when it enters the pool (its entry has
@@ -215,9 +323,11 @@ class Journal {
 
 /** An EIP-1193 provider that serialises and journals the requests that change state. */
 class JournaledProvider {
-  constructor(inner, journal) {
+  constructor(inner, journal, snapshots = null) {
     this.inner = inner;
     this.journal = journal;
+    this.snapshots = snapshots; // scripts/snapshot.js Snapshots, when the node keeps an archive
+    this.snapshotQueued = false;
     this.queue = Promise.resolve();
   }
 
@@ -236,10 +346,37 @@ class JournaledProvider {
         REFUSED_CODE,
       );
     }
+    if (args.method === SNAPSHOT_METHOD) return this.snapshot();
     if (!JOURNALED.has(args.method)) return this.inner.request(args);
     const run = this.queue.then(() => this._journaled(args));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** Takes a snapshot now, after the requests before it (quancheng_snapshot). */
+  snapshot() {
+    if (this.snapshots === null) {
+      return Promise.reject(new ProviderError("this node keeps no archive (started without --archive)", REFUSED_CODE));
+    }
+    const run = this.queue.then(() => this.snapshots.take());
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  // A snapshot runs on the lock after the request that made it due; that request's answer does
+  // not wait for it, the requests after it do.
+  _scheduleSnapshot() {
+    // Under interval mining the pool is rarely empty between requests: the sealer snapshots
+    // right after it seals, in the same turn of the lock (sealPending).
+    if (!this.journal.automine) return;
+    if (this.snapshots === null || this.snapshotQueued || !this.snapshots.due) return;
+    this.snapshotQueued = true;
+    const run = this.queue.then(() => this.snapshots.take()).finally(() => {
+      this.snapshotQueued = false;
+    });
+    this.queue = run.catch((err) => {
+      this.snapshots.log(`snapshot failed: ${err && err.stack ? err.stack : err}`);
+    });
   }
 
   async _journaled(args) {
@@ -267,7 +404,13 @@ class JournaledProvider {
     // A failed request that changed nothing is not worth replaying; a transaction accepted
     // into the pool under interval mining changed the pool and is journaled before its ack.
     const changed = entry.n > before || error === undefined;
-    if (changed) this.journal.append(entry);
+    if (changed) {
+      this.journal.append(entry);
+      if (this.snapshots !== null) {
+        this.snapshots.tracker.request(args.method, params);
+        this._scheduleSnapshot();
+      }
+    }
     if (error !== undefined) throw error;
     return result;
   }
@@ -277,7 +420,11 @@ class JournaledProvider {
     const run = this.queue.then(async () => {
       const pending = await this.inner.request({ method: "eth_getBlockByNumber", params: ["pending", false] });
       if (pending.transactions.length === 0) return null; // no empty blocks: see node.js
-      return this._journaled({ method: "evm_mine", params: [] });
+      const sealed = await this._journaled({ method: "evm_mine", params: [] });
+      if (this.snapshots !== null && this.snapshots.due) {
+        await this.snapshots.take().catch((err) => this.snapshots.log(`snapshot failed: ${err && err.stack ? err.stack : err}`));
+      }
+      return sealed;
     });
     this.queue = run.catch(() => undefined);
     return run;

@@ -8,7 +8,13 @@
 // a period with no pending transaction seals no block (QBFT would seal an empty one), so an
 // idle node's journal does not grow.
 //
-// Usage: node scripts/node.js --host 127.0.0.1 --port 8545 --journal STATE/journal.jsonl [--block-time 2]
+// With --archive DIR the node takes a snapshot into an on-disk archive every --snapshot-every
+// journal entries (scripts/snapshot.js) and continues as a fork of it; a restart forks from the
+// archive's head and replays only the journal since, so it takes the same time whatever the
+// chain's length.
+//
+// Usage: node scripts/node.js --host 127.0.0.1 --port 8545 --journal STATE/journal.jsonl
+//          [--archive STATE/archive --snapshot-every 2000] [--block-time 2]
 const path = require("node:path");
 const { parseArgs } = require("node:util");
 
@@ -19,6 +25,8 @@ const { values: args } = parseArgs({
     journal: { type: "string" },
     fsync: { type: "string", default: "interval" },
     "block-time": { type: "string", default: "0" },
+    archive: { type: "string" },
+    "snapshot-every": { type: "string", default: "2000" },
   },
 });
 
@@ -27,11 +35,17 @@ process.env.HARDHAT_DISABLE_TELEMETRY_PROMPT = "true";
 const blockTime = Number.parseFloat(args["block-time"]);
 if (!(blockTime >= 0)) throw new Error(`--block-time ${args["block-time"]}: expected seconds >= 0`);
 process.env.QC_BLOCK_TIME_S = String(blockTime); // read by hardhat.config.js (automine off)
+const snapshotEvery = Number.parseInt(args["snapshot-every"], 10);
+if (!(snapshotEvery >= 0)) throw new Error(`--snapshot-every ${args["snapshot-every"]}: expected entries >= 0 (0: only on request)`);
+if (args.archive && !args.journal) throw new Error("--archive needs --journal");
 process.chdir(path.join(__dirname, ".."));
 
+const patches = require("./edr-patches"); // before Hardhat creates its provider
 const hre = require("hardhat");
 const { JsonRpcServer } = require("hardhat/internal/hardhat-network/jsonrpc/server");
 const { Journal, JournalError, JournaledProvider } = require("./journal");
+const { Archive, ArchiveError } = require("./archive");
+const { Tracker, Snapshots } = require("./snapshot");
 
 const log = (msg) => console.log(`[quancheng-node] ${new Date().toISOString()} ${msg}`);
 
@@ -39,16 +53,50 @@ async function main() {
   const provider = hre.network.provider;
   let served = provider;
   let journal = null;
+  let archive = null;
+  let server = null;
   if (args.journal) {
     journal = new Journal(args.journal, { fsync: args.fsync, automine: blockTime === 0 });
     const header = { chainId: hre.network.config.chainId, hardfork: hre.network.config.hardfork,
       genesisDate: hre.network.config.initialDate };
     const t0 = Date.now();
-    const replayed = await journal.open(provider, header);
-    log(`journal ${args.journal}: replayed ${replayed.entries} requests, ${replayed.blocks} blocks in ${Date.now() - t0} ms`);
-    served = new JournaledProvider(provider, journal);
+    let snapshots = null;
+    let head = null;
+    if (args.archive) {
+      archive = await Archive.open(args.archive, header);
+      head = archive.head();
+      const tracker = new Tracker();
+      patches.setTraceListener((traces) => tracker.traces(traces));
+      // EDR caches some of its fork's answers on disk; a cache from another run (an archive
+      // restored from a copy, say) must not answer for this one.
+      const forkCache = path.join(path.resolve(args.archive), "fork-cache");
+      require("node:fs").rmSync(forkCache, { recursive: true, force: true });
+      patches.setForkCacheDir(forkCache);
+      let url = null;
+      const fork = async (at) => {
+        url = url || (await archive.serve());
+        await provider.request({ method: "hardhat_reset", params: [{ forking: { jsonRpcUrl: url, blockNumber: at.number } }] });
+        await journal.afterFork(provider);
+        // Subscriptions lived in the network just replaced; their clients reconnect and subscribe again.
+        if (server !== null) for (const ws of server._wsServer.clients) ws.terminate();
+      };
+      if (head !== null) {
+        await fork(head);
+      } else {
+        await trackGenesis(provider, tracker); // the first snapshot writes every account there is
+      }
+      snapshots = new Snapshots({
+        inner: provider, journal, archive, tracker, every: snapshotEvery, fork, log,
+        pause: snapshotPause(process.env.QC_NODE_SNAPSHOT_PAUSE),
+      });
+    }
+    const replayed = await journal.open(provider, header, head);
+    const from = head === null ? "genesis" : `archive block ${head.number}`;
+    log(`journal ${args.journal}: from ${from}, replayed ${replayed.entries} requests, ${replayed.blocks} blocks`
+      + `${replayed.skipped ? ` (${replayed.skipped} already archived)` : ""} in ${Date.now() - t0} ms`);
+    served = new JournaledProvider(provider, journal, snapshots);
   }
-  const server = new JsonRpcServer({ hostname: args.host, port: Number.parseInt(args.port, 10), provider: served });
+  server = new JsonRpcServer({ hostname: args.host, port: Number.parseInt(args.port, 10), provider: served });
   const { address, port } = await server.listen();
   log(`listening on http://${address}:${port} chainId=${hre.network.config.chainId}`);
   let sealer = null;
@@ -78,6 +126,7 @@ async function main() {
       // A block being sealed or a request being journaled finishes before the journal closes.
       if (served instanceof JournaledProvider) await served.queue;
       if (journal) journal.close();
+      if (archive) await archive.close();
       log("stopped");
       process.exit(0);
     }
@@ -85,6 +134,26 @@ async function main() {
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   await server.waitUntilClosed();
+}
+
+/** `STAGE:MS` (tests only): a snapshot waits MS milliseconds after STAGE, for a kill to land. */
+function snapshotPause(spec) {
+  if (!spec) return null;
+  const at = spec.lastIndexOf(":");
+  return { stage: spec.slice(0, at), ms: Number.parseInt(spec.slice(at + 1), 10) };
+}
+
+/** Notes the accounts a chain fresh from genesis has: development accounts, coinbase, predeploys. */
+async function trackGenesis(provider, tracker) {
+  for (const address of await provider.request({ method: "eth_accounts", params: [] })) tracker.account(address);
+  tracker.account(await provider.request({ method: "eth_coinbase", params: [] }));
+  const edr = require("@nomicfoundation/edr");
+  const { ethereumsjsHardforkToEdrSpecId } = require("hardhat/internal/hardhat-network/provider/utils/convertToEdr");
+  const { getHardforkName } = require("hardhat/internal/util/hardforks");
+  const spec = ethereumsjsHardforkToEdrSpecId(getHardforkName(hre.network.config.hardfork));
+  for (const account of edr.l1GenesisState(edr.l1HardforkFromString(spec))) {
+    tracker.account(`0x${Buffer.from(account.address).toString("hex")}`);
+  }
 }
 
 /** Seals the pending transactions into a block, through the journal when there is one. */
@@ -100,7 +169,7 @@ async function seal(provider) {
 const REFUSED_EXIT = 3;
 
 main().catch((err) => {
-  if (err instanceof JournalError) {
+  if (err instanceof JournalError || err instanceof ArchiveError) {
     console.error(`[quancheng-node] refused ${err.code}: ${err.message}`);
     process.exit(REFUSED_EXIT);
   }

@@ -57,6 +57,10 @@ class NodeSettings(BaseSettings):
     #: every N seconds as a QBFT network does (Besu's default block period is 2 s).  Either
     #: way a transaction is journaled before it is acknowledged.
     block_time_s: float = Field(default=0.0, ge=0, le=3600)
+    #: Journal entries (one per state-changing request) between snapshots into the archive
+    #: (``QC_NODE_SNAPSHOT_EVERY``): a restart replays at most about this many, whatever the
+    #: chain's length; 0 takes snapshots only when asked (``quancheng_snapshot``).
+    snapshot_every: int = Field(default=2000, ge=0)
     hardhat_dir: Path = HARDHAT_DIR
     node_binary: str = "node"
 

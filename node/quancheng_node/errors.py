@@ -57,7 +57,18 @@ class NodeStateRefused(NodeExited):
     code = "NODE_STATE_REFUSED"
 
     #: What the node found, as it reports it (``refused JOURNAL_DIVERGED: ...`` in its log).
-    REASONS = ("JOURNAL_FORMAT", "JOURNAL_FOREIGN", "JOURNAL_CORRUPT", "JOURNAL_DIVERGED")
+    REASONS = (
+        "JOURNAL_FORMAT",
+        "JOURNAL_FOREIGN",
+        "JOURNAL_CORRUPT",
+        "JOURNAL_DIVERGED",
+        "JOURNAL_MISSING",
+        "ARCHIVE_FORMAT",
+        "ARCHIVE_FOREIGN",
+        "ARCHIVE_CORRUPT",
+        "ARCHIVE_MISSING",
+        "ARCHIVE_BEHIND",
+    )
 
     def __init__(self, reason: str, detail: str, returncode: int, log_file: Path) -> None:
         self.reason, self.detail = reason, detail

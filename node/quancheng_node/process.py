@@ -4,9 +4,11 @@
 (``hardhat-network/scripts/node.js``) with a write-ahead journal in the state directory, so
 that the chain survives a stop and start: on start the journal is replayed block by block
 and every block hash is checked against the record (a journal it cannot rebuild the same
-chain from is refused: :class:`NodeStateRefused`).  With ``block_time_s`` > 0 the node seals
-the pooled transactions every N seconds, as a QBFT network does, instead of one block per
-transaction.  The process is detached and tracked by
+chain from is refused: :class:`NodeStateRefused`).  Every ``snapshot_every`` journal entries
+the node writes the chain into its archive (``STATE/archive``) and starts a new journal there,
+so a start replays only the journal since the last snapshot, whatever the chain's length.
+With ``block_time_s`` > 0 the node seals the pooled transactions every N seconds, as a QBFT
+network does, instead of one block per transaction.  The process is detached and tracked by
 a pid file, so ``quancheng chain up`` can return while the node keeps running and
 ``quancheng chain down`` can stop it later.
 """
@@ -62,6 +64,10 @@ class HardhatNode:
         return self.state_dir / "journal.jsonl"
 
     @property
+    def archive_dir(self) -> Path:
+        return self.state_dir / "archive"
+
+    @property
     def log_file(self) -> Path:
         return self.state_dir / "node.log"
 
@@ -87,6 +93,8 @@ class HardhatNode:
             "--host", s.host,
             "--port", str(s.port),
             "--journal", str(self.journal_file),
+            "--archive", str(self.archive_dir),
+            "--snapshot-every", str(s.snapshot_every),
             "--fsync", s.fsync,
             "--block-time", f"{s.block_time_s:g}",
         ]  # fmt: skip
@@ -134,6 +142,26 @@ class HardhatNode:
             )
         self.pid_file.write_text(str(self._proc.pid))
         self._wait_until_ready()
+
+    def snapshot(self) -> dict[str, Any] | None:
+        """Take a snapshot into the archive now; what it wrote, or None if nothing was due.
+
+        Raises:
+            NodeError: the node is not reachable or refused (its message says why).
+        """
+        body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "quancheng_snapshot", "params": []})
+        req = urllib.request.Request(
+            self.rpc_url, data=body.encode(), headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(req, timeout=300) as resp:
+                reply = json.loads(resp.read(1 << 20))
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise NodeError(f"snapshot of the node at {self.rpc_url} failed: {exc}") from exc
+        if "error" in reply:
+            raise NodeError(f"the node refused the snapshot: {reply['error'].get('message')}")
+        result: dict[str, Any] | None = reply.get("result")
+        return result
 
     def stop(self) -> None:
         """Stop the node gracefully (SIGTERM, journal flushed); SIGKILL after ``stop_timeout``."""
@@ -190,6 +218,9 @@ class HardhatNode:
             "pid": self.pid,
             "state_dir": str(self.state_dir),
             "journal_bytes": self.journal_file.stat().st_size if self.journal_file.exists() else 0,
+            "archive_head": self._journal_base(),
+            "archive_bytes": _tree_bytes(self.archive_dir),
+            "snapshot_every": self.settings.snapshot_every,
             "block_time_s": self.settings.block_time_s,
         }
         if running:
@@ -197,6 +228,16 @@ class HardhatNode:
             info["chain_id"] = int(chain_id, 16) if isinstance(chain_id, str) else None
             info["block_number"] = int(block, 16) if isinstance(block, str) else None
         return info
+
+    def _journal_base(self) -> int | None:
+        """The archive block the journal continues from (None: from genesis, or no journal)."""
+        try:
+            with self.journal_file.open("rb") as f:
+                header = json.loads(f.readline(1 << 16))
+        except (OSError, ValueError):
+            return None
+        base = header.get("base") if isinstance(header, dict) else None
+        return int(base["number"]) if isinstance(base, dict) else None
 
     def dev_private_keys(self, count: int = 10) -> list[str]:
         """Private keys of the funded development accounts (local node only)."""
@@ -269,6 +310,13 @@ class HardhatNode:
             return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return "(no log)"
+
+
+def _tree_bytes(directory: Path) -> int:
+    """The bytes of the files under ``directory`` (0 when it does not exist)."""
+    if not directory.is_dir():
+        return 0
+    return sum(p.stat().st_size for p in directory.rglob("*") if p.is_file())
 
 
 def _port_in_use(host: str, port: int) -> bool:

@@ -1,8 +1,13 @@
-"""Kill -9 in the middle of a burst: every acknowledged transaction comes back, same hash."""
+"""Kill -9 in the middle of a burst: every acknowledged transaction comes back, same hash.
+
+The node takes a snapshot every few dozen journal entries, so the burst crosses several
+snapshots (archive written, journal replaced, network forked) before the kill lands.
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,11 +22,12 @@ from tests.conftest import start_node
 from tests.utils.evm import RawSender
 
 BURST = 400  # more than can be acknowledged before the kill lands
+SNAPSHOT_EVERY = 40
 
 
 @pytest.fixture(params=[0.0, 2.0], ids=["instant", "2s-blocks"])
 def node(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[HardhatNode]:
-    node = start_node(tmp_path / "chain", block_time_s=request.param)
+    node = start_node(tmp_path / "chain", block_time_s=request.param, snapshot_every=SNAPSHOT_EVERY)
     yield node
     node.stop()
 
@@ -73,6 +79,10 @@ def test_every_acknowledged_transaction_survives_kill_9_during_a_burst(node: Har
     sender = threading.Thread(target=_send_until_refused, args=(node.rpc_url, raws, acked, started))
     sender.start()
     assert started.wait(120), "the burst did not get going"
+    deadline = time.monotonic() + 60
+    while "snapshot at block" not in node.log_file.read_text():  # one block period at most
+        assert time.monotonic() < deadline, "no snapshot was taken during the burst"
+        time.sleep(0.02)
     node.kill()
     sender.join(30)
     assert 0 < len(acked) < BURST  # the kill landed mid-burst

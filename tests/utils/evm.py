@@ -31,7 +31,7 @@ class RawSender:
     def __init__(self, w3: Web3, private_key: str) -> None:
         self.w3 = w3
         self.account = Account.from_key(private_key)
-        self.nonce = w3.eth.get_transaction_count(self.account.address)
+        self.nonce: int = w3.eth.get_transaction_count(self.account.address)
         self.chain_id = w3.eth.chain_id
 
     def send(self, to: str | None, data: bytes, gas: int = 200_000) -> Any:

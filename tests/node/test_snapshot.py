@@ -1,0 +1,264 @@
+"""Snapshots into the node's archive: a restart forks from it and replays only the journal since.
+
+What must hold whatever happens around a snapshot: the chain served after a restart is the chain
+served before it — same block hashes, every receipt and every log from block 0, every account's
+balance, nonce, code and storage — and no acknowledged transaction is lost, even when the node
+is killed in the middle of a snapshot; a state directory whose archive and journal do not belong
+together is refused with a typed reason.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+import websockets.exceptions
+import websockets.sync.client as ws_client
+from eth_account import Account
+from eth_typing import ChecksumAddress
+from hexbytes import HexBytes
+from web3 import Web3
+
+from quancheng_node.errors import NodeStateRefused
+from quancheng_node.process import HardhatNode
+from tests.conftest import start_node
+from tests.utils.evm import RawSender, init_code
+
+# Runtime: sstore(calldataload(0), calldataload(32)); log1(0, 0, topic0 = calldataload(0)).
+STORE_RUNTIME = bytes.fromhex("602035600035556000356000" + "80a100")
+# Init code whose constructor writes slot 5 = 7 before it returns STORE_RUNTIME.
+CONSTRUCTOR_WRITE = bytes.fromhex("6007600555")
+
+_REPLAYED = re.compile(r"from (?P<origin>genesis|archive block \d+), replayed (?P<n>\d+) requests")
+
+
+def _store_init() -> bytes:
+    return CONSTRUCTOR_WRITE + init_code(STORE_RUNTIME)
+
+
+class Chain:
+    """A chain with storage in many slots, value sent to fresh accounts, and a log per write."""
+
+    def __init__(self, node: HardhatNode) -> None:
+        self.w3 = Web3(Web3.HTTPProvider(node.rpc_url))
+        self.sender = RawSender(self.w3, node.dev_private_keys(3)[2])
+        self.store = Web3.to_checksum_address(
+            self.sender.send(None, _store_init())["contractAddress"]
+        )
+        self.payees: list[ChecksumAddress] = []
+        self.writes = 0
+
+    def write(self, count: int) -> None:
+        for _ in range(count):
+            self.writes += 1
+            key, value = self.writes * 7919, self.writes * 31 + 1
+            self.sender.send(self.store, key.to_bytes(32, "big") + value.to_bytes(32, "big"))
+
+    def pay_a_new_account(self) -> None:
+        payee = Web3.to_checksum_address(Account.create().address)
+        self.payees.append(payee)
+        tx = {
+            "nonce": self.sender.nonce, "gas": 21_000, "maxFeePerGas": 10**11,
+            "maxPriorityFeePerGas": 1, "to": payee, "value": 10**15 + len(self.payees),
+            "chainId": self.sender.chain_id,
+        }  # fmt: skip
+        self.sender.nonce += 1
+        raw = self.sender.account.sign_transaction(tx).raw_transaction
+        self.w3.eth.wait_for_transaction_receipt(self.w3.eth.send_raw_transaction(raw))
+
+    def fingerprint(self) -> dict[str, Any]:
+        """Everything a client can see of the chain's history and state."""
+        w3 = self.w3
+        head = w3.eth.get_block("latest")
+        blocks = [w3.eth.get_block(n) for n in range(head["number"] + 1)]
+        logs = w3.eth.get_logs({"fromBlock": 0, "toBlock": "latest", "address": self.store})
+        tx_hashes = [cast(HexBytes, tx) for b in blocks for tx in b["transactions"]]
+        receipts = [w3.eth.get_transaction_receipt(h) for h in tx_hashes]
+        accounts = [self.sender.account.address, self.store, *self.payees]
+        return {
+            "blocks": [(b["number"], b["hash"], b["parentHash"], b["timestamp"]) for b in blocks],
+            "logs": [
+                (g["blockNumber"], g["transactionHash"], g["logIndex"], g["topics"]) for g in logs
+            ],
+            "receipts": [
+                (r["transactionHash"], r["blockHash"], r["status"], r["gasUsed"]) for r in receipts
+            ],
+            "accounts": [
+                (a, w3.eth.get_balance(a), w3.eth.get_transaction_count(a), w3.eth.get_code(a))
+                for a in accounts
+            ],
+            "storage": [
+                w3.eth.get_storage_at(self.store, k * 7919) for k in range(1, self.writes + 1)
+            ] + [w3.eth.get_storage_at(self.store, 5)],
+        }  # fmt: skip
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    return tmp_path / "chain"
+
+
+@pytest.fixture
+def node(state_dir: Path) -> Iterator[HardhatNode]:
+    node = start_node(state_dir, snapshot_every=15)
+    yield node
+    node.stop()
+
+
+def _last_start(node: HardhatNode) -> tuple[str, int]:
+    starts = _REPLAYED.findall(node.log_file.read_text())
+    assert starts, "the node logged no start"
+    origin, replayed = starts[-1]
+    return origin, int(replayed)
+
+
+def test_a_restart_after_snapshots_serves_the_same_chain_and_replays_only_the_tail(
+    node: HardhatNode,
+) -> None:
+    chain = Chain(node)
+    chain.write(40)
+    chain.pay_a_new_account()
+    chain.write(6)  # after the last automatic snapshot: these come back from the journal
+    before = chain.fingerprint()
+    assert (node.archive_dir).is_dir()
+    assert "snapshot at block" in node.log_file.read_text()
+    assert int.from_bytes(before["storage"][-1], "big") == 7  # the constructor's write
+
+    node.stop()
+    node.start()
+    origin, replayed = _last_start(node)
+    assert origin.startswith("archive block ")
+    assert 0 < replayed < 15  # the tail since the last snapshot, not the chain
+    assert chain.fingerprint() == before
+
+    node.kill()  # and once more without a graceful stop
+    node.start()
+    assert chain.fingerprint() == before
+
+
+def test_the_chain_continues_after_a_snapshot_linked_to_the_archived_head(
+    node: HardhatNode,
+) -> None:
+    chain = Chain(node)
+    chain.write(3)
+    written = node.snapshot()
+    assert written is not None and written["transactions"] >= 4
+    head = chain.w3.eth.get_block("latest")
+    assert head["number"] == written["head"]
+    chain.write(2)  # on the network forked at the archived head
+    first_new = chain.w3.eth.get_block(head["number"] + 1)
+    assert first_new["parentHash"] == head["hash"]
+    assert len(chain.w3.eth.get_logs({"fromBlock": 0, "toBlock": "latest"})) >= 5
+    assert node.snapshot() is not None
+    assert node.snapshot() is None  # nothing new to write
+
+
+def test_a_websocket_subscriber_is_disconnected_by_a_snapshot_and_resubscribes(
+    node: HardhatNode,
+) -> None:
+    # The subscriptions lived in the network a snapshot replaces; a client must not wait on a
+    # dead subscription id (nor receive another client's notifications under a reused id).
+    chain = Chain(node)
+    url = node.rpc_url.replace("http://", "ws://")
+    subscribe = json.dumps(
+        {"jsonrpc": "2.0", "id": 1, "method": "eth_subscribe", "params": ["newHeads"]}
+    )
+    with ws_client.connect(url) as ws:
+        ws.send(subscribe)
+        assert "result" in json.loads(ws.recv(timeout=10))
+        node.snapshot()
+        with pytest.raises(websockets.exceptions.ConnectionClosed):
+            while True:  # a head notification may still arrive before the close
+                ws.recv(timeout=10)
+    with ws_client.connect(url) as ws:
+        ws.send(subscribe)
+        assert "result" in json.loads(ws.recv(timeout=10))
+        chain.write(1)
+        note = json.loads(ws.recv(timeout=10))
+        assert note["method"] == "eth_subscription"
+        assert int(note["params"]["result"]["number"], 16) == chain.w3.eth.block_number
+
+
+@pytest.mark.parametrize("stage", ["archive committed", "journal rotated"])
+def test_kill_9_in_the_middle_of_a_snapshot_loses_nothing(
+    state_dir: Path, stage: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("QC_NODE_SNAPSHOT_PAUSE", f"{stage}:60000")
+    node = start_node(state_dir, snapshot_every=0)
+    try:
+        chain = Chain(node)
+        chain.write(5)
+        acked = chain.fingerprint()
+        # The snapshot pauses at each stage; the kill lands in the pause of `stage`.
+        sender = Web3(Web3.HTTPProvider(node.rpc_url, request_kwargs={"timeout": 1}))
+        with pytest.raises(Exception):  # noqa: B017 - the request is cut off by the pause
+            sender.provider.make_request("quancheng_snapshot", [])  # type: ignore[arg-type]
+        deadline = time.monotonic() + 30
+        while f"snapshot: {stage};" not in node.log_file.read_text():
+            assert time.monotonic() < deadline, f"the snapshot never reached {stage!r}"
+            time.sleep(0.05)
+        node.kill()
+        monkeypatch.delenv("QC_NODE_SNAPSHOT_PAUSE")
+        node.start()
+        assert chain.fingerprint() == acked
+        origin, replayed = _last_start(node)
+        assert origin == f"archive block {acked['blocks'][-1][0]}"
+        assert replayed == 0  # the archive had it all; the older journal's entries were skipped
+        chain.write(2)  # and it goes on
+        node.stop()
+        node.start()
+        assert chain.w3.eth.get_block("latest")["number"] == acked["blocks"][-1][0] + 2
+    finally:
+        node.stop()
+
+
+def test_a_journal_without_its_archive_is_refused(node: HardhatNode) -> None:
+    Chain(node).write(2)
+    node.snapshot()
+    node.stop()
+    shutil.rmtree(node.archive_dir)
+    with pytest.raises(NodeStateRefused) as refused:
+        node.start()
+    assert refused.value.reason == "ARCHIVE_MISSING"
+
+
+def test_an_archive_without_its_journal_is_refused(node: HardhatNode) -> None:
+    Chain(node).write(2)
+    node.snapshot()
+    node.stop()
+    node.journal_file.unlink()
+    with pytest.raises(NodeStateRefused) as refused:
+        node.start()
+    assert refused.value.reason == "JOURNAL_MISSING"
+
+
+def test_a_journal_of_another_chain_beside_the_archive_is_refused(node: HardhatNode) -> None:
+    Chain(node).write(2)
+    node.snapshot()
+    node.stop()
+    # The journal continues from the archive's head block number, but with another hash there.
+    header = json.loads(node.journal_file.read_text().splitlines()[0])
+    header["base"]["hash"] = HexBytes(b"\x11" * 32).to_0x_hex()
+    node.journal_file.write_text(json.dumps(header) + "\n")
+    with pytest.raises(NodeStateRefused) as refused:
+        node.start()
+    assert refused.value.reason == "JOURNAL_FOREIGN"
+
+
+def test_a_journal_ahead_of_its_archive_is_refused(node: HardhatNode) -> None:
+    Chain(node).write(2)
+    node.snapshot()
+    node.stop()
+    lines = node.journal_file.read_text().splitlines()
+    header = json.loads(lines[0])
+    header["base"]["number"] += 5
+    node.journal_file.write_text(json.dumps(header) + "\n")
+    with pytest.raises(NodeStateRefused) as refused:
+        node.start()
+    assert refused.value.reason == "ARCHIVE_BEHIND"
