@@ -46,9 +46,16 @@ edr.EdrContext.prototype.createProvider = function patchedCreateProvider(chainTy
   return createProvider.call(this, chainType, config, ...rest);
 };
 
+// QC_NODE_SLOW_REQUEST_MS=N logs every request EDR took longer than N ms over (diagnosis).
+const slowMs = Number.parseInt(process.env.QC_NODE_SLOW_REQUEST_MS || "0", 10);
+
 const handleRequest = edr.Provider.prototype.handleRequest;
 edr.Provider.prototype.handleRequest = async function patchedHandleRequest(request) {
+  const t0 = slowMs > 0 ? Date.now() : 0;
   const response = await handleRequest.call(this, request);
+  if (slowMs > 0 && Date.now() - t0 > slowMs) {
+    console.log(`[quancheng-node] ${new Date().toISOString()} slow request (${Date.now() - t0} ms): ${request.slice(0, 300)}`);
+  }
   if (traceListener !== null && EXECUTING.some((m) => request.includes(m))) {
     const traces = response.traces;
     if (traces.length > 0) traceListener(traces);

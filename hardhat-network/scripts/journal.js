@@ -17,6 +17,7 @@
 // replaces the journal with an empty one based on the new head (written aside, then renamed), so
 // a crash between the two leaves an older journal whose entries up to the archive's head are
 // skipped on the next start.
+const { EventEmitter } = require("node:events");
 const fs = require("node:fs");
 const path = require("node:path");
 const { ProviderError } = require("hardhat/internal/core/providers/errors");
@@ -321,25 +322,64 @@ class Journal {
   }
 }
 
-/** An EIP-1193 provider that serialises and journals the requests that change state. */
-class JournaledProvider {
+/**
+ * An EIP-1193 provider that serialises and journals the requests that change state.
+ *
+ * Subscriptions (eth_subscribe) are relayed under ids of its own: a snapshot replaces the
+ * network underneath, whose subscriptions die with it, and `resubscribe` makes them again on
+ * the new one — a client's subscription keeps its id and its notifications, and an id is never
+ * given twice.
+ */
+class JournaledProvider extends EventEmitter {
   constructor(inner, journal, snapshots = null) {
+    super();
     this.inner = inner;
     this.journal = journal;
     this.snapshots = snapshots; // scripts/snapshot.js Snapshots, when the node keeps an archive
     this.snapshotQueued = false;
     this.queue = Promise.resolve();
+    this.subscriptions = new Map(); // our id -> {params, inner: the network's id}
+    this.ours = new Map(); // the network's id -> our id
+    this.lastSubscription = 0;
+    inner.on("notification", (payload) => {
+      const subscription = this.ours.get(payload.subscription);
+      if (subscription !== undefined) this.emit("notification", { ...payload, subscription });
+    });
+    inner.on("message", (message) => {
+      const subscription = message.data && this.ours.get(message.data.subscription);
+      if (subscription !== undefined) this.emit("message", { ...message, data: { ...message.data, subscription } });
+    });
   }
 
-  on(...a) { return this.inner.on(...a); }
-  once(...a) { return this.inner.once(...a); }
-  off(...a) { return this.inner.off(...a); }
-  removeListener(...a) { return this.inner.removeListener(...a); }
-  addListener(...a) { return this.inner.addListener(...a); }
-  emit(...a) { return this.inner.emit(...a); }
-  listenerCount(...a) { return this.inner.listenerCount(...a); }
+  async _subscribe(params) {
+    const innerId = await this.inner.request({ method: "eth_subscribe", params });
+    this.lastSubscription += 1;
+    const id = `0x${this.lastSubscription.toString(16)}`;
+    this.subscriptions.set(id, { params, inner: innerId });
+    this.ours.set(innerId, id);
+    return id;
+  }
+
+  async _unsubscribe(params) {
+    const found = this.subscriptions.get(params[0]);
+    if (found === undefined) return false;
+    this.subscriptions.delete(params[0]);
+    this.ours.delete(found.inner);
+    return this.inner.request({ method: "eth_unsubscribe", params: [found.inner] });
+  }
+
+  /** Makes every relayed subscription again on the network that replaced the previous one. */
+  async resubscribe() {
+    this.ours.clear();
+    for (const [id, subscription] of this.subscriptions) {
+      subscription.inner = await this.inner.request({ method: "eth_subscribe", params: subscription.params });
+      this.ours.set(subscription.inner, id);
+    }
+  }
 
   async request(args) {
+    if (args.method === "eth_subscribe") return this._subscribe(args.params === undefined ? [] : args.params);
+    if (args.method === "eth_unsubscribe") return this._unsubscribe(args.params === undefined ? [] : args.params);
     if (REFUSED.has(args.method)) {
       throw new ProviderError(
         `${args.method} is not supported by the journaled 泉城链 node: it would make the chain unrecoverable after a restart`,

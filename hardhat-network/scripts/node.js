@@ -15,6 +15,7 @@
 //
 // Usage: node scripts/node.js --host 127.0.0.1 --port 8545 --journal STATE/journal.jsonl
 //          [--archive STATE/archive --snapshot-every 2000] [--block-time 2]
+const fs = require("node:fs");
 const path = require("node:path");
 const { parseArgs } = require("node:util");
 
@@ -54,7 +55,6 @@ async function main() {
   let served = provider;
   let journal = null;
   let archive = null;
-  let server = null;
   if (args.journal) {
     journal = new Journal(args.journal, { fsync: args.fsync, automine: blockTime === 0 });
     const header = { chainId: hre.network.config.chainId, hardfork: hre.network.config.hardfork,
@@ -67,18 +67,30 @@ async function main() {
       head = archive.head();
       const tracker = new Tracker();
       patches.setTraceListener((traces) => tracker.traces(traces));
-      // EDR caches some of its fork's answers on disk; a cache from another run (an archive
-      // restored from a copy, say) must not answer for this one.
+      // EDR caches its fork's answers on disk, one file per storage slot read: a directory per
+      // fork, the older ones removed once no network of theirs runs; a cache from another run
+      // (an archive restored from a copy, say) never answers for this one.
       const forkCache = path.join(path.resolve(args.archive), "fork-cache");
-      require("node:fs").rmSync(forkCache, { recursive: true, force: true });
-      patches.setForkCacheDir(forkCache);
+      fs.rmSync(forkCache, { recursive: true, force: true });
       let url = null;
+      let previousCache = null;
       const fork = async (at) => {
         url = url || (await archive.serve());
+        const cache = path.join(forkCache, String(at.number));
+        patches.setForkCacheDir(cache);
         await provider.request({ method: "hardhat_reset", params: [{ forking: { jsonRpcUrl: url, blockNumber: at.number } }] });
         await journal.afterFork(provider);
-        // Subscriptions lived in the network just replaced; their clients reconnect and subscribe again.
-        if (server !== null) for (const ws of server._wsServer.clients) ws.terminate();
+        // Subscriptions lived in the network just replaced: made again, under the same ids.
+        if (served instanceof JournaledProvider) await served.resubscribe();
+        // The network forked before the previous one is gone: its requests have all finished.
+        for (const name of fs.existsSync(forkCache) ? fs.readdirSync(forkCache) : []) {
+          const dir = path.join(forkCache, name);
+          if (dir !== cache && dir !== previousCache) fs.rmSync(dir, { recursive: true, force: true });
+        }
+        previousCache = cache;
+        // The replaced network's memory is native (EDR): V8 does not feel it and may keep the
+        // dead provider for long; a full collection now returns it.
+        collectGarbage();
       };
       if (head !== null) {
         await fork(head);
@@ -96,7 +108,7 @@ async function main() {
       + `${replayed.skipped ? ` (${replayed.skipped} already archived)` : ""} in ${Date.now() - t0} ms`);
     served = new JournaledProvider(provider, journal, snapshots);
   }
-  server = new JsonRpcServer({ hostname: args.host, port: Number.parseInt(args.port, 10), provider: served });
+  const server = new JsonRpcServer({ hostname: args.host, port: Number.parseInt(args.port, 10), provider: served });
   const { address, port } = await server.listen();
   log(`listening on http://${address}:${port} chainId=${hre.network.config.chainId}`);
   let sealer = null;
@@ -134,6 +146,12 @@ async function main() {
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   await server.waitUntilClosed();
+}
+
+/** Runs a full V8 garbage collection (exposed at run time, no command-line flag needed). */
+function collectGarbage() {
+  require("node:v8").setFlagsFromString("--expose-gc");
+  require("node:vm").runInNewContext("gc")();
 }
 
 /** `STAGE:MS` (tests only): a snapshot waits MS milliseconds after STAGE, for a kill to land. */

@@ -39,6 +39,7 @@ class Outcome:
     status: int | None  # None: no HTTP answer
     code: str  # "OK", the refusal code, or NO_ANSWER
     receipt_id: str | None  # from a 200 answer
+    detail: str = ""  # a refusal's message and details, to name it in a failed assertion
 
     @property
     def request_id(self) -> str:
@@ -57,10 +58,11 @@ def post(client: httpx.Client, url: str, signed: SignedRequest) -> Outcome:
         receipt_id = resp.json()["receipt"]["receipt"]["receipt_id"]
         return Outcome(signed, started, ended, 200, "OK", receipt_id)
     try:
-        code = str(resp.json()["error"]["code"])
+        error = resp.json()["error"]
+        code = str(error["code"])
     except (ValueError, KeyError, TypeError):
-        code = f"HTTP_{resp.status_code}"
-    return Outcome(signed, started, ended, resp.status_code, code, None)
+        return Outcome(signed, started, ended, resp.status_code, f"HTTP_{resp.status_code}", None)
+    return Outcome(signed, started, ended, resp.status_code, code, None, str(error)[:300])
 
 
 class Load:
