@@ -110,6 +110,11 @@ async function main() {
   }
   const server = new JsonRpcServer({ hostname: args.host, port: Number.parseInt(args.port, 10), provider: served });
   const { address, port } = await server.listen();
+  // Node's default keep-alive timeout (5 s) is shorter than clients' idle pools keep a
+  // connection: a client reusing one the server had just closed got "connection reset by
+  // peer" (seen from web3.py and the gateways' anchorer). Clients time out first now.
+  server._httpServer.keepAliveTimeout = 65_000;
+  server._httpServer.headersTimeout = 66_000;
   log(`listening on http://${address}:${port} chainId=${hre.network.config.chainId}`);
   let sealer = null;
   if (blockTime > 0) {
