@@ -81,6 +81,7 @@ bench: setup
 	$(PY) -m benchmarks.decision_bench
 	$(PY) -m benchmarks.audit_bench
 	$(PY) -m benchmarks.longevity_bench
+	$(PY) -m benchmarks.blocktime_latency
 
 soak: setup
 	$(PY) -m benchmarks.soak

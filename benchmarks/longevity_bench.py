@@ -1,118 +1,56 @@
 """Longevity of the local node: restart time and memory against the chain's length.
 
-One chain is grown in steps (10^3, 10^4, 10^5 transactions by default; each a call of a tiny
-counter contract that writes storage and emits a log, sent pre-signed in JSON-RPC batches).
-At each length the node is stopped gracefully and started again: the start is timed until
-it answers JSON-RPC, its resident memory is read before the stop and after the start, and the
-restarted chain is checked (head hash, and eth_getLogs from block 0 returns every event).
-The baseline is the same run's start on an empty state directory.
+One chain is grown in steps (10^3, 10^4, 10^5, 10^6 transactions by default; each a call of a
+tiny counter contract that writes storage and emits a log, pre-signed and sent in JSON-RPC
+batches, one block per transaction) on a node that takes snapshots at its default interval.
+At each length:
 
-Run: ``python -m benchmarks.longevity_bench [--lengths 1000,10000,100000] [--block-time 2]``.
+- the whole history is read back (eth_getLogs from block 0, paged by block range, since the
+  archive answers at most 100,000 logs a request) and timed: the "history read";
+- the node is stopped gracefully and started again, timed until it answers JSON-RPC; the head
+  hash and every log (count and digest) must be the same after;
+- then the worst case for a start: the chain grows until the journal holds one entry short of
+  a snapshot, the node is killed with SIGKILL and started, then stopped and started again, each
+  start timed and the head hash checked;
+- resident memory is read before each stop and after each start; the archive and the journal
+  are measured on disk; the node's log gives each snapshot's time and what each start replayed.
+
+The baseline is the same run's start on an empty state directory.  Growing is capped by a time
+budget (``--budget``, 15 minutes by default): a length that the measured growth rate says cannot
+be reached in what is left is replaced by the longest round length that can, and the run says
+so.  The figures of the previous design (the journal replayed from genesis) are printed beside.
+
+Run: ``python -m benchmarks.longevity_bench [--lengths 1000,10000] [--block-time 2]
+[--snapshot-every N] [--budget SECONDS]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import coincurve
 import psutil
-import requests
-import rlp
-from eth_hash.auto import keccak
-from web3 import Web3
 
-from benchmarks.report import add_output_args, apply_output_args, machine_line, publish
+from benchmarks.longevity_chain import Chain
+from benchmarks.longevity_report import PREVIOUS, NodeLog, estimates, render, round_down
+from benchmarks.report import add_output_args, apply_output_args, publish
 from quancheng_node.config import NodeSettings
 from quancheng_node.process import HardhatNode
-from tests.utils.evm import COUNTER_RUNTIME, init_code
 from tests.utils.ports import free_port
 
 MIB = 1 << 20
-BATCH = 250  # raw transactions per JSON-RPC batch
+PAGE_LOGS = 50_000  # logs per eth_getLogs page; the archive refuses more than 100,000
+DEFAULT_LENGTHS = (1_000, 10_000, 100_000, 1_000_000)
+DEFAULT_BUDGET_S = 900.0
+DEFAULT_SNAPSHOT_EVERY: int = NodeSettings.model_fields["snapshot_every"].default
 QUICK_LENGTHS = (100, 300)
-DEFAULT_LENGTHS = (1_000, 10_000, 100_000)
-
-
-class Chain:
-    """Talks raw JSON-RPC to the node and grows its chain with pre-signed transactions."""
-
-    def __init__(self, node: HardhatNode) -> None:
-        self.node = node
-        self.http = requests.Session()
-        self.key = coincurve.PrivateKey(bytes.fromhex(node.dev_private_keys(1)[0][2:]))
-        self.nonce = 0
-        self.sent = 0
-        self.counter = ""
-
-    def rpc(self, method: str, *params: Any) -> Any:
-        reply = self.http.post(
-            self.node.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
-        ).json()
-        if "error" in reply:
-            raise RuntimeError(f"{method}: {reply['error']}")
-        return reply["result"]
-
-    def deploy(self) -> None:
-        tx_hash = self._send_batch([self._sign(None, init_code(COUNTER_RUNTIME))])[0]
-        self.counter = Web3.to_checksum_address(self._receipt(tx_hash)["contractAddress"])
-
-    def grow_to(self, txs: int) -> float:
-        """Send counter calls until ``txs`` have been sent; the achieved tx/s."""
-        started, first = time.perf_counter(), self.sent
-        last = ""
-        for raws in self._batches(txs - self.sent):
-            last = self._send_batch(raws)[-1]
-        if last:
-            self._receipt(last)
-        took = time.perf_counter() - started
-        return (txs - first) / took if took else 0.0
-
-    def _batches(self, count: int) -> Iterator[list[str]]:
-        while count > 0:
-            n = min(BATCH, count)
-            yield [self._sign(self.counter, b"longevity %d" % (self.sent + i)) for i in range(n)]
-            self.sent += n
-            count -= n
-
-    def _sign(self, to: str | None, data: bytes) -> str:
-        # An EIP-1559 transaction signed directly (byte for byte what eth-account signs, ~6x
-        # faster here): signing must not be what limits the rate the chain grows at.
-        fields = [self.node.settings.chain_id, self.nonce, 1, 10**11, 100_000,
-                  bytes.fromhex(to[2:]) if to else b"", 0, data, []]  # fmt: skip
-        sig = self.key.sign_recoverable(keccak(b"\x02" + rlp.encode(fields)), hasher=None)
-        r, s = int.from_bytes(sig[:32], "big"), int.from_bytes(sig[32:64], "big")
-        self.nonce += 1
-        raw: bytes = rlp.encode([*fields, sig[64], r, s])
-        return "0x02" + raw.hex()
-
-    def _send_batch(self, raws: list[str]) -> list[str]:
-        body: list[Any] = [
-            {"jsonrpc": "2.0", "id": i, "method": "eth_sendRawTransaction", "params": [raw]}
-            for i, raw in enumerate(raws)
-        ]
-        replies = sorted(self.http.post(self.node.rpc_url, json=body).json(), key=lambda r: r["id"])
-        failed = [r["error"] for r in replies if "error" in r]
-        if failed:
-            raise RuntimeError(f"eth_sendRawTransaction refused: {failed[0]}")
-        return [str(r["result"]) for r in replies]
-
-    def _receipt(self, tx_hash: str) -> dict[str, Any]:
-        while (receipt := self.rpc("eth_getTransactionReceipt", tx_hash)) is None:
-            time.sleep(0.05)
-        assert isinstance(receipt, dict)
-        return receipt
-
-    def fingerprint(self) -> tuple[str, int]:
-        """The head's hash and the number of counter events from block 0."""
-        head = self.rpc("eth_getBlockByNumber", "latest", False)
-        logs = self.rpc("eth_getLogs", {"fromBlock": "0x0", "address": self.counter})
-        return str(head["hash"]), len(logs)
+QUICK_SNAPSHOT_EVERY = 50  # quick mode takes snapshots and pages the logs all the same
+QUICK_PAGE_LOGS = 64
 
 
 def _rss_mib(node: HardhatNode) -> float:
@@ -120,87 +58,216 @@ def _rss_mib(node: HardhatNode) -> float:
     return float(psutil.Process(node.pid).memory_info().rss) / MIB
 
 
-def _timed_start(node: HardhatNode) -> float:
+def _timed(action: Any) -> float:
     started = time.perf_counter()
-    node.start()
+    action()
     return time.perf_counter() - started
 
 
-def measure(lengths: tuple[int, ...], block_time_s: float) -> dict[str, Any]:
+def _dir_mib(path: Path) -> float:
+    total = sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
+    return total / MIB
+
+
+def _journal_entries(node: HardhatNode) -> int:
+    with node.journal_file.open("rb") as f:
+        return sum(1 for _ in f) - 1  # the first line is the header
+
+
+def _settle(node: HardhatNode, log: NodeLog, timeout_s: float = 600.0) -> None:
+    """Wait for the snapshot the last transactions made due (it runs after their answers).
+
+    A snapshot rotates the journal, so while the journal holds ``snapshot_every`` entries one
+    is queued or running (measuring then would time it, or kill it); it is over once logged.
+    """
+    every, deadline = node.settings.snapshot_every, time.monotonic() + timeout_s
+    if not every or _journal_entries(node) < every:
+        return
+    log.poll()
+    logged = len(log.snapshot_ms) + log.failed
+    while len(log.snapshot_ms) + log.failed == logged:
+        time.sleep(0.1)
+        log.poll()
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"{node.journal_file} still holds {_journal_entries(node):,} entries after "
+                f"{timeout_s:.0f} s (snapshot every {every:,}): no snapshot ran; "
+                f"see {node.log_file}"
+            )
+        time.sleep(0.1)
+
+
+def _check(chain: Chain, length: int, expected: dict[str, Any], what: str) -> None:
+    head = chain.head()
+    if head["hash"] != expected["hash"]:
+        raise RuntimeError(
+            f"at {length:,} transactions the head after {what} is {head['hash']} "
+            f"(block {int(head['number'], 16)}), before it {expected['hash']}"
+        )
+
+
+def measure_length(
+    node: HardhatNode, chain: Chain, log: NodeLog, length: int, page_logs: int
+) -> dict[str, Any]:
+    """Grow to ``length`` and measure there, then again with a full journal; the figures."""
+    grown_from = chain.sent
+    grow_s = _timed(lambda: chain.grow_to(length))
+    checks_started = time.perf_counter()
+    _settle(node, log)
+    head = chain.head()
+    point: dict[str, Any] = {
+        "txs": length,
+        "blocks": int(head["number"], 16),
+        "grow_s": round(grow_s, 1),
+        "send_tx_per_s": round((length - grown_from) / grow_s) if grow_s else 0,
+        "snapshots": log.snapshots(),
+        "journal_entries": _journal_entries(node),
+        "state_root": head["stateRoot"],
+    }
+    point.update(_restart_at_length(node, chain, log, head, page_logs))
+    point["archive_mib"] = round(_dir_mib(node.archive_dir), 2)
+    point["full"] = _restart_with_full_journal(node, chain, log)
+    point["check_s"] = round(time.perf_counter() - checks_started, 1)
+    return point
+
+
+def _restart_at_length(
+    node: HardhatNode, chain: Chain, log: NodeLog, head: dict[str, Any], page_logs: int
+) -> dict[str, Any]:
+    """Read the history, stop gracefully, start; the same head and every event after."""
+    length = chain.sent
+    started = time.perf_counter()
+    count, digest, pages = chain.history(page_logs)
+    read_s = time.perf_counter() - started
+    if count != length:
+        raise RuntimeError(f"eth_getLogs from block 0 returned {count:,} events, sent {length:,}")
+    rss_before = _rss_mib(node)
+    stop_s, start_s = _timed(node.stop), _timed(node.start)
+    rss_after = _rss_mib(node)  # at once: reading the history again grows the heap
+    _check(chain, length, head, "a graceful restart")
+    replayed = log.start()
+    if chain.history(page_logs)[:2] != (count, digest):
+        raise RuntimeError(f"at {length:,} transactions the events differ after the restart")
+    return {
+        "history": {"logs": count, "pages": pages, "s": round(read_s, 2)},
+        "stop_s": round(stop_s, 2),
+        "start_s": round(start_s, 2),
+        "restart_s": round(stop_s + start_s, 2),
+        "replayed": replayed,
+        "rss_before_mib": round(rss_before, 1),
+        "rss_after_mib": round(rss_after, 1),
+    }
+
+
+def _restart_with_full_journal(node: HardhatNode, chain: Chain, log: NodeLog) -> dict[str, Any]:
+    """The worst case: one entry short of a snapshot, kill -9 and start, then stop and start.
+
+    A start replays the journal since the archive's head; that is longest just before the next
+    snapshot, so the chain is grown until the journal holds ``snapshot_every - 1`` entries.
+    """
+    every = node.settings.snapshot_every
+    if every:
+        chain.grow_to(chain.sent + max(every - 1 - _journal_entries(node), 0))
+        _settle(node, log)
+    head, entries = chain.head(), _journal_entries(node)
+    journal_mib = node.journal_file.stat().st_size / MIB
+    rss_before = _rss_mib(node)
+    node.kill()
+    kill_start_s = _timed(node.start)
+    _check(chain, chain.sent, head, "kill -9 and a start")
+    kill_replayed = log.start()
+    stop_s, start_s = _timed(node.stop), _timed(node.start)
+    _check(chain, chain.sent, head, "a graceful restart")
+    return {
+        "txs": chain.sent,
+        "entries": entries,
+        "journal_mib": round(journal_mib, 3),
+        "rss_before_mib": round(rss_before, 1),
+        "kill_start_s": round(kill_start_s, 2),
+        "kill_replayed": kill_replayed,
+        "restart_s": round(stop_s + start_s, 2),
+        "replayed": log.start(),
+        "rss_after_mib": round(_rss_mib(node), 1),
+    }
+
+
+def _next_length(wanted: int, last: dict[str, Any] | None, left_s: float) -> int:
+    """``wanted`` if the last growth rate reaches it in the time left, else the longest that fits.
+
+    The checks after growing take the last point's time, plus its history read (twice) scaled
+    to the new length: that read grows with the chain.
+    """
+    if last is None:
+        return wanted
+    rate, history_s = max(last["send_tx_per_s"], 1), last["history"]["s"]
+
+    def cost(length: int) -> float:
+        grow = (length - last["full"]["txs"]) / rate
+        return float(grow + last["check_s"] + 2 * history_s * (length / last["txs"] - 1))
+
+    if cost(wanted) <= left_s:
+        return wanted
+    per_tx = 1 / rate + 2 * history_s / last["txs"]
+    return round_down(last["full"]["txs"] + int((left_s - last["check_s"]) / per_tx))
+
+
+def measure(
+    lengths: tuple[int, ...],
+    block_time_s: float,
+    *,
+    snapshot_every: int,
+    budget_s: float,
+    page_logs: int = PAGE_LOGS,
+) -> dict[str, Any]:
     """Grow one chain through ``lengths`` transactions, restarting the node at each."""
+    started = time.monotonic()
+    load = [round(x, 2) for x in os.getloadavg()]
     state = Path(tempfile.mkdtemp(prefix="qc-longevity-"))
     settings = NodeSettings(
-        state_dir=state, port=free_port(), block_time_s=block_time_s, start_timeout=7200
-    )
+        state_dir=state, port=free_port(), block_time_s=block_time_s,
+        snapshot_every=snapshot_every, start_timeout=7200,
+    )  # fmt: skip
     node = HardhatNode(settings)
+    log = NodeLog(node.log_file)
     try:
-        empty_start = _timed_start(node)
+        empty_start = _timed(node.start)
         empty = {"start_s": round(empty_start, 2), "rss_mib": round(_rss_mib(node), 1)}
+        log.start()
         print(f"empty chain: start {empty['start_s']} s, RSS {empty['rss_mib']} MiB", flush=True)
         chain = Chain(node)
         chain.deploy()
-        points = []
-        for length in lengths:
-            rate = chain.grow_to(length)
-            before, rss_before = chain.fingerprint(), _rss_mib(node)
-            head = int(chain.rpc("eth_blockNumber"), 16)
-            node.stop()
-            restart = _timed_start(node)
-            if chain.fingerprint() != before or before[1] != length:
-                raise RuntimeError(f"chain differs after restart at {length} transactions")
-            point = {
-                "txs": length,
-                "blocks": head,
-                "journal_mib": round(node.journal_file.stat().st_size / MIB, 2),
-                "send_tx_per_s": round(rate),
-                "restart_s": round(restart, 2),
-                "rss_before_mib": round(rss_before, 1),
-                "rss_after_mib": round(_rss_mib(node), 1),
-            }
+        points: list[dict[str, Any]] = []
+        not_reached: list[int] = []
+        for wanted in lengths:
+            left = budget_s - (time.monotonic() - started)
+            length = _next_length(wanted, points[-1] if points else None, left)
+            if length < wanted and length < 1.5 * chain.sent:  # not worth a point of its own
+                not_reached.append(wanted)
+                continue
+            point = measure_length(node, chain, log, length, page_logs)
+            point["budget_cut"] = length != wanted
             print(point, flush=True)
             points.append(point)
-        return {"block_time_s": block_time_s, "empty": empty, "points": points}
+            if length != wanted:
+                not_reached.append(wanted)
+        stale = chain.old_state_refusal()
+        return {
+            "block_time_s": block_time_s,
+            "snapshot_every": snapshot_every,
+            "snapshot_default": snapshot_every == DEFAULT_SNAPSHOT_EVERY,
+            "budget_s": budget_s,
+            "page_logs": page_logs,
+            "load": {"start": load, "end": [round(x, 2) for x in os.getloadavg()]},
+            "wall_s": round(time.monotonic() - started),
+            "empty": empty,
+            "points": points,
+            "not_reached": not_reached,
+            "old_state_refusal": stale,
+            "previous": PREVIOUS,
+        }
     finally:
         node.stop()
         shutil.rmtree(state, ignore_errors=True)
-
-
-_COLUMNS = (
-    "transactions", "blocks", "journal (MiB)", "restart (s)", "beyond an empty start (s)",
-    "RSS before stop (MiB)", "RSS after restart (MiB)",
-)  # fmt: skip
-_TABLE_HEAD = "| " + " | ".join(_COLUMNS) + " |\n" + "|---:" * len(_COLUMNS) + "|"
-
-
-def render(data: dict[str, Any]) -> str:
-    """The BENCHMARKS.md section."""
-    mode = f"{data['block_time_s']:g}-second blocks" if data["block_time_s"] else "instant mining"
-    empty = data["empty"]
-    rows = "\n".join(
-        f"| {p['txs']:,} | {p['blocks']:,} | {p['journal_mib']} | {p['restart_s']} | "
-        f"{p['restart_s'] - empty['start_s']:.2f} | {p['rss_before_mib']} | "
-        f"{p['rss_after_mib']} |"
-        for p in data["points"]
-    )
-    last = data["points"][-1]  # the longest chain gives the best estimate of the cliff
-    cliff_txs = 512 / max(last["journal_mib"], 0.01) * last["txs"]
-    return f"""## Longevity: restart time and memory against chain length
-
-{machine_line()}
-
-The local node (Hardhat network behind the write-ahead journal, {mode}) grown to each
-length with counter calls (a storage write and a log each), then stopped and started again;
-the restarted chain is checked: same head hash, and eth_getLogs from block 0 returns every
-event.  Baseline, same run: start on an empty state directory in **{empty["start_s"]} s**,
-RSS {empty["rss_mib"]} MiB.
-
-{_TABLE_HEAD}
-{rows}
-
-Restart replays the whole journal, so it grows linearly with the chain.  The journal is read
-streamed; the reader before it held the whole file in one string, which Node caps at 512 MiB:
-at {cliff_txs:,.0f} transactions at this run's journal rate it could not have restarted at all.
-"""
 
 
 def main() -> None:
@@ -208,14 +275,27 @@ def main() -> None:
     add_output_args(parser)
     parser.add_argument("--lengths", help="comma-separated chain lengths in transactions")
     parser.add_argument("--block-time", type=float, default=0.0, help="seconds (0: instant)")
+    parser.add_argument(
+        "--snapshot-every", type=int, help="journal entries between snapshots (default: the node's)"
+    )
+    parser.add_argument(
+        "--budget", type=float, default=DEFAULT_BUDGET_S, help="seconds the whole run may take"
+    )
     args = parser.parse_args()
     apply_output_args(args)
     lengths: tuple[int, ...] = DEFAULT_LENGTHS
+    every = DEFAULT_SNAPSHOT_EVERY
+    page_logs = PAGE_LOGS
+    if args.quick:
+        lengths, every, page_logs = QUICK_LENGTHS, QUICK_SNAPSHOT_EVERY, QUICK_PAGE_LOGS
     if args.lengths:
         lengths = tuple(int(x) for x in args.lengths.split(","))
-    elif args.quick:
-        lengths = QUICK_LENGTHS
-    data = measure(lengths, args.block_time)
+    if args.snapshot_every is not None:
+        every = args.snapshot_every
+    data = measure(
+        lengths, args.block_time, snapshot_every=every, budget_s=args.budget, page_logs=page_logs
+    )
+    data["estimates"] = estimates(data)
     text = render(data)
     print(text)
     if not args.no_write:

@@ -46,8 +46,13 @@ BENCHES = (
     ("audit_bench", "receipts verified/s by the auditor", "600 receipts"),
     (
         "longevity_bench",
-        "local node restart time and memory against chain length, 10³ … 10⁵ transactions",
+        "local node restart time and memory against chain length, 10³ … 10⁶ transactions",
         "100 and 300 transactions",
+    ),
+    (
+        "blocktime_latency",
+        "instant vs 2 s blocks: approval/revoke → gateway, decisions, anchoring, audit view lag",
+        "1 trial, 20-query burst, 0 and 1 s blocks, no claim/loan decisions",
     ),
 )
 

@@ -266,12 +266,57 @@ def audit(data: dict[str, Any], out: Path) -> list[Path]:
     return [path]
 
 
+def _at(record: dict[str, Any], keys: Sequence[str]) -> Any:
+    for key in keys:
+        record = record[key]
+    return record
+
+
+def longevity(data: dict[str, Any], out: Path) -> list[Path]:
+    """Restart time and node RSS against chain length (log-log), the previous design in grey."""
+    points, prev = data["points"], data["previous"]
+    txs, old = [p["txs"] for p in points], [p["txs"] for p in prev["points"]]
+    ticks = sorted({*txs, *old})
+    panels = (
+        ("Node restart time", "seconds until JSON-RPC answers (log)", "start_s", "restart_s",
+         (("restart at the length (stop + start)", ("restart_s",)),
+          ("full journal: start after kill -9", ("full", "kill_start_s")))),
+        ("Node resident memory", "node RSS, MiB (log)", "rss_mib", "rss_after_mib",
+         (("after restart at the length", ("rss_after_mib",)),
+          ("after restart with a full journal", ("full", "rss_after_mib")),
+          ("running, before the kill", ("full", "rss_before_mib")))),
+    )  # fmt: skip
+    path = out / "longevity.png"
+    with figure(path, ncols=2, size=(11.0, 4.6), rect=(0, 0, 1, 0.95)) as (fig, axes):
+        for ax, panel in zip(axes, panels, strict=True):
+            title, ylabel, empty, old_key, series = panel
+            for (label, keys), style, colour in zip(
+                series, ("o-", "s--", "^:"), (OURS, EXTRA, "#c0392b"), strict=False
+            ):
+                ax.plot(txs, [_at(p, keys) for p in points], style, color=colour, label=label)
+            ax.plot(old, [p[old_key] for p in prev["points"]], "o-", color=BASE, label="previous")
+            ax.axhline(data["empty"][empty], color=OURS, ls=":", lw=1, label="empty chain")
+            if empty == "start_s":
+                ax.axhline(10, color="#c0392b", ls="--", lw=1, label="issue 15: <= 10 s at 10^6")
+            ax.set_xscale("log")
+            ax.set_xticks(ticks, [f"{v:,}" for v in ticks])
+            ax.minorticks_off()
+            _log_y(ax)
+            ax.set_xlabel("chain length, transactions (log)")
+            ax.set_ylabel(ylabel)
+            ax.set_title(title)
+            ax.legend(fontsize=7, loc="upper left")
+        fig.suptitle(f"Local node with snapshots; grey, previous: {prev['label']}", fontsize=9)
+    return [path]
+
+
 RENDERERS: dict[str, Renderer] = {
     "crypto": crypto,
     "datagen": datagen,
     "gateway": gateway,
     "decisions": decisions,
     "audit": audit,
+    "longevity": longevity,
 }
 
 

@@ -38,7 +38,8 @@ BENCHES: dict[str, tuple[str, tuple[str, ...]]] = {
     "gas_bench": ("gas", ()),
     "audit_bench": ("audit", ("audit",)),
     "datagen_bench": ("datagen", ("datagen",)),
-    "longevity_bench": ("longevity", ()),
+    "longevity_bench": ("longevity", ("longevity",)),
+    "blocktime_latency": ("blocktime", ()),
     "machine": ("machine", ()),
 }
 
