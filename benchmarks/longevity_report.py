@@ -225,7 +225,7 @@ def render(data: dict[str, Any]) -> str:
         if missing
         else ""
     )
-    interval = "the node's default" if data["snapshot_default"] else "not the node's default"
+    interval = "QC_NODE_SNAPSHOT_EVERY" if data["snapshot_default"] else "not the usual interval"
     return f"""## Longevity: restart time and memory against chain length
 
 {machine_line()}.  Load average (1 / 5 / 15 min): {" / ".join(map(str, load["start"]))} at
