@@ -13,7 +13,7 @@ import json
 import re
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, cast
 
@@ -220,47 +220,48 @@ def test_kill_9_in_the_middle_of_a_snapshot_loses_nothing(
         node.stop()
 
 
-def test_a_journal_without_its_archive_is_refused(node: HardhatNode) -> None:
-    Chain(node).write(2)
-    node.snapshot()
-    node.stop()
+def _drop_archive(node: HardhatNode) -> None:
     shutil.rmtree(node.archive_dir)
-    with pytest.raises(NodeStateRefused) as refused:
-        node.start()
-    assert refused.value.reason == "ARCHIVE_MISSING"
 
 
-def test_an_archive_without_its_journal_is_refused(node: HardhatNode) -> None:
-    Chain(node).write(2)
-    node.snapshot()
-    node.stop()
+def _drop_journal(node: HardhatNode) -> None:
     node.journal_file.unlink()
-    with pytest.raises(NodeStateRefused) as refused:
-        node.start()
-    assert refused.value.reason == "JOURNAL_MISSING"
 
 
-def test_a_journal_of_another_chain_beside_the_archive_is_refused(node: HardhatNode) -> None:
+def _rebase_journal(hash_: str | None = None, ahead: int = 0) -> Callable[[HardhatNode], None]:
+    """A journal continuing from another block than the archive's head (hash or number)."""
+
+    def spoil(node: HardhatNode) -> None:
+        header = json.loads(node.journal_file.read_text().splitlines()[0])
+        header["base"]["number"] += ahead
+        if hash_ is not None:
+            header["base"]["hash"] = hash_
+        node.journal_file.write_text(json.dumps(header) + "\n")
+
+    return spoil
+
+
+@pytest.mark.parametrize(
+    ("spoil", "reason"),
+    [
+        (_drop_archive, "ARCHIVE_MISSING"),  # a journal without its archive
+        (_drop_journal, "JOURNAL_MISSING"),  # an archive without its journal
+        # the journal continues from the archive's head block number, with another hash there
+        (_rebase_journal(hash_=HexBytes(b"\x11" * 32).to_0x_hex()), "JOURNAL_FOREIGN"),
+        (_rebase_journal(ahead=5), "ARCHIVE_BEHIND"),  # from a block the archive lacks
+    ],
+    ids=["journal-without-archive", "archive-without-journal", "foreign-journal", "journal-ahead"],
+)
+def test_an_archive_and_journal_that_do_not_belong_together_are_refused(
+    node: HardhatNode, spoil: Callable[[HardhatNode], None], reason: str
+) -> None:
     Chain(node).write(2)
     node.snapshot()
     node.stop()
-    # The journal continues from the archive's head block number, but with another hash there.
-    header = json.loads(node.journal_file.read_text().splitlines()[0])
-    header["base"]["hash"] = HexBytes(b"\x11" * 32).to_0x_hex()
-    node.journal_file.write_text(json.dumps(header) + "\n")
+    spoil(node)
+    journal = node.journal_file.read_bytes() if node.journal_file.exists() else None
     with pytest.raises(NodeStateRefused) as refused:
         node.start()
-    assert refused.value.reason == "JOURNAL_FOREIGN"
-
-
-def test_a_journal_ahead_of_its_archive_is_refused(node: HardhatNode) -> None:
-    Chain(node).write(2)
-    node.snapshot()
-    node.stop()
-    lines = node.journal_file.read_text().splitlines()
-    header = json.loads(lines[0])
-    header["base"]["number"] += 5
-    node.journal_file.write_text(json.dumps(header) + "\n")
-    with pytest.raises(NodeStateRefused) as refused:
-        node.start()
-    assert refused.value.reason == "ARCHIVE_BEHIND"
+    assert refused.value.reason == reason
+    # Refused, not repaired: the journal is left as it was found.
+    assert (node.journal_file.read_bytes() if node.journal_file.exists() else None) == journal
