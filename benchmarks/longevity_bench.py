@@ -47,8 +47,7 @@ MIB = 1 << 20
 PAGE_LOGS = 50_000  # logs per eth_getLogs page; the archive refuses more than 100,000
 DEFAULT_LENGTHS = (1_000, 10_000, 100_000, 1_000_000)
 DEFAULT_BUDGET_S = 900.0
-#: The interval a long-lived node is run with (QC_NODE_SNAPSHOT_EVERY; the node's default, 0,
-#: keeps no archive).
+#: The node's default snapshot interval (QC_NODE_SNAPSHOT_EVERY).
 DEFAULT_SNAPSHOT_EVERY = 2000
 QUICK_LENGTHS = (100, 300)
 QUICK_SNAPSHOT_EVERY = 50  # quick mode takes snapshots and pages the logs all the same

@@ -62,8 +62,11 @@ class ArchiveServer {
       eth_getTransactionCount: async ([address, tag]) => (await this.#account(address, tag))?.nonce ?? "0x0",
       eth_getCode: async ([address, tag]) => (await this.#account(address, tag))?.code ?? "0x",
       eth_getStorageAt: async ([address, slot, tag]) => {
-        await this.#stateAt(tag);
-        return this.archive.storageAt(expect(ADDRESS, address, "address"), expect(HEX, slot, "storage slot"));
+        const number = await this.#stateBlock(tag);
+        const a = expect(ADDRESS, address, "address");
+        const { value, since } = await this.archive.storage(a, expect(HEX, slot, "storage slot"));
+        this.#known(number, since, `slot ${slot} of ${a}`);
+        return value;
       },
     };
   }
@@ -161,19 +164,35 @@ class ArchiveServer {
     return this.archive.receipts(block.transactions);
   }
 
-  /** Refuses a state read before the archive's state floor (Archive.stateFloor): older state is not kept. */
-  async #stateAt(tag) {
+  /** The block a state read asks about; it must be in the archive. */
+  async #stateBlock(tag) {
     const head = this.#head().number;
     const number = await this.#resolve(tag);
     if (number === null) throw new RpcError(SERVER_ERROR, `block ${JSON.stringify(tag)} is not in the archive (head ${head}); ask at the head`);
-    if (number < this.archive.stateFloor()) {
-      throw new RpcError(SERVER_ERROR, `state before block ${head} is not kept by the archive (asked at block ${number}); ask at the head, block ${head}`, "ARCHIVE_STATE_NOT_KEPT");
+    return number;
+  }
+
+  /**
+   * Refuses a read at block `number` of a value the archive holds only from block `since` on
+   * (archive.js: exact or refused, never wrong); `since` null: never written, undefined: written
+   * by an archive of an earlier version (answered from the head it had when opened).
+   */
+  #known(number, since, what) {
+    if (since === null) return;
+    const from = since === undefined ? this.archive.stateFloor() : since;
+    if (number < from) {
+      throw new RpcError(SERVER_ERROR, `the state of ${what} at block ${number} is not kept by the archive: `
+        + `it may have changed before block ${from}, the snapshot that last wrote it; ask at block ${from} or later`,
+      "ARCHIVE_STATE_NOT_KEPT");
     }
   }
 
   async #account(address, tag) {
-    await this.#stateAt(tag);
-    return this.archive.account(expect(ADDRESS, address, "address"));
+    const number = await this.#stateBlock(tag);
+    const a = expect(ADDRESS, address, "address");
+    const account = await this.archive.account(a);
+    if (account !== null) this.#known(number, account.since, `account ${a}`);
+    return account;
   }
 
   async #logs(filter) {

@@ -12,8 +12,15 @@
 //   r:<hash>          the transaction's receipt
 //   l:<number>        the block's logs, in order (only for blocks that have logs): eth_getLogs
 //                     scans one key per block with logs instead of every receipt
-//   a:<address>       {balance, nonce, code} at the head
+//   a:<address>       {balance, nonce, code, since} at the head
 //   s:<address><slot> the 32-byte storage value at the head (a zero value is no key)
+//   S:<address><slot> since: the snapshot block that last wrote the slot (kept for a zero value)
+//
+// `since` makes historical state exact or refused, never wrong: a snapshot at block H writes
+// every account and slot the network may have changed since the previous one, each with
+// since = H; the value is the state at every block from H on, and at an older block the archive
+// does not know it (it changed somewhere before H) and says so (ARCHIVE_STATE_NOT_KEPT).  An
+// account or slot with no key never held anything.
 const { ClassicLevel } = require("classic-level");
 const { headerHash } = require("./block-header");
 
@@ -43,6 +50,7 @@ const txKey = (hash) => `t:${bare(hash)}`;
 const receiptKey = (hash) => `r:${bare(hash)}`;
 const accountKey = (address) => `a:${bare(address)}`;
 const storageKey = (address, slot) => `s:${bare(address)}${bare(word(slot))}`;
+const sinceKey = (address, slot) => `S:${bare(address)}${bare(word(slot))}`;
 
 class Archive {
   constructor(dir, db, headerRecord, meta) {
@@ -124,18 +132,20 @@ class Archive {
       meta.transactions += block.transactions.length;
       meta.logs += logs.length;
     }
+    const lastBlock = blocks[blocks.length - 1];
+    const since = lastBlock !== undefined ? toNumber(lastBlock.number) : this.meta.number;
     for (const { address, balance, nonce, code } of accounts) {
-      const value = { balance: quantity(balance), nonce: quantity(nonce), code: code.toLowerCase() };
+      const value = { balance: quantity(balance), nonce: quantity(nonce), code: code.toLowerCase(), since };
       ops.push({ type: "put", key: accountKey(address), value });
     }
     for (const { address, slot, value } of storage) {
       const key = storageKey(address, slot);
       const stored = word(value);
       ops.push(stored === ZERO_WORD ? { type: "del", key } : { type: "put", key, value: stored });
+      ops.push({ type: "put", key: sinceKey(address, slot), value: since });
     }
-    const last = blocks[blocks.length - 1];
-    if (last !== undefined) {
-      Object.assign(meta, { number: toNumber(last.number), hash: last.hash.toLowerCase(), timestamp: toNumber(last.timestamp) });
+    if (lastBlock !== undefined) {
+      Object.assign(meta, { number: toNumber(lastBlock.number), hash: lastBlock.hash.toLowerCase(), timestamp: toNumber(lastBlock.timestamp) });
     }
     ops.push({ type: "put", key: "m:head", value: meta });
     await this.db.batch(ops);
@@ -147,13 +157,8 @@ class Archive {
   }
 
   /**
-   * The oldest block whose state the archive answers, with its head's state: the head it had
-   * when this process opened it, for as long as the process runs.  A network forked at block B
-   * asks the archive only for accounts and slots it has not changed since B, and every change
-   * since B that the archive holds came from that network or its successors: what it asks for
-   * is the same at B and at the head.  A request still running on the network a snapshot
-   * replaced may ask after that snapshot's commit: it is answered (EDR stops the whole node on
-   * a fork error), with state at least as new as its own.
+   * The oldest block at which an account or slot written without `since` (an archive of an
+   * earlier version) is answered: the head the archive had when this process opened it.
    */
   stateFloor() {
     const head = this.head();
@@ -199,8 +204,10 @@ class Archive {
     return (await this.db.get(accountKey(address))) ?? null;
   }
 
-  async storageAt(address, slot) {
-    return (await this.db.get(storageKey(address, slot))) ?? ZERO_WORD;
+  /** {value, since} of a slot at the head; since is null if never written (or not recorded). */
+  async storage(address, slot) {
+    const [value, since] = await this.db.getMany([storageKey(address, slot), sinceKey(address, slot)]);
+    return { value: value ?? ZERO_WORD, since: since ?? (value === undefined ? null : undefined) };
   }
 
   /**

@@ -10,17 +10,28 @@
 //    node forked from its own archive takes every account from the archive instead; the accounts
 //    stay unlocked (they are `ownedAccounts`, a separate setting).
 // 3. Traces: EDR returns the raw trace of every transaction it executes (messages and steps, each
-//    step with the top of its stack); `setTraceListener` receives them for the requests that
-//    execute transactions, so the snapshot knows which accounts and storage slots changed.
+//    step with the top of its stack); `setTraceListener(fn, wanted)` receives them for the
+//    requests that execute transactions, but only while `wanted()` says so: handing a trace to
+//    JavaScript costs about 7 µs per EVM step (an on-chain SM2 check runs over a million), so the
+//    snapshot reads them only where the archive cannot tell it what changed (scripts/snapshot.js).
+//    `setSendListener(fn)` sees every transaction sent, before EDR runs it.
 const edr = require("@nomicfoundation/edr");
 
 const EXECUTING = ['"method":"eth_sendRawTransaction"', '"method":"eth_sendTransaction"', '"method":"evm_mine"'];
 
 let traceListener = null;
+let tracesWanted = () => true;
+let sendListener = null;
 
-/** Receives the raw traces of every request that executed transactions: `fn(traces)`. */
-function setTraceListener(fn) {
+/** Receives the raw traces of the requests that executed transactions while `wanted()`: `fn(traces)`. */
+function setTraceListener(fn, wanted = () => true) {
   traceListener = fn;
+  tracesWanted = wanted;
+}
+
+/** `fn(method, params)` sees each eth_sendTransaction / eth_sendRawTransaction before it runs. */
+function setSendListener(fn) {
+  sendListener = fn;
 }
 
 /** Where a forked provider caches its fork's answers (set per node: chains must never share it). */
@@ -52,15 +63,19 @@ const slowMs = Number.parseInt(process.env.QC_NODE_SLOW_REQUEST_MS || "0", 10);
 const handleRequest = edr.Provider.prototype.handleRequest;
 edr.Provider.prototype.handleRequest = async function patchedHandleRequest(request) {
   const t0 = slowMs > 0 ? Date.now() : 0;
+  if (sendListener !== null && (request.includes(EXECUTING[0]) || request.includes(EXECUTING[1]))) {
+    const { method, params } = JSON.parse(request);
+    sendListener(method, params);
+  }
   const response = await handleRequest.call(this, request);
   if (slowMs > 0 && Date.now() - t0 > slowMs) {
     console.log(`[quancheng-node] ${new Date().toISOString()} slow request (${Date.now() - t0} ms): ${request.slice(0, 300)}`);
   }
-  if (traceListener !== null && EXECUTING.some((m) => request.includes(m))) {
+  if (traceListener !== null && EXECUTING.some((m) => request.includes(m)) && tracesWanted()) {
     const traces = response.traces;
     if (traces.length > 0) traceListener(traces);
   }
   return response;
 };
 
-module.exports = { setTraceListener, setForkCacheDir };
+module.exports = { setTraceListener, setSendListener, setForkCacheDir };

@@ -86,6 +86,7 @@ class Journal {
     this.header = null;
     this.base = null; // the archive block this journal continues from ({number, hash}), or null
     this.entriesSinceBase = 0;
+    this.onReplay = null; // (method, params) => void, for each entry replayed
   }
 
   /**
@@ -237,6 +238,11 @@ class Journal {
     return { entries, blocks, skipped };
   }
 
+  /** Replays the entries since the base again, into a network forked anew there (a retrace). */
+  async replayAgain(provider) {
+    return this._replay(provider, this.header, this.base);
+  }
+
   /** After the network was forked anew at a snapshot: its mining mode and clock as before. */
   async afterFork(provider) {
     this.replayAutomine = this.automine; // a new network starts in the configured mode
@@ -295,6 +301,7 @@ class Journal {
 
   async _replayEntry(provider, entry, where) {
     this._track(entry);
+    if (this.onReplay !== null) this.onReplay(entry.m, entry.p);
     if (entry.m === "evm_increaseTime" || entry.m === "evm_setNextBlockTimestamp") {
       return; // block timestamps are replayed explicitly below; the clock is restored at the end
     }
@@ -412,7 +419,7 @@ class JournaledProvider extends EventEmitter {
     if (this.snapshots === null) {
       return Promise.reject(new ProviderError("this node keeps no archive (started without --archive)", REFUSED_CODE));
     }
-    const run = this.queue.then(() => this.snapshots.take());
+    const run = this.queue.then(() => this.snapshots.take({ requested: true }));
     this.queue = run.catch(() => undefined);
     return run;
   }

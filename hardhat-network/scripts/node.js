@@ -66,18 +66,24 @@ async function main() {
       archive = await Archive.open(args.archive, header);
       head = archive.head();
       const tracker = new Tracker();
-      patches.setTraceListener((traces) => tracker.traces(traces));
+      patches.setTraceListener((traces) => tracker.traces(traces), () => tracker.tracing);
+      patches.setSendListener((method, params) => tracker.sent(method, params));
+      journal.onReplay = (method, params) => tracker.request(method, params);
       // EDR caches its fork's answers on disk, one file per storage slot read: a directory per
       // fork, the older ones removed once no network of theirs runs; a cache from another run
-      // (an archive restored from a copy, say) never answers for this one.
+      // (an archive restored from a copy, say) never answers for this one.  A cached answer is
+      // not fetched, so no fork may reuse another's directory: the tracker would not see it.
       const forkCache = path.join(path.resolve(args.archive), "fork-cache");
       fs.rmSync(forkCache, { recursive: true, force: true });
       let url = null;
       let previousCache = null;
+      let forks = 0;
       const fork = async (at) => {
-        url = url || (await archive.serve());
-        const cache = path.join(forkCache, String(at.number));
+        url = url || (await archive.serve({ onRequest: (method, params) => tracker.fetched(method, params) }));
+        forks += 1;
+        const cache = path.join(forkCache, `${at.number}-${forks}`);
         patches.setForkCacheDir(cache);
+        tracker.forkBlock = at.number;
         await provider.request({ method: "hardhat_reset", params: [{ forking: { jsonRpcUrl: url, blockNumber: at.number } }] });
         await journal.afterFork(provider);
         // Subscriptions lived in the network just replaced: made again, under the same ids.
@@ -95,7 +101,10 @@ async function main() {
       if (head !== null) {
         await fork(head);
       } else {
-        await trackGenesis(provider, tracker); // the first snapshot writes every account there is
+        // A chain from genesis (or a journal kept without an archive so far) is not a fork: its
+        // traces are read until its first snapshot, taken as soon as it has replayed.
+        tracker.trace(true);
+        await trackGenesis(provider, tracker);
       }
       snapshots = new Snapshots({
         inner: provider, journal, archive, tracker, every: snapshotEvery, fork, log,
@@ -107,6 +116,9 @@ async function main() {
     log(`journal ${args.journal}: from ${from}, replayed ${replayed.entries} requests, ${replayed.blocks} blocks`
       + `${replayed.skipped ? ` (${replayed.skipped} already archived)` : ""} in ${Date.now() - t0} ms`);
     served = new JournaledProvider(provider, journal, snapshots);
+    // Traces are on (a chain from genesis, or a contract created in the replayed tail): the
+    // network becomes a fork of its archive now, and the traces go off.
+    if (snapshots !== null && snapshots.tracker.tracing) await snapshots.take();
   }
   const server = new JsonRpcServer({ hostname: args.host, port: Number.parseInt(args.port, 10), provider: served });
   const { address, port } = await server.listen();

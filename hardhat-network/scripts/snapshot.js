@@ -9,20 +9,89 @@
 // chain's length; blocks, receipts and logs before the head are served from the archive with
 // their original hashes.
 //
-// Which slots changed is learnt from EDR's raw traces (scripts/edr-patches.js): every message's
-// caller and callee, every created contract, every SSTORE's key (the top of the stack at that
-// step) in the storage of the frame that ran it, every SELFDESTRUCT's beneficiary.  A slot noted
-// but not changed (a reverted write) costs one extra read; a changed slot is never missed.
+// Which accounts and slots changed is learnt from the archive itself: a network forked from it
+// holds nothing of its own at first and fetches every account and slot it touches — an SSTORE
+// reads the slot's original value (its gas depends on it), a transfer or a nonce reads the
+// account — so what it fetched since the fork is a superset of what it changed.  The exception is
+// a contract created since the fork, whose storage never came from the archive.  A transaction
+// that creates one at top level is seen before it runs (`sent`): EDR's raw traces are read from
+// then on (every SSTORE key, in the frame that ran it) and a snapshot is taken as soon as the
+// pool allows, so the next fork fetches the new contract like any other.  A contract created
+// by another contract is found at the snapshot instead (new code, or a contract's nonce moved,
+// with no trace of it): the snapshot then forks again at the last one and replays the journal
+// since with traces on (`retrace`).  Traces are read only then, and before the first snapshot
+// of a chain started from genesis: handing a trace to JavaScript costs ~7 µs per EVM step, and
+// an owner's approval checks an SM2 signature on chain in over a million steps.
 const { readChain } = require("./archive-copy");
 
 const hex = (bytes) => `0x${Buffer.from(bytes).toString("hex")}`;
 const slotHex = (value) => `0x${value.toString(16).padStart(64, "0")}`;
+
+// What EDR asks a fork's remote for when it loads an account.
+const ACCOUNT_FETCHES = new Set(["eth_getBalance", "eth_getTransactionCount", "eth_getCode"]);
+
+/** Where an RLP item at `pos` of `buf` starts and ends: {start, length, next, list}. */
+function rlpItem(buf, pos) {
+  const b = buf[pos];
+  if (b === undefined) throw new Error("truncated RLP");
+  const long = (lengthOfLength, list) => {
+    let length = 0;
+    for (let i = 1; i <= lengthOfLength; i += 1) length = length * 256 + buf[pos + i];
+    return { start: pos + 1 + lengthOfLength, length, next: pos + 1 + lengthOfLength + length, list };
+  };
+  if (b < 0x80) return { start: pos, length: 1, next: pos + 1, list: false };
+  if (b <= 0xb7) return { start: pos + 1, length: b - 0x80, next: pos + 1 + b - 0x80, list: false };
+  if (b <= 0xbf) return long(b - 0xb7, false);
+  if (b <= 0xf7) return { start: pos + 1, length: b - 0xc0, next: pos + 1 + b - 0xc0, list: true };
+  return long(b - 0xf7, true);
+}
+
+// The position of `to` in a signed transaction's fields: legacy, EIP-2930, EIP-1559.  Blob
+// (type 3) and set-code (type 4) transactions always have a recipient.
+const TO_FIELD = { legacy: 3, 1: 4, 2: 5 };
+
+/** True when a signed raw transaction creates a contract (an empty `to`); true if unreadable. */
+function rawCreates(raw) {
+  try {
+    const buf = Buffer.from(raw.slice(2), "hex");
+    let pos = 0;
+    let field = TO_FIELD.legacy;
+    if (buf[0] <= 0x7f) {
+      field = TO_FIELD[buf[0]];
+      if (field === undefined) return false;
+      pos = 1;
+    }
+    const list = rlpItem(buf, pos);
+    if (!list.list) return true;
+    let at = list.start;
+    for (let i = 0; i < field; i += 1) at = rlpItem(buf, at).next;
+    const to = rlpItem(buf, at);
+    return !to.list && to.length === 0;
+  } catch {
+    return true; // EDR will refuse it; reading its traces costs nothing then
+  }
+}
+
+/** True when an eth_sendTransaction / eth_sendRawTransaction request creates a contract. */
+function createsContract(method, params) {
+  if (!Array.isArray(params)) return false;
+  if (method === "eth_sendRawTransaction") return typeof params[0] === "string" && rawCreates(params[0]);
+  if (method === "eth_sendTransaction") {
+    const tx = params[0];
+    return tx !== null && typeof tx === "object" && (tx.to === undefined || tx.to === null || tx.to === "0x" || tx.to === "");
+  }
+  return false;
+}
 
 /** The accounts and storage slots the transactions since the last snapshot may have changed. */
 class Tracker {
   constructor() {
     this.accounts = new Set();
     this.slots = new Map(); // address -> Set of slot hex
+    this.tracing = false; // read EDR's raw traces (and snapshot as soon as possible)
+    this.tracedFromStart = false; // traces were read since the last snapshot, all of them
+    this.created = new Set(); // contracts whose creation the traces showed
+    this.forkBlock = null; // the archive block the live network was forked at
   }
 
   get size() {
@@ -31,9 +100,45 @@ class Tracker {
     return n;
   }
 
+  /** Forgets everything: the next network starts fresh from the archive (a snapshot was written). */
   clear() {
     this.accounts.clear();
     this.slots.clear();
+    this.created.clear();
+    this.tracing = false;
+    this.tracedFromStart = false;
+  }
+
+  /** Reads traces from now until the next snapshot; `fromStart`: every one since the last. */
+  trace(fromStart = false) {
+    this.tracing = true;
+    if (fromStart) this.tracedFromStart = true;
+  }
+
+  /**
+   * Notes what a network forked from the archive fetched from it (ArchiveServer onRequest).  The
+   * live network asks at its fork block; a read at another block is a client's historical read
+   * (or the replaced network's), which changes nothing here.
+   */
+  fetched(method, params) {
+    if (!Array.isArray(params) || typeof params[0] !== "string") return;
+    const tag = params[params.length - 1];
+    if (this.forkBlock !== null && typeof tag === "string" && /^0x[0-9a-fA-F]+$/.test(tag)
+      && params.length === (method === "eth_getStorageAt" ? 3 : 2) && Number(BigInt(tag)) !== this.forkBlock) return;
+    if (method === "eth_getStorageAt") {
+      try {
+        this.slot(params[0], slotHex(BigInt(params[1])));
+      } catch {
+        // not a slot: the archive answers it with an error, nothing was read
+      }
+    } else if (ACCOUNT_FETCHES.has(method)) {
+      this.account(params[0]);
+    }
+  }
+
+  /** Sees a transaction before EDR runs it: one that creates a contract turns traces on. */
+  sent(method, params) {
+    if (createsContract(method, params)) this.trace();
   }
 
   account(address) {
@@ -76,7 +181,10 @@ class Tracker {
         } else if ("executionResult" in item) {
           const frame = frames.pop();
           const created = item.executionResult.contractAddress;
-          if (created) this.account(hex(created));
+          if (created) {
+            this.account(hex(created));
+            this.created.add(hex(created).toLowerCase());
+          }
           if (frame && !frame.address && created) {
             for (const slot of frame.pending) this.slot(hex(created), slot);
           }
@@ -116,17 +224,18 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 class Snapshots {
   constructor({ inner, journal, archive, tracker, every, fork, log, pause = null }) {
     Object.assign(this, { inner, journal, archive, tracker, every, fork, log });
-    this.pause = pause; // {stage, ms}: holds the snapshot there, so a test can kill the node in it
+    this.pause = pause; // {stage, ms}: holds a requested snapshot there, so a test can kill the node in it
     this.taken = 0;
   }
 
-  /** True when the journal since the archive's head is long enough to snapshot. */
+  /** True when the journal since the archive's head is long enough to snapshot, or traces are on. */
   get due() {
-    return this.every > 0 && this.journal.entriesSinceBase >= this.every;
+    if (this.every === 0) return false;
+    return this.journal.entriesSinceBase >= this.every || (this.tracker.tracing && this.journal.entriesSinceBase > 0);
   }
 
-  async _stage(name) {
-    if (this.pause !== null && this.pause.stage === name) {
+  async _stage(name, requested) {
+    if (requested && this.pause !== null && this.pause.stage === name) {
       this.log(`snapshot: ${name}; pausing ${this.pause.ms} ms`);
       await sleep(this.pause.ms);
     }
@@ -135,25 +244,38 @@ class Snapshots {
   /**
    * Writes the chain since the last snapshot to the archive and continues from there.  Returns
    * what was written, or null when there is nothing to write or transactions wait in the pool
-   * (a fork would drop them; the next sealed block retries).
+   * (a fork would drop them; the next sealed block retries).  `requested`: by quancheng_snapshot.
    */
-  async take() {
+  async take({ requested = false } = {}) {
     const t0 = Date.now();
     const pending = await this.inner.request({ method: "eth_getBlockByNumber", params: ["pending", false] });
     if (pending.transactions.length > 0) return null;
     const base = this.journal.base === null ? -1 : this.journal.base.number;
     const coinbase = await this.inner.request({ method: "eth_coinbase", params: [] });
     this.tracker.account(coinbase); // collects every block's fees
-    const data = await collect(this.inner, base, this.tracker);
+    let data = await collect(this.inner, base, this.tracker);
     if (data.head === base && this.journal.entriesSinceBase === 0) return null;
+    let retraced = false;
+    if (this.journal.base !== null && !this.tracker.tracedFromStart) {
+      const untraced = await this.untracedCreations(data.accounts);
+      if (untraced.length > 0) {
+        this.log(`snapshot: ${untraced.join(", ")} created by a contract since block ${base}, untraced; `
+          + "replaying the journal since then with traces on");
+        data = await this.retrace(coinbase);
+        retraced = true;
+      }
+    }
+    const traced = this.tracker.tracing;
     await this.archive.commit({
       blocks: data.blocks, receipts: data.receipts, accounts: data.accounts, storage: data.storage,
     });
-    await this._stage("archive committed");
+    await this._stage("archive committed", requested);
+    // What the next network fetches, from its fork on, is what the next snapshot writes.
+    this.tracker.clear();
     const head = { number: data.head, hash: data.headHash };
     try {
       this.journal.rotate(head);
-      await this._stage("journal rotated");
+      await this._stage("journal rotated", requested);
       await this.fork(head);
     } catch (err) {
       // The archive and journal now say the chain continues from `head`, but this network was
@@ -161,16 +283,47 @@ class Snapshots {
       this.log(`snapshot could not continue from block ${head.number}; stopping: ${err && err.stack ? err.stack : err}`);
       process.exit(1);
     }
-    this.tracker.clear();
     this.taken += 1;
     const written = {
       head: data.head, blocks: data.blocks.length, transactions: data.receipts.length,
-      accounts: data.accounts.length, slots: data.storage.length, ms: Date.now() - t0,
+      accounts: data.accounts.length, slots: data.storage.length, ms: Date.now() - t0, traced, retraced,
     };
     this.log(`snapshot at block ${written.head}: ${written.blocks} blocks, ${written.transactions} transactions, `
-      + `${written.accounts} accounts, ${written.slots} slots in ${written.ms} ms`);
+      + `${written.accounts} accounts, ${written.slots} slots in ${written.ms} ms`
+      + `${retraced ? " (replayed with traces)" : traced ? " (traced)" : ""}`);
     return written;
+  }
+
+  /**
+   * The contracts whose storage the archive would miss: code that is new or changed since the
+   * archive's head without a trace of its creation, or a contract whose nonce moved (it created
+   * one, which a later snapshot could not find).
+   */
+  async untracedCreations(accounts) {
+    const found = [];
+    for (const { address, nonce, code } of accounts) {
+      if (code === "0x" || this.tracker.created.has(address.toLowerCase())) continue;
+      const before = await this.archive.account(address);
+      const moved = before !== null && before.code !== "0x" && BigInt(before.nonce) !== BigInt(nonce);
+      if (before === null || before.code !== code.toLowerCase() || moved) found.push(address);
+    }
+    return found;
+  }
+
+  /**
+   * Forks again at the archive's head and replays the journal since with traces on, so that
+   * the storage of every contract created since is known; returns what to write.  Requests that
+   * only read see the chain rebuilt meanwhile (a rare path: contracts created by contracts).
+   */
+  async retrace(coinbase) {
+    this.tracker.clear();
+    this.tracker.trace(true);
+    await this.fork(this.journal.base);
+    await this.journal.replayAgain(this.inner);
+    this.tracker.account(coinbase);
+    const base = this.journal.base.number;
+    return collect(this.inner, base, this.tracker);
   }
 }
 
-module.exports = { Tracker, Snapshots, collect };
+module.exports = { Tracker, Snapshots, collect, createsContract };

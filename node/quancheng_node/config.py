@@ -59,11 +59,9 @@ class NodeSettings(BaseSettings):
     block_time_s: float = Field(default=0.0, ge=0, le=3600)
     #: Journal entries (one per state-changing request) between snapshots into the archive
     #: (``QC_NODE_SNAPSHOT_EVERY``): a restart then replays at most about this many, whatever
-    #: the chain's length (``hardhat-network/scripts/snapshot.js``). 0, the default, keeps no
-    #: archive and a restart replays the whole journal: snapshots learn what each transaction
-    #: wrote from its EVM trace, which costs about 7 µs per EVM step (a transaction of 1.4
-    #: million steps: 10.9 s instead of 0.39 s), so they are for long-lived nodes.
-    snapshot_every: int = Field(default=0, ge=0)
+    #: the chain's length (``hardhat-network/scripts/snapshot.js``).  A deployment is also
+    #: snapshotted at once.  0 keeps no archive: a restart replays the whole journal.
+    snapshot_every: int = Field(default=2000, ge=0)
     hardhat_dir: Path = HARDHAT_DIR
     node_binary: str = "node"
 

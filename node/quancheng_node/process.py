@@ -4,10 +4,10 @@
 (``hardhat-network/scripts/node.js``) with a write-ahead journal in the state directory, so
 that the chain survives a stop and start: on start the journal is replayed block by block
 and every block hash is checked against the record (a journal it cannot rebuild the same
-chain from is refused: :class:`NodeStateRefused`).  With ``snapshot_every`` > 0 the node
-writes the chain into its archive (``STATE/archive``) every that many journal entries and
-starts a new journal there, so a start replays only the journal since the last snapshot,
-whatever the chain's length.
+chain from is refused: :class:`NodeStateRefused`).  With ``snapshot_every`` > 0 (the
+default) the node writes the chain into its archive (``STATE/archive``) every that many
+journal entries, and after a deployment, and starts a new journal there, so a start replays
+only the journal since the last snapshot, whatever the chain's length.
 With ``block_time_s`` > 0 the node seals the pooled transactions every N seconds, as a QBFT
 network does, instead of one block per transaction.  The process is detached and tracked by
 a pid file, so ``quancheng chain up`` can return while the node keeps running and

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import requests
+from eth_account import Account
 from eth_typing import ChecksumAddress
 from web3 import Web3
 from web3.types import Wei
@@ -297,9 +298,9 @@ def test_two_commits_in_a_row_extend_the_head_and_survive_a_reopen(
       const second = await copyChain(a, request);
       const [address, slot, nine] = ["0x" + "cd".repeat(20), "0x1", "0x" + "9".padStart(64, "0")];
       const stateOnly = await a.commit({ blocks: [], storage: [{ address, slot, value: nine }] });
-      const written = await a.storageAt(address, slot);
+      const written = (await a.storage(address, slot)).value;
       await a.commit({ blocks: [], storage: [{ address, slot, value: "0x0" }] });
-      const cleared = await a.storageAt(address, slot);
+      const cleared = (await a.storage(address, slot)).value;
       await a.close();
       a = await Archive.open(dir, H);
       const stats = a.stats();
@@ -382,3 +383,39 @@ def test_a_foreign_or_tampered_archive_is_refused(source: Chain, tmp_path: Path)
     """
     out = _node(PRELUDE + script, source.url, str(tmp_path / "db"))
     assert out["codes"] == ["ARCHIVE_FOREIGN", "ARCHIVE_FOREIGN", "ARCHIVE_CORRUPT"]
+
+
+def test_a_deployment_is_told_from_a_call_in_every_transaction_type() -> None:
+    # The snapshot reads traces only for deployments (a new contract's storage never came from
+    # the archive), so the node must recognise one in each signed form it accepts.
+    account = Account.create()
+    common = {"nonce": 3, "gas": 100_000, "value": 0, "data": "0x6001600055"}
+    kinds = {
+        "legacy": {"gasPrice": 10**9},
+        "eip2930": {"gasPrice": 10**9, "chainId": 5310, "accessList": []},
+        "eip1559": {"maxFeePerGas": 10**9, "maxPriorityFeePerGas": 1, "chainId": 5310},
+    }
+    cases: list[tuple[str, bool]] = []
+    for fields in kinds.values():
+        for to in (None, Web3.to_checksum_address("0x" + "ab" * 20)):
+            tx: dict[str, Any] = {**common, **fields}
+            if to is not None:
+                tx["to"] = to
+            raw = account.sign_transaction(tx).raw_transaction.to_0x_hex()
+            cases.append((raw, to is None))
+    big = {**common, **kinds["eip1559"], "data": "0x" + "00" * 30_000}  # long RLP forms
+    cases.append((account.sign_transaction(big).raw_transaction.to_0x_hex(), True))
+    script = """
+      const { createsContract } = require("./scripts/snapshot");
+      const cases = JSON.parse(process.argv[1]);
+      const raw = cases.map(([tx]) => createsContract("eth_sendRawTransaction", [tx]));
+      const [from, to] = ["0x" + "11".repeat(20), "0x" + "22".repeat(20)];
+      const sent = [
+        createsContract("eth_sendTransaction", [{ from, data: "0x00" }]),
+        createsContract("eth_sendTransaction", [{ from, to }]),
+      ];
+      console.log(JSON.stringify({ raw, sent }));
+    """
+    out = _node(script, json.dumps(cases))
+    assert out["raw"] == [creates for _, creates in cases]
+    assert out["sent"] == [True, False]
