@@ -84,8 +84,10 @@ async function main() {
         const cache = path.join(forkCache, `${at.number}-${forks}`);
         patches.setForkCacheDir(cache);
         tracker.forkBlock = at.number;
+        const offset = await clockOffset(provider);
         await provider.request({ method: "hardhat_reset", params: [{ forking: { jsonRpcUrl: url, blockNumber: at.number } }] });
         await journal.afterFork(provider);
+        await keepClock(provider, offset);
         // Subscriptions lived in the network just replaced: made again, under the same ids.
         if (served instanceof JournaledProvider) await served.resubscribe();
         // The network forked before the previous one is gone: its requests have all finished.
@@ -163,6 +165,24 @@ async function main() {
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   await server.waitUntilClosed();
+}
+
+/** The node's clock against the wall clock (s): the timestamp the next block would get, minus now. */
+async function clockOffset(provider) {
+  const pending = await provider.request({ method: "eth_getBlockByNumber", params: ["pending", false] });
+  return Number(BigInt(pending.timestamp)) - Math.floor(Date.now() / 1000);
+}
+
+/**
+ * A network forked anew starts its clock from the fork block's timestamp, which was stamped a
+ * little before: each snapshot would set chain time back by that much, and grants, judged by
+ * the wall clock, would read "not yet valid" for longer and longer (seen after ~100 snapshots).
+ * The new network's clock is moved on to the old one's offset (one the owner moved forward on
+ * purpose stays), and never behind the wall clock.
+ */
+async function keepClock(provider, before) {
+  const behind = Math.max(before, 0) - (await clockOffset(provider));
+  if (behind > 0) await provider.request({ method: "evm_increaseTime", params: [behind] });
 }
 
 /** Runs a full V8 garbage collection (exposed at run time, no command-line flag needed). */

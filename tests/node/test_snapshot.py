@@ -345,3 +345,17 @@ def test_state_before_a_snapshot_is_exact_or_refused_never_wrong(node: HardhatNo
         if not restarted:
             node.stop()
             node.start()
+
+
+def test_chain_time_keeps_to_the_wall_clock_across_snapshots(node: HardhatNode) -> None:
+    # A network forked anew starts its clock at the fork block's timestamp: without care each
+    # snapshot set chain time back by the time since that block, and grants (judged by the
+    # wall clock) read "not yet valid" ever longer.
+    chain = Chain(node)
+    for _ in range(5):
+        chain.write(1)
+        time.sleep(1.1)  # the head block ages before the snapshot forks from it
+        assert node.snapshot() is not None
+    chain.write(1)
+    stamped = chain.w3.eth.get_block("latest")["timestamp"]
+    assert -2 < stamped - time.time() < 2
