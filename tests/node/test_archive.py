@@ -261,7 +261,8 @@ def test_the_archive_refuses_state_before_its_head_and_unknown_methods(
     n, account = source.head, source.accounts[0]
     old = _rpc(archive_url, "eth_getBalance", [account, hex(n - 1)])["error"]
     assert old["data"] == {"code": "ARCHIVE_STATE_NOT_KEPT"}
-    assert f"state before block {n} is not kept" in old["message"]
+    assert f"at block {n - 1} is not kept by the archive" in old["message"]
+    assert f"ask at block {n} or later" in old["message"]
     head_hash = _raw(source.w3, "eth_getBlockByNumber", [hex(n), False])["hash"]
     head = _rpc(archive_url, "eth_getBalance", [account, {"blockHash": head_hash}])
     assert int(head["result"], 16) == source.w3.eth.get_balance(account, n)
