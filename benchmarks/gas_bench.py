@@ -23,6 +23,7 @@ from typing import Any
 from benchmarks.report import add_output_args, apply_output_args, machine_line, publish
 from quancheng.chain import Role, code32
 from quancheng.protocol import GrantDocument
+from quancheng_gateway.gas import ANCHOR_GAS_PER_ENTRY, anchor_gas_bound, largest_batch
 from quancheng_node.config import NodeSettings
 from quancheng_node.process import HardhatNode
 from tests.utils.chain_factories import (
@@ -205,11 +206,17 @@ def _render_anchoring(rows: list[dict[str, int]], limit: int) -> str:
         "difference |\n|---:|---:|---:|---:|---:|---:|\n" + "\n".join(lines) + "\n\n"
         f"One transaction saves a nonce, the base cost and a second call to the consortium\n"
         f"registry per batch; it pays for passing the entries on to the grant registry, so the\n"
-        f"saving shrinks as entries grow. The last row is the largest batch the gateway sends by\n"
-        f"default (256 receipts, each of another grant and resource): {largest:,} gas,\n"
-        f"{largest / limit:.1%} of the 60,000,000 block gas limit of the generated Besu genesis;\n"
-        f"a batch of all-distinct uses would fill a block at about "
-        f"{limit * 256 // largest:,} receipts (`QC_GW_BATCH_SIZE`).\n"
+        f"saving shrinks as entries grow. The last row is a full batch of the gateway's default\n"
+        f"size (256 receipts, each of another grant and resource, nothing exhausted): {largest:,}\n"
+        f"gas, {largest / limit:.1%} of the 60,000,000 block gas limit of the generated Besu\n"
+        f"genesis. It is not the costliest shape: an entry whose grant lists 16 resources with\n"
+        f"the provider's last, and whose use exhausts the grant, costs about\n"
+        f"{ANCHOR_GAS_PER_ENTRY:,} gas, so a full batch of those takes up to\n"
+        f"{anchor_gas_bound(256):,} gas with the 20% margin (`quancheng_gateway.gas`,\n"
+        f"measured again by `tests/node/test_topology_gas.py`).\n"
+        f"`quancheng topology` refuses a block gas limit under that bound, and a gateway closes\n"
+        f"its batches at what fits in the chain's block gas limit "
+        f"({largest_batch(limit):,} receipts at {limit:,}).\n"
     )
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from quancheng.chain.types import code32
 from quancheng_gateway.chaintx import send_raw
+from quancheng_gateway.gas import anchor_gas_bound
 from quancheng_gateway.models import Batch, BatchStatus
 from tests.gateway.conftest import FUNDER_INDEX, InProcessGateway, in_process_gateway
 from tests.utils.scenario import Scenario, active_grant, build_scenario, signed_request
@@ -124,3 +125,31 @@ def test_uses_past_the_budget_are_noted_and_the_batch_still_anchored(
     )
     assert chain.uses_of(grant_id, code32(VR)) == 2
     assert chain.next_seq(code32(sc.provider.code)) == 1
+
+
+def test_batches_close_within_the_block_gas_limit(sc: Scenario, tmp_path: Path) -> None:
+    # A batch is signed and stored before its transaction exists, and anchored whole: one over
+    # the block gas limit could never be anchored.  Batches close at what fits instead.
+    gen = in_process_gateway(sc, tmp_path / "capped.db", batch_size=256, batch_max_age_s=600.0)
+    gw = next(gen)
+    try:
+        anchorer = gw.gateway.anchorer
+        anchorer.stop()
+        gw.sync()
+        chain_limit = int(sc.net.contracts.w3.eth.get_block("latest")["gasLimit"])
+        assert not anchorer.step()  # reads the chain's limit; a full batch fits there
+        assert (anchorer.gas_limit, anchorer.batch_cap) == (chain_limit, 256)
+        assert anchorer.fit_gas_limit(anchor_gas_bound(2)) == 2  # a network that voted it down
+        _answer(gw, sc, 5)
+        while anchorer.step():
+            pass
+        with gw.gateway.engine.connect() as conn:
+            sizes = [r.size for r in conn.execute(select(Batch).order_by(Batch.seq))]  # type: ignore[arg-type]
+        assert sizes == [2, 2]  # the fifth waits for a second receipt (or its age)
+        assert gw.gateway.health()["batch_size"] == 2
+        assert anchorer.fit_gas_limit(anchor_gas_bound(1) - 1) == 0
+        assert anchorer.halted is not None and "gas limit" in anchorer.halted
+        assert not anchorer.step()
+        assert gw.gateway.health()["anchoring_ok"] is False
+    finally:
+        gen.close()

@@ -20,6 +20,7 @@ from eth_keys.datatypes import PrivateKey
 from pydantic import ValidationError
 
 from quancheng_gateway.core.config import GatewaySettings
+from quancheng_gateway.gas import GATEWAY_BATCH_SIZE, anchor_gas_bound, largest_batch
 from quancheng_node.compile import SETTINGS
 from quancheng_node.deployment import (
     MembersFile,
@@ -31,7 +32,6 @@ from quancheng_node.deployment import (
     generate_topology,
     read_env,
 )
-from quancheng_node.deployment.gas import GATEWAY_BATCH_SIZE, anchor_gas_bound, largest_batch
 from quancheng_node.deployment.spec import CONTRACTS_EVM
 
 ROOT = Path(__file__).resolve().parents[2]

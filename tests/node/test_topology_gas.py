@@ -1,7 +1,7 @@
 """The gas figures a topology is checked against, measured again on the real contracts.
 
 A topology refuses a block gas limit under the anchor of a full gateway batch
-(:func:`quancheng_node.deployment.gas.anchor_gas_bound`); the bound is only as good as its
+(:func:`quancheng_gateway.gas.anchor_gas_bound`); the bound is only as good as its
 figures. This measures ``ReceiptLedger.anchorWithUses`` in the costliest shape known: each
 entry the provider's resource listed last among a grant's 16 (the longest scan), using the
 grant's last use while the other providers already spent theirs (the grant becomes EXHAUSTED
@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from quancheng.chain import GrantStatus, Role
-from quancheng_node.deployment.gas import (
+from quancheng_gateway.gas import (
     ANCHOR_GAS_FIXED,
     ANCHOR_GAS_PER_ENTRY,
     GATEWAY_BATCH_SIZE,

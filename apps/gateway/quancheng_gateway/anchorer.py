@@ -1,13 +1,16 @@
 """Closing receipt batches and anchoring their roots on chain, crash-safely.
 
 A background thread closes a batch when ``batch_size`` receipts wait or the oldest has
-waited ``batch_max_age``; it computes the Merkle root (leaf = SM3(0x00 ‖ canonical signed
-receipt)), signs the anchor document and stores the batch row *before* any transaction.
-Then one transaction anchors the batch and records the uses of its receipts
-(``ReceiptLedger.anchorWithUses``): both happen or neither, so there is no state in which a
-batch is anchored and its uses are not. The transaction is stored raw before it is sent, so a
-crash at any point resumes without anchoring twice or skipping receipts: on restart the
-lowest unfinished batch is reconciled with ``nextSeq`` / ``getAnchor`` before anything is sent.
+waited ``batch_max_age``, but never more than one anchor transaction can hold in the chain's
+block gas limit (read from the chain, again every ``GAS_LIMIT_TTL_S``; the bound is
+:func:`quancheng_gateway.gas.largest_batch`); it computes the Merkle root (leaf =
+SM3(0x00 ‖ canonical signed receipt)), signs the anchor document and stores the batch row
+*before* any transaction. Then one transaction anchors the batch and records the uses of
+its receipts (``ReceiptLedger.anchorWithUses``): both happen or neither, so there is no
+state in which a batch is anchored and its uses are not. The transaction is stored raw
+before it is sent, so a crash at any point resumes without anchoring twice or skipping
+receipts: on restart the lowest unfinished batch is reconciled with ``nextSeq`` /
+``getAnchor`` before anything is sent.
 
 Replicas of a department share the database: one of them anchors
 (:class:`~quancheng_gateway.leader.Leadership`), the others only follow the batches' state.
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -38,6 +42,7 @@ from quancheng.protocol import AnchorDocument
 from quancheng.protocol.documents import b64, unb64
 from quancheng_gateway.chaintx import SignedTx, lookup, send_raw, sign_call
 from quancheng_gateway.core.clock import Clock
+from quancheng_gateway.gas import anchor_gas_bound, largest_batch
 from quancheng_gateway.leader import Leadership
 from quancheng_gateway.models import Batch, BatchStatus, ReceiptRow
 from quancheng_gateway.receipt_log import (
@@ -55,6 +60,8 @@ _log = logging.getLogger("quancheng_gateway.anchorer")
 BATCH: Table = Batch.__table__  # type: ignore[attr-defined]
 RCPT: Table = ReceiptRow.__table__  # type: ignore[attr-defined]
 ZERO_ROOT = "0x" + "00" * 32
+#: How long the chain's block gas limit, as read, bounds the batches (validators may vote it).
+GAS_LIMIT_TTL_S = 600.0
 
 
 def batch_leaves(engine: Engine, first: int, size: int) -> list[bytes]:
@@ -92,6 +99,10 @@ class Anchorer:
         self.provider, self.provider_id = provider, code32(provider)
         self.committer, self.clock, self.grant_state = committer, clock, grant_state
         self.batch_size, self.max_age_ms = batch_size, int(batch_max_age_s * 1000)
+        #: The batch size in force: ``batch_size``, or less if the block gas limit is smaller.
+        self.batch_cap = batch_size
+        self.gas_limit: int | None = None
+        self._gas_read_at: float | None = None
         self.interval_s, self.timeout_s = interval_s, timeout_s
         self.on_anchored = on_anchored
         self.chain_ok = True
@@ -188,6 +199,10 @@ class Anchorer:
         if self._reload:
             self._load()
             self._oldest, self._reload = None, False
+        if self._gas_read_at is None or time.monotonic() - self._gas_read_at > GAS_LIMIT_TTL_S:
+            self.fit_gas_limit(int(self.contracts.w3.eth.get_block("latest")["gasLimit"]))
+            if self.halted:
+                return False
         with self.engine.connect() as conn:
             open_ = conn.execute(
                 select(BATCH).where(BATCH.c.status == BatchStatus.CREATED).order_by(BATCH.c.seq)
@@ -196,6 +211,34 @@ class Anchorer:
             self._anchor(open_)
             return True
         return self._close_batch()
+
+    def fit_gas_limit(self, gas_limit: int) -> int:
+        """Bound the batches by what one anchor can hold in a block of ``gas_limit``.
+
+        A batch is signed and stored before its transaction exists and is anchored whole, so a
+        batch over the limit could never be anchored: batches close smaller instead (logged),
+        and if not even one receipt fits the anchorer halts with the reason.
+        """
+        self.gas_limit, self._gas_read_at = gas_limit, time.monotonic()
+        fits = largest_batch(gas_limit)
+        if fits < 1:
+            self.halted = (
+                f"the chain's block gas limit {gas_limit:,} is under one anchor of a single "
+                f"receipt (up to {anchor_gas_bound(1):,} gas): raise the network's gas limit"
+            )
+            _log.critical(self.halted)
+            return 0
+        cap = min(self.batch_size, fits)
+        if cap != self.batch_cap:
+            log = _log.warning if cap < self.batch_size else _log.info
+            log(
+                "batches close at %d receipts: an anchor of %d can take up to %s gas, the block "
+                "gas limit is %s (QC_GW_BATCH_SIZE=%d)",
+                cap, self.batch_size, f"{anchor_gas_bound(self.batch_size):,}",
+                f"{gas_limit:,}", self.batch_size,
+            )  # fmt: skip
+            self.batch_cap = cap
+        return cap
 
     # ---------------------------------------------------------------- close a batch
 
@@ -206,14 +249,14 @@ class Anchorer:
         available = head - self.next_first
         if available <= 0:
             return False
-        if available < self.batch_size:
+        if available < self.batch_cap:
             with self.engine.connect() as conn:
                 first_at = conn.execute(
                     select(RCPT.c.served_at_ms).where(RCPT.c.log_index == self.next_first)
                 ).scalar()
             if first_at is None or self.clock.now_ms() - int(first_at) < self.max_age_ms:
                 return False
-        size = min(available, self.batch_size)
+        size = min(available, self.batch_cap)
         leaves = batch_leaves(self.engine, self.next_first, size)
         root = "0x" + merkle.root(leaves).hex()
         doc = AnchorDocument(

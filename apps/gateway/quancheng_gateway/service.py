@@ -260,6 +260,8 @@ class Gateway:
             "unanchored": self.anchorer.backlog(),
             "anchored_upto": self.anchorer.anchored_upto,
             "batches_anchored": self.anchorer.batches_anchored,
+            "batch_size": self.anchorer.batch_cap,
+            "block_gas_limit": self.anchorer.gas_limit,
             "anchoring_ok": self.anchorer.chain_ok
             and self.anchorer.storage_ok
             and not self.anchorer.halted,

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from quancheng_node.deployment.gas import GATEWAY_BATCH_SIZE, anchor_gas_bound
+from quancheng_gateway.gas import GATEWAY_BATCH_SIZE, anchor_gas_bound
 from quancheng_node.deployment.keys import NodeKey
 from quancheng_node.deployment.ourside import CHANGE_ME
 from quancheng_node.deployment.qbft import decode_qbft_extra_data, milestones

@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from quancheng_gateway.gas import anchor_gas_bound
 from quancheng_node.deployment import besu, ourside
-from quancheng_node.deployment.gas import anchor_gas_bound
 from quancheng_node.deployment.keys import write_private
 from quancheng_node.deployment.qbft import qbft_genesis
 from quancheng_node.deployment.spec import NodePlan, TopologyError, TopologySpec, plan_nodes

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from quancheng_node.deployment.gas import anchor_gas_bound
+from quancheng_gateway.gas import anchor_gas_bound
 from quancheng_node.deployment.spec import MemberEntry, MembersFile, NodePlan, TopologySpec
 from quancheng_node.deployment.tlsfiles import CA_FILE, CHAIN_CA_VARIABLES, member_files
 

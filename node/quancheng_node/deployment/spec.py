@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from quancheng.chain.manifest import Address
 from quancheng.errors import ConfigError
-from quancheng_node.deployment.gas import GATEWAY_BATCH_SIZE, anchor_gas_bound, largest_batch
+from quancheng_gateway.gas import GATEWAY_BATCH_SIZE, anchor_gas_bound, largest_batch
 from quancheng_node.deployment.keys import NodeKey
 
 __all__ = [
