@@ -65,10 +65,15 @@ def run(rounds: int, people: int = PEOPLE, businesses: int = BUSINESSES) -> dict
             stack.manifest_path,
             stack.rpc_url,
         )
-        insurer = ConsumerClient(stack.institution("ins.qilu"), stack.manifest_path, stack.rpc_url)
+        # Each run keeps its consumers' evidence in its own directory, not the user's store.
+        insurer = ConsumerClient(
+            stack.institution("ins.qilu"), stack.manifest_path, stack.rpc_url,
+            evidence=workdir / "evidence-ins.qilu.sqlite3",
+        )  # fmt: skip
         bank = ConsumerClient(
-            stack.institution("bank.quancheng"), stack.manifest_path, stack.rpc_url
-        )
+            stack.institution("bank.quancheng"), stack.manifest_path, stack.rpc_url,
+            evidence=workdir / "evidence-bank.quancheng.sqlite3",
+        )  # fmt: skip
         p = cast.people
         owners = {
             role: enrol(authority, p[role].name, "resident_id", p[role].id_number)
