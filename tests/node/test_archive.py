@@ -390,8 +390,8 @@ def test_a_deployment_is_told_from_a_call_in_every_transaction_type() -> None:
     # The snapshot reads traces only for deployments (a new contract's storage never came from
     # the archive), so the node must recognise one in each signed form it accepts.
     account = Account.create()
-    common = {"nonce": 3, "gas": 100_000, "value": 0, "data": "0x6001600055"}
-    kinds = {
+    common: dict[str, Any] = {"nonce": 3, "gas": 100_000, "value": 0, "data": "0x6001600055"}
+    kinds: dict[str, dict[str, Any]] = {
         "legacy": {"gasPrice": 10**9},
         "eip2930": {"gasPrice": 10**9, "chainId": 5310, "accessList": []},
         "eip1559": {"maxFeePerGas": 10**9, "maxPriorityFeePerGas": 1, "chainId": 5310},
