@@ -31,7 +31,7 @@ def _served_after_revocation(trail: Trail, log: ReceiptLog, delay_ms: int) -> in
     """A serve time ``delay_ms`` past the revocation's second, after every receipt of the log."""
     _, _, revoked_at = _revocation(trail)
     last = max(e["receipt"]["served_at_ms"] for e in log.entries)
-    return max(revoked_at * 1000 + delay_ms, last + 1)
+    return max((revoked_at + 1) * 1000 + delay_ms, last + 1)
 
 
 def _late_receipt(trail: Trail, log: ReceiptLog, *, view_block: int, served: int) -> dict[str, Any]:
