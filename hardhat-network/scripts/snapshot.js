@@ -122,9 +122,9 @@ class Tracker {
    */
   fetched(method, params) {
     if (!Array.isArray(params) || typeof params[0] !== "string") return;
-    const tag = params[params.length - 1];
+    const tag = params[method === "eth_getStorageAt" ? 2 : 1];
     if (this.forkBlock !== null && typeof tag === "string" && /^0x[0-9a-fA-F]+$/.test(tag)
-      && params.length === (method === "eth_getStorageAt" ? 3 : 2) && Number(BigInt(tag)) !== this.forkBlock) return;
+      && Number(BigInt(tag)) !== this.forkBlock) return;
     if (method === "eth_getStorageAt") {
       try {
         this.slot(params[0], slotHex(BigInt(params[1])));
@@ -183,7 +183,7 @@ class Tracker {
           const created = item.executionResult.contractAddress;
           if (created) {
             this.account(hex(created));
-            this.created.add(hex(created).toLowerCase());
+            this.created.add(hex(created)); // lower-case, as Buffer's hex is
           }
           if (frame && !frame.address && created) {
             for (const slot of frame.pending) this.slot(hex(created), slot);
