@@ -290,7 +290,7 @@ class Snapshots {
     };
     this.log(`snapshot at block ${written.head}: ${written.blocks} blocks, ${written.transactions} transactions, `
       + `${written.accounts} accounts, ${written.slots} slots in ${written.ms} ms`
-      + `${retraced ? " (replayed with traces)" : traced ? " (traced)" : ""}`);
+      + `${retraced ? " (replayed with traces)" : traced ? " (traced)" : ""}; ${memory()}`);
     return written;
   }
 
@@ -324,6 +324,13 @@ class Snapshots {
     const base = this.journal.base.number;
     return collect(this.inner, base, this.tracker);
   }
+}
+
+/** The process's memory in MiB: resident, V8 heap in use, and memory outside V8 it knows of. */
+function memory() {
+  const { rss, heapUsed, external } = process.memoryUsage();
+  const mib = (n) => Math.round(n / (1 << 20));
+  return `memory rss ${mib(rss)} MiB, heap ${mib(heapUsed)} MiB, external ${mib(external)} MiB`;
 }
 
 module.exports = { Tracker, Snapshots, collect, createsContract };
