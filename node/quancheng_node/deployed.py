@@ -29,6 +29,7 @@ from web3.types import BlockIdentifier
 
 from quancheng.chain.manifest import Manifest, ManifestError
 from quancheng_node.compile import CompiledArtifacts, ContractArtifact
+from quancheng_node.errors import state_not_kept
 
 __all__ = [
     "IMMUTABLES",
@@ -184,7 +185,9 @@ def read_deployment(
         to = Web3.to_checksum_address(addresses[contract])
         try:
             word = bytes(w3.eth.call({"to": to, "data": keccak(text=view)[:4]}, number))
-        except (Web3Exception, ValueError):
+        except (Web3Exception, ValueError) as exc:
+            if state_not_kept(exc):
+                raise  # not an unreadable reference: the node no longer holds that block
             word = None
         storage[f"{contract}.{view}"] = None if word is None else "0x" + word.hex()
     return DeployedCode(block=number, codes=codes, storage=storage)

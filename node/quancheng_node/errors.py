@@ -91,3 +91,17 @@ class NodeNotInstalled(ConfigError):
         super().__init__(
             f"{directory}/node_modules is missing: run `npm ci` in {directory} (or `make setup`)"
         )
+
+
+#: The code with which a node's archive refuses a read at a block whose state it no longer
+#: holds: a snapshot since then may have changed it (``hardhat-network/scripts/archive.js``).
+STATE_NOT_KEPT = "ARCHIVE_STATE_NOT_KEPT"
+
+
+def state_not_kept(exc: BaseException) -> bool:
+    """True if ``exc`` is a node's refusal of a historical read its archive no longer holds.
+
+    EDR hands the archive's error on as text only, and for ``eth_call`` as a revert, so the
+    stable code is looked for in the message.
+    """
+    return STATE_NOT_KEPT in str(exc)

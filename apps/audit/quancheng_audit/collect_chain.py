@@ -4,6 +4,10 @@ sender, the grants' stored terms, and the contracts' code and wiring at the last
 Logs come from ``eth_getLogs`` over the five contracts in ranges of blocks; block times,
 transaction senders and grant terms are fetched with JSON-RPC batch requests, so an audit of
 a long chain costs a few round trips per thousand events, not one per event.
+
+The grants and the deployment are read at the last block collected.  A node that took a
+snapshot meanwhile may no longer hold the state there (``ARCHIVE_STATE_NOT_KEPT``): the
+collection then moves its end to the new head, reading the events since, and reads again.
 """
 
 from __future__ import annotations
@@ -25,13 +29,16 @@ from quancheng_audit.evidence import (
     ContractRef,
     DeploymentEvidence,
 )
-from quancheng_audit.progress import NO_PROGRESS, Progress
+from quancheng_audit.progress import NO_PROGRESS, Progress, Task
 from quancheng_node.deployed import ManifestClaims, read_deployment
+from quancheng_node.errors import state_not_kept
 
 __all__ = ["collect_chain"]
 
 #: AccessControl bookkeeping: the registry's own events say the same, with the institution.
 _SKIPPED = frozenset({"RoleGranted", "RoleRevoked", "RoleAdminChanged"})
+#: How many times a collection moves its end forward when a snapshot took the state at it.
+_MOVES = 3
 _T = TypeVar("_T")
 
 
@@ -92,35 +99,37 @@ def _collect(
         else from_block
     )
     end = int(w3.eth.block_number) if to_block is None else to_block
-    addresses = [c.address for c in contracts.by_name.values()]
-    events: list[ChainEvent] = []
-    raw: list[tuple[int, str, int, Any]] = []
     task = progress.task("chain events", total=max(1, end - start + 1))
-    for lo in range(start, end + 1, block_range):
-        hi = min(end, lo + block_range - 1)
-        for log in w3.eth.get_logs({"fromBlock": lo, "toBlock": hi, "address": addresses}):
-            decoded = contracts.decode_log(log)
-            if decoded is None or decoded.name in _SKIPPED:
-                continue
-            where = (int(log["blockNumber"]), _hex(log["transactionHash"]), int(log["logIndex"]))
-            raw.append((*where, decoded))
-        task.advance(hi - lo + 1)
+    raw = _logs(contracts, start, end, block_range, task)
+    for moves in range(_MOVES + 1):
+        grant_ids = [_hex(d.args["grantId"]) for *_, d in raw if d.name == "GrantRequested"]
+        try:
+            grants = _grants(contracts, grant_ids, end)
+            deployment = _deployment(contracts, end)
+            break
+        except Web3Exception as exc:
+            # A snapshot landed after ``end`` was chosen, and the node no longer holds the
+            # state at ``end``: the collection moves its end to the new head, reading the
+            # events since too, unless the caller chose the block or it keeps happening.
+            if not state_not_kept(exc) or to_block is not None or moves == _MOVES:
+                raise
+            head = int(w3.eth.block_number)
+            raw += _logs(contracts, end + 1, head, block_range, task)
+            end = head
     blocks = sorted({b for b, _, _, _ in raw} | {end})
     times = _block_times(contracts, blocks)
-    for block, tx, index, decoded in sorted(raw, key=lambda r: (r[0], r[2])):
-        events.append(
-            ChainEvent(
-                block=block,
-                time=times[block],
-                tx=tx,
-                log_index=index,
-                contract=decoded.contract,
-                name=decoded.name,
-                args={k: _jsonable(v) for k, v in decoded.args.items()},
-            )
+    events = [
+        ChainEvent(
+            block=block,
+            time=times[block],
+            tx=tx,
+            log_index=index,
+            contract=decoded.contract,
+            name=decoded.name,
+            args={k: _jsonable(v) for k, v in decoded.args.items()},
         )
-    senders = _senders(contracts, sorted({e.tx for e in events}))
-    grant_ids = [e.hex("grantId") for e in events if e.name == "GrantRequested"]
+        for block, tx, index, decoded in sorted(raw, key=lambda r: (r[0], r[2]))
+    ]
     return ChainEvidence(
         chain_id=int(w3.eth.chain_id),
         contracts={
@@ -132,10 +141,29 @@ def _collect(
         head_time=times[end],
         collected_at_ms=int(clock() * 1000),
         events=events,
-        senders=senders,
-        grants=_grants(contracts, grant_ids, end),
-        deployment=_deployment(contracts, end),
+        senders=_senders(contracts, sorted({e.tx for e in events})),
+        grants=grants,
+        deployment=deployment,
     )
+
+
+def _logs(
+    contracts: ContractSet, start: int, end: int, block_range: int, task: Task
+) -> list[tuple[int, str, int, Any]]:
+    """The deployment's events in blocks ``start``..``end``: (block, tx, log index, event)."""
+    w3 = contracts.w3
+    addresses = [c.address for c in contracts.by_name.values()]
+    raw: list[tuple[int, str, int, Any]] = []
+    for lo in range(start, end + 1, block_range):
+        hi = min(end, lo + block_range - 1)
+        for log in w3.eth.get_logs({"fromBlock": lo, "toBlock": hi, "address": addresses}):
+            decoded = contracts.decode_log(log)
+            if decoded is None or decoded.name in _SKIPPED:
+                continue
+            where = (int(log["blockNumber"]), _hex(log["transactionHash"]), int(log["logIndex"]))
+            raw.append((*where, decoded))
+        task.advance(hi - lo + 1)
+    return raw
 
 
 def _deployment(contracts: ContractSet, block: int) -> DeploymentEvidence:
