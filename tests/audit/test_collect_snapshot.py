@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from web3 import Web3
+from web3.types import Wei
 
 from quancheng.chain import ContractSet
 from quancheng_audit import audit
@@ -37,7 +38,7 @@ class _SnapshotMidway:
         self.end = int(self.w3.eth.block_number)
         me = self.w3.eth.accounts[0]
         receipt = self.w3.eth.wait_for_transaction_receipt(
-            self.w3.eth.send_transaction({"from": me, "to": me, "value": 1})
+            self.w3.eth.send_transaction({"from": me, "to": me, "value": Wei(1)})
         )
         assert receipt["status"] == 1
         # The new network fetches the registry from the archive: the snapshot rewrites it.
