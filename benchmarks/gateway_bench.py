@@ -51,11 +51,11 @@ def level_requests(total: int, concurrency: int) -> int:
 
 
 def sm2_ceiling(seconds: float) -> dict[str, float]:
-    """``openssl speed sm2`` this run, and the queries/s its three SM2 operations allow."""
+    """``openssl speed sm2`` this run, and the queries/s a query's SM2 operations allow."""
     sign, verify = openssl_sm2(seconds)
     sign, verify = sign or float("nan"), verify or float("nan")
-    # one verify of the request, two signatures (receipt and answer)
-    return {"sign": sign, "verify": verify, "ceiling": 1 / (1 / verify + 2 / sign)}
+    # one verify of the request, one signature (the receipt; the answer is bound by it)
+    return {"sign": sign, "verify": verify, "ceiling": 1 / (1 / verify + 1 / sign)}
 
 
 def _target_note(rows: list[dict[str, Any]], sm2: dict[str, float]) -> str:
@@ -63,14 +63,14 @@ def _target_note(rows: list[dict[str, Any]], sm2: dict[str, float]) -> str:
     sign, verify, ceiling = sm2["sign"], sm2["verify"], sm2["ceiling"]
     met = best["qps"] >= 1000 and best["p99"] <= 50
     return f"""
-Same-run baseline: `openssl speed sm2` {sign:,.0f} sign/s, {verify:,.0f} verify/s, so the three
+Same-run baseline: `openssl speed sm2` {sign:,.0f} sign/s, {verify:,.0f} verify/s, so the two
 SM2 operations of a query alone cap one core at {ceiling:,.0f} queries/s; the best level above
 (c={best["c"]}) reached {best["qps"]:,.0f}/s ({best["qps"] / ceiling:.0%} of that cap). This
 machine's speed varies by ±30 % between runs (compare ratios, not absolute figures).
 
 Against the target (≥ 1,000 verified queries/s, p99 ≤ 50 ms on this 2-core machine):
 **{"met" if met else "not met"}** — one gateway process is one core's worth of Python. Per query
-it spends ≈ 0.75 ms in three SM2 operations (tongsuopy releases the GIL — two threads sign
+it spends ≈ 0.5 ms in two SM2 operations (tongsuopy releases the GIL — two threads sign
 and verify ×1.8 of one — but beside busy Python threads each call waits to re-take it, which
 is why the gateway keeps a low `sys.setswitchinterval`), ≈ 0.3 ms in RFC 8785
 canonicalisations, ≈ 0.3 ms in SQLAlchemy, plus HTTP and FastAPI; the node and the load
