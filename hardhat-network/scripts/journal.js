@@ -21,6 +21,7 @@ const { EventEmitter } = require("node:events");
 const fs = require("node:fs");
 const path = require("node:path");
 const { ProviderError } = require("hardhat/internal/core/providers/errors");
+const { HISTORICAL, historical } = require("./history");
 const { readLines } = require("./lines");
 
 const FORMAT = "quancheng-node-journal/1";
@@ -408,6 +409,10 @@ class JournaledProvider extends EventEmitter {
       );
     }
     if (args.method === SNAPSHOT_METHOD) return this.snapshot();
+    if (HISTORICAL.has(args.method) && this.snapshots !== null) {
+      const { archive, tracker } = this.snapshots;
+      return historical(this.inner, archive, tracker.forkBlock, args.method, args.params === undefined ? [] : args.params);
+    }
     if (!JOURNALED.has(args.method)) return this.inner.request(args);
     const run = this.queue.then(() => this._journaled(args));
     this.queue = run.catch(() => undefined);

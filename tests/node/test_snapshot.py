@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import pytest
+import requests
 import websockets.sync.client as ws_client
 from eth_account import Account
 from eth_typing import ChecksumAddress
@@ -359,3 +360,78 @@ def test_chain_time_keeps_to_the_wall_clock_across_snapshots(node: HardhatNode) 
     chain.write(1)
     stamped = chain.w3.eth.get_block("latest")["timestamp"]
     assert -2 < stamped - time.time() < 2
+
+
+def _rpc(node: HardhatNode) -> Callable[..., Any]:
+    session = requests.Session()
+
+    def call(method: str, *params: Any) -> Any:
+        reply = session.post(
+            node.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+        ).json()
+        assert "error" not in reply, (method, params, reply)
+        return reply["result"]
+
+    return call
+
+
+def _history(rpc: Callable[..., Any], head: int) -> dict[str, Any]:
+    """Every history answer a client can ask for, up to ``head``, as the node's raw JSON."""
+    blocks = [rpc("eth_getBlockByNumber", hex(n), False) for n in range(head + 1)]
+    txs = [h for b in blocks for h in b["transactions"]]
+    return {
+        "blocks": blocks,
+        "full": [rpc("eth_getBlockByNumber", hex(n), True) for n in range(head + 1)],
+        "earliest": rpc("eth_getBlockByNumber", "earliest", False),
+        "by_hash": [rpc("eth_getBlockByHash", b["hash"], True) for b in blocks],
+        "txs": [rpc("eth_getTransactionByHash", h) for h in txs],
+        "receipts": [rpc("eth_getTransactionReceipt", h) for h in txs],
+        "logs": rpc("eth_getLogs", {"fromBlock": "earliest", "toBlock": hex(head)}),
+        "logs_by_block": [rpc("eth_getLogs", {"blockHash": b["hash"]}) for b in blocks],
+    }
+
+
+def test_history_from_the_archive_is_what_the_network_answered(state_dir: Path) -> None:
+    # Blocks, transactions, receipts and logs up to the fork block are answered from the archive
+    # directly (through the forked network they stayed in the node's memory for good); the
+    # answers must be byte for byte the network's own, as a node without an archive gives them.
+    plain = start_node(state_dir, snapshot_every=0)
+    try:
+        chain = Chain(plain)
+        chain.write(4)
+        chain.pay_a_new_account()
+        head = chain.w3.eth.block_number
+        expected = _history(_rpc(plain), head)
+    finally:
+        plain.stop()
+    archived = start_node(state_dir, snapshot_every=15)  # snapshots the replayed journal at once
+    try:
+        rpc = _rpc(archived)
+        assert int(rpc("eth_blockNumber"), 16) == head
+        assert _history(rpc, head) == expected
+        assert "from genesis" in archived.log_file.read_text()
+        assert "snapshot at block" in archived.log_file.read_text()
+        # After the fork: a range across it is the archive's part and the network's, in order.
+        chain.w3 = chain.sender.w3 = Web3(Web3.HTTPProvider(archived.rpc_url))
+        chain.write(2)
+        logs = rpc("eth_getLogs", {"fromBlock": "0x0", "toBlock": "latest"})
+        assert logs[: len(expected["logs"])] == expected["logs"]
+        newer = [
+            rpc("eth_getLogs", {"blockHash": hex_hash}) for hex_hash in _hashes_after(rpc, head)
+        ]
+        assert logs[len(expected["logs"]) :] == [log for block in newer for log in block] != []
+        tx = logs[-1]["transactionHash"]
+        assert rpc("eth_getTransactionReceipt", tx)["logs"] == [logs[-1]]  # from the network
+        refused = requests.post(
+            archived.rpc_url,
+            json={"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs",
+                  "params": [{"fromBlock": "0x0", "toBlock": "latest", "topics": ["0x12"]}]},
+        ).json()  # fmt: skip
+        assert "error" in refused  # a malformed filter is refused, not answered from the archive
+    finally:
+        archived.stop()
+
+
+def _hashes_after(rpc: Callable[..., Any], block: int) -> list[str]:
+    head = int(rpc("eth_blockNumber"), 16)
+    return [rpc("eth_getBlockByNumber", hex(n), False)["hash"] for n in range(block + 1, head + 1)]
