@@ -223,9 +223,9 @@ def _running_text(data: dict[str, Any]) -> str:
         )
         return (
             f"While the chain grew, the node's RSS at its snapshots was {told} transactions "
-            f"(second RSS column); reading every log back raised it to at most {after_read:,} "
-            "MiB (the archive answers at most 100,000 logs a request, which bounds that peak), "
-            "and a restart brings it back to the figure after a start."
+            f"(second RSS column); reading every log back took it to {after_read:,} MiB at most "
+            "(first column of the other RSS figures), and a restart brings it back to the "
+            "figure after a start."
         )
     return (
         f"The running node's RSS does grow: {running[0]} MiB at {first:,} and {running[1]} MiB "
