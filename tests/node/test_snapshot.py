@@ -362,15 +362,26 @@ def test_chain_time_keeps_to_the_wall_clock_across_snapshots(node: HardhatNode) 
     assert -2 < stamped - time.time() < 2
 
 
-def _rpc(node: HardhatNode) -> Callable[..., Any]:
+def _replies(node: HardhatNode) -> Callable[..., dict[str, Any]]:
+    """Raw JSON-RPC to ``node``: the whole reply, result or error."""
     session = requests.Session()
 
+    def reply(method: str, *params: Any) -> dict[str, Any]:
+        body: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+        answer: dict[str, Any] = session.post(node.rpc_url, json=body, timeout=60).json()
+        return answer
+
+    return reply
+
+
+def _rpc(node: HardhatNode) -> Callable[..., Any]:
+    """Raw JSON-RPC to ``node``: the result (an error fails the test)."""
+    reply = _replies(node)
+
     def call(method: str, *params: Any) -> Any:
-        reply = session.post(
-            node.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
-        ).json()
-        assert "error" not in reply, (method, params, reply)
-        return reply["result"]
+        answer = reply(method, *params)
+        assert "error" not in answer, (method, params, answer)
+        return answer["result"]
 
     return call
 
@@ -422,12 +433,14 @@ def test_history_from_the_archive_is_what_the_network_answered(state_dir: Path) 
         assert logs[len(expected["logs"]) :] == [log for block in newer for log in block] != []
         tx = logs[-1]["transactionHash"]
         assert rpc("eth_getTransactionReceipt", tx)["logs"] == [logs[-1]]  # from the network
-        refused = requests.post(
-            archived.rpc_url,
-            json={"jsonrpc": "2.0", "id": 1, "method": "eth_getLogs",
-                  "params": [{"fromBlock": "0x0", "toBlock": "latest", "topics": ["0x12"]}]},
-        ).json()  # fmt: skip
-        assert "error" in refused  # a malformed filter is refused, not answered from the archive
+        # A malformed filter over archived blocks is refused as invalid, and changes nothing.
+        before = rpc("eth_getBlockByNumber", "latest", False)
+        refused = _replies(archived)(
+            "eth_getLogs", {"fromBlock": "0x0", "toBlock": "latest", "topics": ["0x12"]}
+        )
+        assert refused["error"]["code"] == -32602, refused
+        assert '"0x12"' in refused["error"]["message"] and "topic" in refused["error"]["message"]
+        assert rpc("eth_getBlockByNumber", "latest", False) == before
     finally:
         archived.stop()
 
