@@ -13,6 +13,7 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from benchmarks.rss import PeriodicSampler
+from benchmarks.workload import FIELDS, VR
 from quancheng.errors import QuanchengError
 from quancheng.http_bounds import AllowedEndpoints
 from quancheng_audit import AuditConfig, audit, collect
@@ -32,7 +33,6 @@ __all__ = [
     "wait",
 ]
 
-VR, FIELDS = "vehicle.registration", ("plate_no", "status")
 POLL_S = 0.05
 #: Every poll before the change is an answered (or refused) query: room for all of them.
 MAX_USES = 100_000

@@ -29,16 +29,15 @@ import psutil
 from benchmarks.crypto_bench import openssl_sm2
 from benchmarks.report import add_output_args, apply_output_args, image, machine_line, publish
 from benchmarks.rss import RssSampler
+from benchmarks.workload import FIELDS, VR, health, request_bodies, wait_for_view, wait_until
 from quancheng.chain import load_account
 from quancheng.tls import TlsConfig
 from quancheng_gateway.process import GatewayProcess
 from quancheng_node.config import NodeSettings
 from quancheng_node.process import HardhatNode
 from tests.utils.ports import free_port
-from tests.utils.scenario import active_grant, build_scenario, gateway_settings, signed_request
+from tests.utils.scenario import active_grant, build_scenario, gateway_settings
 
-VR = "vehicle.registration"
-FIELDS = ("plate_no", "status")
 REPRODUCE = ".venv/bin/python -m benchmarks.gateway_bench"
 LEVELS = (1, 2, 4, 8, 16, 32, 64)
 WORKER_LEVELS = (8, 32, 64)
@@ -206,25 +205,10 @@ def synthetic_grants(db: Path, count: int, start: int) -> float:
     return time.perf_counter() - began
 
 
-def _health(proc: GatewayProcess) -> dict[str, Any]:
-    health = proc.health()
-    assert health is not None
-    return health
-
-
-def _wait(predicate: Any, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate() and time.monotonic() < deadline:
-        time.sleep(0.05)
-
-
-def _bodies(sc: Any, docs: list[Any], n: int) -> tuple[list[bytes], float]:
+def _timed_bodies(sc: Any, docs: list[Any], n: int) -> tuple[list[bytes], float]:
     """``n`` pre-signed request bodies, and the client's signing rate (requests/s)."""
     t = time.perf_counter()
-    out = [
-        signed_request(sc.consumer, docs[i % len(docs)], VR, FIELDS).model_dump_json().encode()
-        for i in range(n)
-    ]
+    out = request_bodies(sc, docs, n)
     return out, n / (time.perf_counter() - t)
 
 
@@ -232,10 +216,10 @@ def sweep(
     proc: GatewayProcess, sc: Any, docs: list[Any], total: int, rss: RssSampler, work: Path
 ) -> dict[str, Any]:
     """Every concurrency level in turn, then wait for the anchoring backlog to drain."""
-    began, h0 = time.perf_counter(), _health(proc)
+    began, h0 = time.perf_counter(), health(proc)
     levels, sign_rates = [], []
     for c in LEVELS:
-        bodies, rate = _bodies(sc, docs, level_requests(total, c))
+        bodies, rate = _timed_bodies(sc, docs, level_requests(total, c))
         sign_rates.append(rate)
         with rss.phase(f"c={c}"):
             row = load(proc, bodies, c, work)
@@ -243,9 +227,9 @@ def sweep(
         print(levels[-1], flush=True)
     load_end = time.perf_counter()
     with rss.phase("anchoring backlog"):
-        _wait(lambda: _health(proc)["unanchored"] == 0, 120)
+        wait_until(lambda: health(proc)["unanchored"] == 0, 120)
     drained = time.perf_counter()
-    h = _health(proc)
+    h = health(proc)
     anchored, batches = h["anchored_upto"] - h0["anchored_upto"], h["batches_anchored"]
     batches -= h0["batches_anchored"]
     anchoring = {
@@ -273,8 +257,8 @@ def grants_sweep(
         with rss.phase(f"{target:,} grants"):
             insert_s = synthetic_grants(work / "gw.db", target - total, added)
             added, total = added + target - total, target
-            one = load(proc, _bodies(sc, docs, 20 if quick else 200)[0], 1, work)
-            many = load(proc, _bodies(sc, docs, 64 if quick else 2000)[0], 32, work)
+            one = load(proc, request_bodies(sc, docs, 20 if quick else 200), 1, work)
+            many = load(proc, request_bodies(sc, docs, 64 if quick else 2000), 32, work)
         scaling.append({"grants": target, "insert_s": insert_s, "c1": one, "c32": many})
         print(target, one["p50"], many["qps"], many["p99"], flush=True)
     return scaling
@@ -289,7 +273,7 @@ def _tree_rss_mib(pid: int) -> float:
 def _serve(settings: Any, work: Path, name: str, head: int) -> GatewayProcess:
     proc = GatewayProcess(settings, log_file=work / f"{name}.log")
     proc.start()
-    _wait(lambda: _health(proc)["view_block"] >= head, 30)
+    wait_for_view(proc, head)
     return proc
 
 
@@ -307,7 +291,7 @@ def workers_sweep(
             settings = proc.settings.model_copy(update={"workers": n})
             proc = _serve(settings, work, f"gateway-{n}w", sc.net.w3.eth.block_number)
         for c in WORKER_LEVELS:
-            row = load(proc, _bodies(sc, docs, level_requests(total, c))[0], c, work)
+            row = load(proc, request_bodies(sc, docs, level_requests(total, c)), c, work)
             assert proc.pid is not None
             rows.append(row | {"workers": n, "rss_mib": _tree_rss_mib(proc.pid)})
             print(rows[-1], flush=True)

@@ -29,12 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.crypto_bench import openssl_sm2
-from benchmarks.gateway_bench import FIELDS, VR, _health, _wait
 from benchmarks.gateway_loadgen import ON_TIME_S
 from benchmarks.gateway_openloop_report import report
 from benchmarks.gateway_probe import BacklogSampler, commit_groups, proc_cpu_s, tree_cpu_s
 from benchmarks.report import add_output_args, apply_output_args, publish
-from benchmarks.transport_bench import _bodies
+from benchmarks.workload import FIELDS, VR, health, request_bodies, wait_for_view
 from quancheng.protocol import SignedRequest
 from quancheng.tls import TlsConfig
 from quancheng.verify import parse_answer, verify_answer
@@ -88,7 +87,8 @@ def open_load(rig: Rig, bodies: list[bytes], rate: float) -> dict[str, Any]:
            str(connections_for(rate)), *tls_args, "--rate", f"{rate:g}",
            *(["--poisson"] if rig.args.poisson else []),
            *(["--answers", str(answers)] if rig.args.quick else [])]  # fmt: skip
-    result = json.loads(subprocess.run(cmd, capture_output=True, check=True, text=True).stdout)
+    out = subprocess.run(cmd, capture_output=True, check=True, text=True).stdout
+    result: dict[str, Any] = json.loads(out)
     if rig.args.quick:
         result["verified"] = verify_all(rig, bodies, json.loads(answers.read_text()))
     path.unlink()
@@ -119,7 +119,7 @@ def measure_rate(rig: Rig, rate: float) -> dict[str, Any]:
     """One rate: pre-sign, load, then wait for the anchoring backlog to drain."""
     n = max(10, round(rate * rig.args.seconds))
     channel = rig.client.channel if rig.client is not None else None
-    bodies = _bodies(rig.sc, rig.docs, n, channel, rig.sealed)
+    bodies = request_bodies(rig.sc, rig.docs, n, channel=channel, sealed=rig.sealed)
     g0, cpu0 = commit_groups(rig.proc), _cpu(rig)
     with rig.sampler.phase(f"{rate:g}/s"):
         began = rig.sampler.now()
@@ -129,9 +129,9 @@ def measure_rate(rig: Rig, rate: float) -> dict[str, Any]:
     drain_s = rig.sampler.drain(120)
     row = summarise(result, [b - a for a, b in zip(cpu0, cpu1, strict=True)], g0, g1)
     during = [s[1] for s in rig.sampler.between(began, ended)]
-    health = _health(rig.proc)
+    groups = health(rig.proc)["commit_group_avg"]
     row |= {"backlog_peak": max(during, default=0), "drain_s": drain_s,
-            "commit_group_avg": health["commit_group_avg"], "window": [began, ended]}  # fmt: skip
+            "commit_group_avg": groups, "window": [began, ended]}  # fmt: skip
     print(json.dumps({k: v for k, v in row.items() if k != "window"}), flush=True)
     return row
 
@@ -215,7 +215,7 @@ def _gateway(sc: Scenario, work: Path, transport: str, ca: DevCa, name: str) -> 
                           tls=None if transport == "HTTP" else ca.anonymous())  # fmt: skip
     proc.start()
     head = sc.net.w3.eth.block_number
-    _wait(lambda: _health(proc)["view_block"] >= head, 30)
+    wait_for_view(proc, head)
     return proc
 
 

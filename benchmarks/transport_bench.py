@@ -20,8 +20,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.gateway_bench import FIELDS, VR, _health, _wait, load, sm2_ceiling
+from benchmarks.gateway_bench import load, sm2_ceiling
 from benchmarks.report import add_output_args, apply_output_args, machine_line, publish
+from benchmarks.workload import FIELDS, VR, request_bodies, wait_for_view
 from quancheng.crypto import SM2PrivateKey, canonical_json
 from quancheng.crypto.seal import open_sealed, seal
 from quancheng.tls import TlsConfig
@@ -31,11 +32,9 @@ from quancheng_node.config import NodeSettings
 from quancheng_node.process import HardhatNode
 from tests.utils.ports import free_port
 from tests.utils.scenario import (
-    Scenario,
     active_grant,
     build_scenario,
     gateway_settings,
-    signed_request,
 )
 
 REPRODUCE = ".venv/bin/python -m benchmarks.transport_bench"
@@ -74,16 +73,6 @@ def handshake_ms(port: int, tls: TlsConfig, rounds: int) -> float:
     return statistics.median(times)
 
 
-def _bodies(
-    sc: Scenario, docs: list[Any], n: int, channel: str | None, sealed: bool
-) -> list[bytes]:
-    return [
-        signed_request(sc.consumer, docs[i % len(docs)], VR, FIELDS, channel=channel, seal=sealed)
-        .canonical()
-        for i in range(n)
-    ]  # fmt: skip
-
-
 def _serve(settings: Any, work: Path, name: str, tls: TlsConfig | None) -> GatewayProcess:
     proc = GatewayProcess(settings, log_file=work / f"{name}.log", tls=tls)
     proc.start()
@@ -119,14 +108,16 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         procs.append(secure)
         head = sc.net.w3.eth.block_number
         for proc in procs:
-            _wait(lambda p=proc: _health(p)["view_block"] >= head, 30)
+            wait_for_view(proc, head)
         n = 40 if args.quick else args.requests
         rows = []
         for c in CONCURRENCY:
             for transport, proc, tls in (("HTTP", plain, None), ("TLS", secure, bank)):
                 for sealed in (False, True):
                     channel = bank.channel if tls is not None else None
-                    bodies = _bodies(sc, docs, n if c > 1 else max(n // 4, 10), channel, sealed)
+                    bodies = request_bodies(
+                        sc, docs, n if c > 1 else max(n // 4, 10), channel=channel, sealed=sealed
+                    )
                     row = load(proc, bodies, c, work, tls)
                     row |= {"transport": transport, "sealed": sealed}
                     rows.append(row)
