@@ -3,8 +3,9 @@
 Run: ``.venv/bin/python -m benchmarks.gateway_openloop`` (``--quick``: tiny rates, checks the
 pipeline and verifies every answer; ``--seconds`` per rate, ``--rates``, ``--poisson``;
 ``--no-write`` leaves BENCHMARKS.md alone). It starts its own node, then for each variant —
-plain HTTP and TLS with client certificates, answers in the clear and sealed — a fresh gateway
-subprocess on the run's one receipt log (SQLite WAL, ``synchronous=FULL``, receipts durable
+plain HTTP and TLS with client certificates, answers in the clear and sealed, one process;
+then plain HTTP in the clear with two worker processes, the whole machine — a fresh gateway
+on the run's one receipt log (SQLite WAL, ``synchronous=FULL``, receipts durable
 before each answer), measures ``openssl speed sm2`` beside it, and drives it from
 ``benchmarks.gateway_loadgen --rate``: pre-signed requests sent on a fixed schedule whatever
 the answers do, latency from the time each request was due. Each rate is followed by waiting
@@ -28,6 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 from benchmarks.crypto_bench import openssl_sm2
 from benchmarks.gateway_loadgen import ON_TIME_S
 from benchmarks.gateway_openloop_report import report
@@ -46,7 +49,10 @@ from tests.utils.scenario import Scenario, active_grant, build_scenario, gateway
 
 RATES = (250, 500, 1000)
 QUICK_RATES = (20,)
-VARIANTS = (("HTTP", False), ("HTTP", True), ("TLS", False), ("TLS", True))
+#: (transport, sealed, worker processes): one process each, then the whole machine's two.
+VARIANTS = (
+    ("HTTP", False, 1), ("HTTP", True, 1), ("TLS", False, 1), ("TLS", True, 1), ("HTTP", False, 2),
+)  # fmt: skip
 #: Sustained: this share of requests on schedule, no refusal, p99 at most this.
 ON_TIME_SHARE, P99_LIMIT_MS = 0.99, 50.0
 
@@ -60,6 +66,7 @@ class Rig:
     proc: GatewayProcess
     client: TlsConfig | None  # the consumer's client certificate over TLS
     sealed: bool
+    workers: int  # uvicorn worker processes (QC_GW_WORKERS) behind the one port
     sampler: BacklogSampler
     node_pid: int
     args: argparse.Namespace
@@ -110,9 +117,15 @@ def verify_all(rig: Rig, bodies: list[bytes], answers: list[str]) -> int:
 
 
 def _cpu(rig: Rig) -> tuple[float, float, float]:
+    """CPU seconds so far: the gateway's, its event-loop threads', the node's."""
     pid = rig.proc.pid
     assert pid is not None
-    return proc_cpu_s(pid), proc_cpu_s(pid, pid), tree_cpu_s(rig.node_pid)
+    if rig.workers == 1:
+        return proc_cpu_s(pid), proc_cpu_s(pid, pid), tree_cpu_s(rig.node_pid)
+    # uvicorn's supervisor and its workers; each worker's loop is its main thread
+    workers = [c.pid for c in psutil.Process(pid).children()]
+    loops = sum(proc_cpu_s(w, w) for w in workers)
+    return tree_cpu_s(pid), loops, tree_cpu_s(rig.node_pid)
 
 
 def measure_rate(rig: Rig, rate: float) -> dict[str, Any]:
@@ -188,16 +201,16 @@ def measure_variant(rig: Rig, transport: str) -> dict[str, Any]:
     sign, verify = sign or math.nan, verify or math.nan
     pid = rig.proc.pid
     assert pid is not None
-    idle0, idle_s = proc_cpu_s(pid), 0.5 if rig.args.quick else 2.0
+    idle0, idle_s = tree_cpu_s(pid), 0.5 if rig.args.quick else 2.0
     time.sleep(idle_s)  # what the process burns with no query (follower, anchorer, /healthz)
-    idle_cores = (proc_cpu_s(pid) - idle0) / idle_s
+    idle_cores = (tree_cpu_s(pid) - idle0) / idle_s
     rows: list[dict[str, Any]] = []
     with rig.sampler:
         for rate in rig.args.rates or (QUICK_RATES if rig.args.quick else RATES):
             rows.append(measure_rate(rig, rate) | {"search": False})
         search(rig, rows, 1 if rig.args.quick else rig.args.search_steps)
     return {
-        "transport": transport, "sealed": rig.sealed, "rows": rows,
+        "transport": transport, "sealed": rig.sealed, "workers": rig.workers, "rows": rows,
         "sm2": {"sign": sign, "verify": verify, "bound": 1 / (1 / verify + 1 / sign)},
         "idle_cores": idle_cores,
         "backlog": {"interval_s": rig.sampler.interval, "samples": sorted(rig.sampler.samples),
@@ -205,12 +218,16 @@ def measure_variant(rig: Rig, transport: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _gateway(sc: Scenario, work: Path, transport: str, ca: DevCa, name: str) -> GatewayProcess:
-    """A fresh gateway process on the run's one receipt log (one per provider on a chain)."""
+def _gateway(
+    sc: Scenario, work: Path, transport: str, ca: DevCa, name: str, workers: int
+) -> GatewayProcess:
+    """A fresh gateway (``workers`` processes) on the run's one receipt log (one per provider
+    on a chain)."""
     tls = {} if transport == "HTTP" else {"tls_cert_file": ca.server_cert_file,
            "tls_key_file": ca.server_key_file, "tls_client_ca_file": ca.ca_file}  # fmt: skip
     settings = gateway_settings(sc, database_url=f"sqlite:///{work / 'gw.db'}",
-                                port=free_port(), max_requests_per_client=4096, **tls)  # fmt: skip
+                                port=free_port(), max_requests_per_client=4096, workers=workers,
+                                **tls)  # fmt: skip
     proc = GatewayProcess(settings, log_file=work / f"{name}.log",
                           tls=None if transport == "HTTP" else ca.anonymous())  # fmt: skip
     proc.start()
@@ -230,13 +247,13 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         ca = DevCa.ensure(work / "tls", [sc.consumer.code])
         assert node.pid is not None
         variants = []
-        for transport, sealed in VARIANTS:
-            name = f"{transport.lower()}-{'sealed' if sealed else 'clear'}"
-            proc = _gateway(sc, work, transport, ca, name)
+        for transport, sealed, workers in VARIANTS:
+            name = f"{transport.lower()}-{'sealed' if sealed else 'clear'}-{workers}w"
+            proc = _gateway(sc, work, transport, ca, name, workers)
             try:
                 client = None if transport == "HTTP" else ca.client(sc.consumer.code)
-                rig = Rig(sc, docs, proc, client, sealed, BacklogSampler(proc), node.pid, args,
-                          work)  # fmt: skip
+                rig = Rig(sc, docs, proc, client, sealed, workers, BacklogSampler(proc),
+                          node.pid, args, work)  # fmt: skip
                 variants.append(measure_variant(rig, transport))
             finally:
                 proc.stop()

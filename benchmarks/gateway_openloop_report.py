@@ -17,7 +17,15 @@ PREDICT_CORES = (2, 4, 8)
 
 
 def variant_name(v: dict[str, Any]) -> str:
-    return f"{v['transport']}, {'sealed' if v['sealed'] else 'clear'}"
+    workers = v.get("workers", 1)
+    name = f"{v['transport']}, {'sealed' if v['sealed'] else 'clear'}"
+    return name if workers == 1 else f"{name}, {workers} processes"
+
+
+def bound_of(v: dict[str, Any]) -> float:
+    """The SM2 bound of the variant's processes: one core's per worker process."""
+    workers: int = v.get("workers", 1)
+    return float(v["sm2"]["bound"]) * workers
 
 
 def basis(v: dict[str, Any]) -> dict[str, Any]:
@@ -33,7 +41,7 @@ def predict(row: dict[str, Any], cores: int, *, with_loadgen: bool = False) -> f
 
 
 def _rate_rows(v: dict[str, Any]) -> list[str]:
-    bound = v["sm2"]["bound"]
+    bound = bound_of(v)
     return [
         f"| {variant_name(v)} | {r['rate']:,.0f}{' (search)' if r.get('search') else ''} "
         f"| {r['qps']:,.0f} | {r['on_time']:.1%} | {r['refused']} "
@@ -51,7 +59,7 @@ def _summary_row(v: dict[str, Any]) -> str:
     preds = " | ".join(f"{predict(b, n, with_loadgen=n == 2):,.0f}" for n in PREDICT_CORES)
     return (
         f"| {variant_name(v)} | {sm2['sign']:,.0f} / {sm2['verify']:,.0f} | {sm2['bound']:,.0f} "
-        f"| {b['rate']:,.0f}{held} | {b['qps'] / sm2['bound']:.2f} | {b['gw_cores']:.2f} "
+        f"| {b['rate']:,.0f}{held} | {b['qps'] / bound_of(v):.2f} | {b['gw_cores']:.2f} "
         f"| {b['gw_cpu_ms']:.2f} ({b['loop_cpu_ms']:.2f}) | {b['node_cpu_ms']:.2f} "
         f"| {b['loadgen_cpu_ms']:.2f} | {preds} |"
     )
@@ -78,7 +86,7 @@ def report(data: dict[str, Any]) -> str:
     variants = data["variants"]
     top = max(r["rate"] for v in variants for r in v["rows"] if not r.get("search"))
     lines = [
-        "## Gateway, open loop (one process at fixed arrival rates)",
+        "## Gateway, open loop (fixed arrival rates)",
         "",
         f"Machine: {machine_line()}. Reproduce: `{REPRODUCE}` (a quiet machine: nothing else "
         "may share its cores).",
@@ -144,7 +152,11 @@ def _notes(data: dict[str, Any]) -> list[str]:
         "*Gateway cores busy* is the process's CPU (every thread, `/proc/<pid>/stat` user + "
         "system) over the load's wall time; *loop thread* is the part of the CPU per query "
         "spent on the main thread. CPU is read before and after the load generator runs, so "
-        "accepting its connections (and their TLS handshakes) is counted too.",
+        "accepting its connections (and their TLS handshakes) is counted too. With several "
+        "worker processes (the last variant) the bound is one core's per process, the CPU is "
+        "the whole process tree's (uvicorn's supervisor and its workers) and *loop thread* "
+        "sums the workers' main threads; every worker follows the chain itself, and the "
+        "anchorer runs in the worker that holds the anchoring lock.",
         "",
         "**Group commit.** *commit group* is receipts per fsync during that rate, from "
         "`/metrics` (`qc_gateway_commit_group_size` sum ÷ `qc_gateway_commit_groups`); "

@@ -1,7 +1,8 @@
 """The open-loop gateway benchmark: its load generator, its verdicts and its ``--quick`` run.
 
 Correctness only, never timing: the quick run's figures mean nothing, but every request it
-schedules must be answered 200 with a receipt that the SDK verifies, in all four variants.
+schedules must be answered 200 with a receipt that the SDK verifies, in every variant (four
+of one process, one of two worker processes).
 """
 
 from __future__ import annotations
@@ -108,7 +109,8 @@ def test_quick_run_answers_every_request_with_a_verified_receipt(tmp_path: Path)
     record = json.loads((tmp_path / "benchmarks/results/gateway_openloop.json").read_text())
     assert record["bench"] == "gateway_openloop" and record["quick"] is True
     variants = record["data"]["variants"]
-    assert [(v["transport"], v["sealed"]) for v in variants] == list(VARIANTS)
+    assert [(v["transport"], v["sealed"], v["workers"]) for v in variants] == list(VARIANTS)
+    assert any(v["workers"] == 2 for v in variants)
     for v in variants:
         sm2 = v["sm2"]
         assert sm2["bound"] == pytest.approx(1 / (1 / sm2["verify"] + 1 / sm2["sign"]))
@@ -120,6 +122,7 @@ def test_quick_run_answers_every_request_with_a_verified_receipt(tmp_path: Path)
             assert r["p50"] <= r["p95"] <= r["p99"] <= r["max"]
             assert r["groups"] >= 1 and r["group_size"] >= 1
             assert r["gw_cpu_ms"] > 0 and math.isfinite(r["drain_s"])
+            assert r["loop_cpu_ms"] <= r["gw_cpu_ms"]  # the loop threads are part of the tree
         labels = {p[0] for p in v["backlog"]["phases"]}
         assert labels == {f"{r['rate']:g}/s" for r in v["rows"]}
         assert v["backlog"]["samples"][-1][1] == 0  # drained at the end
