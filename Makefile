@@ -77,6 +77,7 @@ bench: setup
 	$(PY) -m benchmarks.datagen_bench
 	$(PY) -m benchmarks.gateway_bench
 	$(PY) -m benchmarks.gateway_openloop
+	$(PY) -m benchmarks.gateway_profile
 	$(PY) -m benchmarks.transport_bench
 	$(PY) -m benchmarks.decision_bench
 	$(PY) -m benchmarks.audit_bench

@@ -1,18 +1,19 @@
 """Where one gateway process spends its CPU per verified query, component by component.
 
 Run: ``.venv/bin/python -m benchmarks.gateway_profile`` (``--requests``, ``--concurrency``,
-``--runs``; ``--py-spy PATH`` if ``py-spy`` is not on ``PATH``; ``--native`` adds native
-frames). It starts its own node and one gateway subprocess (SQLite, WAL,
+``--runs``; ``--py-spy PATH`` if not the venv's own (``make setup`` installs it: a pinned
+wheel, part of the dev extra); ``--native`` adds native frames; ``--quick``, ``--no-write``,
+``--out`` as every benchmark). It starts its own node and one gateway subprocess (SQLite, WAL,
 ``synchronous=FULL``), drives it closed loop from ``benchmarks.gateway_loadgen``, and:
 
 1. measures, ``--runs`` times and without any profiler attached, answered/s and the gateway
    process's CPU time (every thread, user + system) divided by the queries answered;
-2. runs the load once more under ``py-spy record`` (not a project dependency: install it
-   beside the venv, e.g. ``pip install --target /tmp/pyspy py-spy``) and attributes every
-   sample to a component by its innermost recognised frame (the table below), then scales
-   the shares by the CPU per query of step 1.
+2. runs the load once more under ``py-spy record`` and attributes every sample to a component
+   by its innermost recognised frame (the table below), then scales the shares by the CPU per
+   query of step 1.
 
-It prints the table and the receipt log's group commit figures (``/healthz``). The samples
+It prints the table and the receipt log's group commit figures (``/healthz``) and writes
+them as the ``gateway_profile`` section of BENCHMARKS.md. The samples
 are wall-clock samples of threads that are not idle, so a thread waiting for the GIL counts
 where it waits; with native frames that wait shows as "GIL hand-offs".
 """
@@ -23,6 +24,7 @@ import argparse
 import json
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -32,6 +34,7 @@ from typing import Any
 import psutil
 
 from benchmarks.gateway_bench import load, sm2_ceiling
+from benchmarks.report import add_output_args, apply_output_args, machine_line, publish
 from benchmarks.workload import FIELDS, VR, health, request_bodies, wait_for_view
 from quancheng_gateway.process import GatewayProcess
 from quancheng_node.config import NodeSettings
@@ -40,6 +43,10 @@ from tests.utils.ports import free_port
 from tests.utils.scenario import active_grant, build_scenario, gateway_settings
 
 #: Waiting for the disk at a commit: wall time of the writer, not CPU.
+REPRODUCE = ".venv/bin/python -m benchmarks.gateway_profile"
+#: py-spy from the venv this runs in (the dev extra pins it), else whatever PATH finds.
+_VENV_PY_SPY = Path(sys.executable).parent / "py-spy"
+_PY_SPY = str(_VENV_PY_SPY) if _VENV_PY_SPY.exists() else "py-spy"
 FSYNC = "commit (fsync wait)"
 #: (component, substrings of a frame that place a sample there), tried innermost frame first.
 COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -240,7 +247,7 @@ def _start(settings: Any, work: Path, name: str, head: int, env: dict[str, str])
     return proc
 
 
-def run(args: argparse.Namespace, work: Path) -> str:
+def run(args: argparse.Namespace, work: Path) -> tuple[str, dict[str, Any]]:
     """This tree's gateway (and ``--baseline``'s, alternately, same node and load)."""
     node = HardhatNode(NodeSettings(port=free_port(), state_dir=work / "chain"))
     node.start()
@@ -279,6 +286,8 @@ def run(args: argparse.Namespace, work: Path) -> str:
         sm2 = sm2_ceiling(1.0)
         bound = sm2["ceiling"]  # the protocol now: 1 verify, 1 sign
         two_signs = 1 / (1 / sm2["verify"] + 2 / sm2["sign"])  # as before answer/3
+        data = {"rows": rows, "components": dict(comps), "threads": dict(threads), "sm2": sm2,
+                "requests": args.requests, "concurrency": args.concurrency}  # fmt: skip
         out = []
         for name, measured in rows.items():
             best = max(r["qps"] for r in measured)
@@ -287,10 +296,11 @@ def run(args: argparse.Namespace, work: Path) -> str:
                                            threads if name == "this tree" else Counter())
                 + f"\n\nbest run {best:.0f} q/s = {best / bound:.0%} of the SM2 bound"
             )  # fmt: skip
-        return "\n\n".join(out) + (
+        text = "\n\n".join(out) + (
             f"\n\nSM2 this run: {sm2['sign']:.0f} sign/s, {sm2['verify']:.0f} verify/s: one core"
             f" allows {bound:.0f} q/s at 1 verify + 1 sign ({two_signs:.0f} at 1 + 2)."
         )
+        return text, data
     finally:
         if proc is not None:
             proc.stop()
@@ -308,15 +318,40 @@ def main() -> None:
         help="a directory holding another quancheng_gateway (PYTHONPATH), run alternately",
     )
     parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second")
-    parser.add_argument("--py-spy", default="py-spy", help="the py-spy executable")
+    parser.add_argument("--py-spy", default=_PY_SPY, help="the py-spy executable")
     parser.add_argument(
         "--native", action="store_true", help="native frames too (idle waits then look busy)"
     )
     parser.add_argument("--save-stacks", type=Path, help="keep py-spy's collapsed stacks here")
+    add_output_args(parser)
     args = parser.parse_args()
+    if args.quick:
+        args.requests, args.runs = min(args.requests, 300), 1
+    apply_output_args(args)
     work = Path(tempfile.mkdtemp(prefix="qc-gwprof-"))
-    print(run(args, work))
-    shutil.rmtree(work, ignore_errors=True)
+    try:
+        text, data = run(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    section = "\n".join([
+        "## Gateway, where one process spends its CPU (profile)",
+        "",
+        f"Machine: {machine_line()}. Reproduce: `{REPRODUCE}` (a quiet machine).",
+        "",
+        f"One gateway process driven closed loop ({args.requests:,} pre-signed requests at "
+        f"{args.concurrency} connections, {args.runs} measured run{'s' * (args.runs != 1)} "
+        "without a profiler, then "
+        "one more under `py-spy record` at "
+        f"{args.rate} samples/s). Every sample of a thread that was not idle is attributed to "
+        "the innermost frame of a known component; the shares are then scaled by the "
+        "median CPU per query of the measured runs. Samples are wall clock: a thread waiting "
+        "for the GIL counts where it waits.",
+        "",
+        text,
+    ])  # fmt: skip
+    print(section)
+    if not args.no_write:
+        publish("gateway_profile", section, data, quick=args.quick)
 
 
 if __name__ == "__main__":

@@ -34,8 +34,14 @@ BENCHES = (
     ),
     (
         "gateway_openloop",
-        "one gateway open loop: p50/p95/p99 at 250–1,000 q/s, highest sustained, ÷ SM2 bound",
+        "gateway open loop (one process; two): p50/p95/p99 at 250–1,000 q/s, highest sustained, "
+        "÷ SM2 bound",
         "20 q/s and one search step, 1 s each",
+    ),
+    (
+        "gateway_profile",
+        "where one gateway process spends its CPU per query, by component (py-spy)",
+        "300 requests, 1 run",
     ),
     (
         "transport_bench",

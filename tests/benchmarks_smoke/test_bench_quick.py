@@ -34,6 +34,7 @@ BENCHES: dict[str, tuple[str, tuple[str, ...]]] = {
     "decision_bench": ("decisions", ("decisions",)),
     "gateway_bench": ("gateway", tuple(f"gateway_{p}" for p in GATEWAY_PLOTS)),
     "transport_bench": ("transport", ()),
+    "gateway_profile": ("gateway_profile", ()),
     "crypto_bench": ("crypto", ("crypto",)),
     "gas_bench": ("gas", ()),
     "audit_bench": ("audit", ("audit",)),
@@ -142,3 +143,16 @@ def test_quick_runs_leave_the_repository_figures_alone(quick_runs: dict[str, Pat
     assert "_`--quick` run: sizes too small" not in md.read_text()
     for path in (REPO / "benchmarks" / "results").glob("*.json"):
         assert json.loads(path.read_text())["quick"] is False, path
+
+
+def test_the_profile_attributes_the_gateway_cpu_to_components(
+    quick_runs: dict[str, Path],
+) -> None:
+    out = quick_runs["gateway_profile"]
+    section = _section(out / "BENCHMARKS.md", "gateway_profile")
+    assert "| component | share | CPU ms/query" in section
+    assert "| SM2 (tongsuopy) |" in section  # every answered query signs and verifies
+    assert "| event loop (main thread) |" in section and "| receipt writer |" in section
+    data = json.loads((out / "benchmarks/results/gateway_profile.json").read_text())["data"]
+    assert data["components"]["SM2 (tongsuopy)"] > 0
+    assert all(row["ok"] == row["n"] for row in data["rows"]["this tree"])
