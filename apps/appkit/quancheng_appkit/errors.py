@@ -75,6 +75,20 @@ class InvalidPeriod(GatewayError, ValueError):
         )
 
 
+class NotPreparable(QuanchengError):
+    """A statement cannot be compiled once and run with its values bound by name.
+
+    Raised while a department's SELECT builder runs on symbolic values (it computes with a
+    value in Python, or its SQL depends on the values and not only on which parameters are
+    present) or while its statement compiles (an expanding ``IN`` list is rendered per run).
+    :class:`~quancheng_appkit.resource.SqlResource` then builds that query per run instead.
+    """
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"not preparable: {reason}")
+
+
 class DecisionError(QuanchengError):
     """A decision cannot be taken from the answers it was given."""
 

@@ -2,7 +2,8 @@
 
 The tables stay defined once (SQLModel, :mod:`quancheng_gateway.models`) and every statement
 stays a SQLAlchemy Core expression where it is written; :class:`Prepared` compiles it once
-for the engine's dialect, and :class:`HotSql` runs the compiled text on the pool's DB-API
+for the engine's dialect (:class:`quancheng_appkit.prepared.PreparedStatement`, which the
+department reads use too), and :class:`HotSql` runs the compiled text on the pool's DB-API
 connection. The driver keeps it prepared: sqlite3 caches a prepared statement per
 connection and SQL text, psycopg prepares a statement server-side once it has run a few
 times on a connection. What SQLAlchemy does per execution (cache keys, execution contexts,
@@ -17,26 +18,25 @@ from __future__ import annotations
 from collections import namedtuple
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.exc import StatementError
 from sqlalchemy.sql import ClauseElement
-from sqlalchemy.sql.compiler import SQLCompiler
+
+from quancheng_appkit.prepared import PreparedStatement, driver_error
 
 __all__ = ["HotCursor", "HotSql", "Prepared"]
 
 
-class Prepared:
-    """A Core statement compiled once for ``engine``'s dialect; values bound by name."""
+class Prepared(PreparedStatement):
+    """A Core statement compiled once for ``engine``'s dialect; values bound by name.
+
+    Rows come back as the driver gives them (:meth:`named` names their columns).
+    """
 
     def __init__(self, engine: Engine, statement: ClauseElement) -> None:
-        compiled = cast(SQLCompiler, statement.compile(dialect=engine.dialect))
-        self.sql = str(compiled)
-        #: Bound values the statement carries itself (literals), by name.
-        self._defaults = dict(compiled.construct_params(_check=False))
-        positions = compiled.positiontup
-        self._positions = tuple(positions) if positions is not None else None
+        super().__init__(statement, engine.dialect)
         names = getattr(statement, "selected_columns", None)
         self._row_type: Callable[[Sequence[Any]], Any] = (
             namedtuple("Row", names.keys())._make  # type: ignore[attr-defined]
@@ -47,13 +47,6 @@ class Prepared:
     def named(self, row: Sequence[Any]) -> Any:
         """A row the statement returned, its columns as attributes (``row.grant_id``)."""
         return self._row_type(row)
-
-    def args(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        """The driver's parameters: positional (sqlite3's ``?``) or named (psycopg's)."""
-        merged = {**self._defaults, **values} if self._defaults else values
-        if self._positions is not None:
-            return tuple(merged[name] for name in self._positions)
-        return dict(merged)
 
 
 class HotCursor:
@@ -119,17 +112,7 @@ class HotSql:
             raw.close()  # back to the pool, which rolls back an open transaction
 
     def _translated(self, exc: Exception, raw: Any) -> StatementError:
-        """The ``sqlalchemy.exc`` error SQLAlchemy would have raised; a lost connection is
-        invalidated so that the pool does not hand it out again."""
-        driver = None if raw is None else raw.driver_connection
-        disconnect = self._dialect.is_disconnect(cast(Any, exc), driver, None)
-        if disconnect and raw is not None:
-            raw.invalidate(exc)
-        return DBAPIError.instance(
-            None,
-            None,
-            exc,
-            self._dbapi_error,
-            connection_invalidated=disconnect,
-            dialect=self._dialect,
-        )
+        """The ``sqlalchemy.exc`` error SQLAlchemy would have raised (see :func:`driver_error`)."""
+        if raw is None:
+            return driver_error(self._dialect, exc, None, None)
+        return driver_error(self._dialect, exc, raw.driver_connection, raw.invalidate)
