@@ -14,10 +14,16 @@ on the subject's indexed column), then
 Either way the answer holds only the names that were asked for, and only JSON values:
 ``int`` (money in fen, ratios in per-mille), ``str`` (days ``YYYY-MM-DD``, instants with
 ``+08:00``), ``bool`` and ``None``.  Subjects' ID numbers are never offered as fields.
+
+The SELECT builder runs once per shape (dialect and parameters present) on symbolic values,
+and each query runs the compiled statement on the connection's DB-API cursor
+(:mod:`quancheng_appkit.symbolic`): rows are plain mappings by column name, with the values
+SQLAlchemy would return.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -40,10 +46,13 @@ from quancheng_appkit.plugin import (
     ResourceSpec,
     SubjectKind,
 )
+from quancheng_appkit.symbolic import SelectPlans, select_rows
 from quancheng_appkit.window import Window
 
-Row = Mapping[Any, Any]  # a result row (SQLAlchemy ``RowMapping``) by column name
+Row = Mapping[Any, Any]  # a result row by column name (read ``row["column"]``)
 #: Builds the SELECT of one subject's rows inside a window, given the checked parameters.
+#: It puts the subject, the window's attributes and the parameters present into SQL as
+#: values, and computes nothing from them in Python (see :mod:`quancheng_appkit.symbolic`).
 SelectRows = Callable[[str, Window, Params], Select[Any]]
 Compute = Callable[[Sequence[Row], Window], Any]
 
@@ -107,6 +116,9 @@ class SqlResource:
         params: optional parameters that narrow the records.
         purposes: the purposes the department allows for this resource (catalogue).
         sensitivity: 1 (public) to 4 (most sensitive), for the catalogue.
+        prepare: run ``select`` once per shape and each query on the DB-API cursor; False
+            builds and executes every query through SQLAlchemy (a builder whose SQL depends
+            on a parameter's value in a way the symbols cannot see).
     """
 
     def __init__(
@@ -122,6 +134,7 @@ class SqlResource:
         params: Sequence[ParamDef] = (),
         purposes: Sequence[Purpose],
         sensitivity: int,
+        prepare: bool = True,
     ) -> None:
         self.spec: LocalResourceSpec = ResourceSpec(
             resource_id,
@@ -138,6 +151,8 @@ class SqlResource:
         self.field_labels = {f.name: f.label for f in fields}
         self.indicator_labels = {i.name: i.label for i in indicators}
         self._select = select
+        #: The builder's statements compiled once per shape (None: built per query).
+        self.plans: SelectPlans | None = SelectPlans(select, resource_id) if prepare else None
         self._fields = {f.name: f for f in fields}
         self._indicators = {i.name: i for i in indicators}
 
@@ -155,7 +170,7 @@ class SqlResource:
     ) -> dict[str, Any]:
         """The requested RAW fields of the subject's records inside the period."""
         chosen = [self._field(name) for name in self._names(fields)]
-        rows = self._rows(conn, subject_id, period, params)[1]
+        rows = self.rows(conn, subject_id, period, params)[1]
         if self.single:
             row = rows[-1] if rows else None
             return {f.name: to_json(f.read(row)) if row is not None else f.absent for f in chosen}
@@ -172,7 +187,7 @@ class SqlResource:
     ) -> dict[str, Any]:
         """The requested DERIVED indicators, computed from the records inside the period."""
         chosen = [self._indicator(name) for name in self._names(indicators)]
-        window, rows = self._rows(conn, subject_id, period, params)
+        window, rows = self.rows(conn, subject_id, period, params)
         return {i.name: to_json(i.compute(rows, window)) for i in chosen}
 
     def _names(self, names: tuple[str, ...]) -> tuple[str, ...]:
@@ -192,12 +207,21 @@ class SqlResource:
         except KeyError:
             raise UnknownIndicator(self.spec.resource_id, name, self.spec.indicators) from None
 
-    def _rows(
+    def rows(
         self, conn: sqlalchemy.Connection, subject_id: str, period: Period, params: Params
-    ) -> tuple[Window, list[Row]]:
+    ) -> tuple[Window, Sequence[Row]]:
+        """The period's window and the subject's rows inside it, in the builder's order."""
         window = Window.of(period)
-        stmt = self._select(subject_id, window, self._checked(params))
-        return window, list(conn.execute(stmt).mappings())
+        checked = self._checked(params)
+        if self.plans is None:
+            return window, select_rows(conn, self._select, subject_id, window, checked)
+        return window, self.plans.rows(conn, subject_id, window, checked)
+
+    def unprepared(self) -> SqlResource:
+        """This resource building and executing every query through SQLAlchemy."""
+        twin = copy.copy(self)
+        twin.plans = None
+        return twin
 
     def _checked(self, params: Params) -> Params:
         known = {p.name: p for p in self.params}
