@@ -33,13 +33,19 @@ def _bills(subject_id: str, w: Window, params: Params) -> Select[Any]:
     )
 
 
-def _resource(build: SelectRows, *, prepare: bool = True) -> SqlResource:
+def _resource(
+    build: SelectRows,
+    *,
+    prepare: bool = True,
+    resource_id: str = "test.bills",
+    fields: tuple[str, ...] = ("utility", "due_date"),
+) -> SqlResource:
     return SqlResource(
-        resource_id="test.bills",
+        resource_id=resource_id,
         subject_kind="person",
-        title="测试账单",
+        title="测试",
         select=build,
-        fields=[column("utility", "类别"), column("due_date", "缴费期限")],
+        fields=[column(name, name) for name in fields],
         indicators=[IndicatorDef("bills_count", "账单数", count())],
         params=[ParamDef("utility", "类别", choices=UTILITIES)],
         purposes=[Purpose.PERSONAL_CREDIT],
@@ -235,16 +241,7 @@ def test_a_column_type_that_converts_values_is_caught_by_the_first_query(
         # a str against a Shouted column: a literal would be Shouted, the symbol is String
         return select(EVENTS).where(EVENTS.c.code == subject_id, EVENTS.c.day <= w.last_day)
 
-    resource = SqlResource(
-        resource_id="test.events",
-        subject_kind="person",
-        title="测试",
-        select=by_code,
-        fields=[column("code", "代码"), column("day", "日期")],
-        indicators=[IndicatorDef("events_count", "次数", count())],
-        purposes=[Purpose.PERSONAL_CREDIT],
-        sensitivity=1,
-    )
+    resource = _resource(by_code, resource_id="test.events", fields=("code", "day"))
     everything = PERIODS["everything"]
     with (
         caplog.at_level(logging.WARNING, logger="quancheng_appkit.symbolic"),
