@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Integer, Select, case, func, select
+from sqlalchemy import Integer, Select, case, cast, func, select
 
 from quancheng.protocol import Purpose
 from quancheng_appkit.indicators import (
@@ -94,12 +94,14 @@ contribution = SqlResource(
 
 
 def _employer_months(subject_id: str, w: Window, params: Params) -> Select[Any]:
-    owed = func.sum(case((ssc.c.status == OWED, 1), else_=0), type_=Integer)
+    # SUM of an integer column is NUMERIC on PostgreSQL (a Decimal in Python, which no answer
+    # may carry): cast back to an integer in SQL, on every database alike.
+    owed = cast(func.sum(case((ssc.c.status == OWED, 1), else_=0)), Integer)
     return (
         select(
             ssc.c.period,
             func.count().label("insured_count"),
-            func.sum(ssc.c.contribution_base_fen, type_=Integer).label("base_total_fen"),
+            cast(func.sum(ssc.c.contribution_base_fen), Integer).label("base_total_fen"),
             owed.label("arrears_count"),
         )
         .where(ssc.c.employer_uscc == subject_id, ssc.c.period.between(w.first_month, w.last_month))
