@@ -66,6 +66,9 @@ class _SpecResource(SqlResource):
             purposes=[Purpose.MOTOR_CLAIM],
             sensitivity=2,
         )
+        # Like a plug-in written without labels: the gateway publishes none, and the portal
+        # shows the codes, muted (tests/portal asserts that fallback).
+        self.field_labels, self.indicator_labels = {}, {}
 
 
 class VehicleRegistration(_SpecResource):
