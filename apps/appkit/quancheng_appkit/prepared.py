@@ -56,10 +56,12 @@ class PreparedStatement:
 
     def args(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         """The driver's parameters: positional (sqlite3's ``?``) or named (psycopg's)."""
-        merged = {**self._defaults, **self._processed(values)}
+        # Most hot statements carry no literal and no typed value: no copy for them.
+        given = self._processed(values) if self._processors else values
+        merged = {**self._defaults, **given} if self._defaults else given
         if self._positions is not None:
             return tuple(merged[name] for name in self._positions)
-        return merged
+        return dict(merged)
 
     def mappings(
         self, description: Sequence[Sequence[Any]], rows: Sequence[Sequence[Any]]
