@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from quancheng import merkle
 from quancheng.chain.types import code32
+from quancheng_gateway.anchorer import batch_leaves
 from quancheng_gateway.chaintx import send_raw
 from quancheng_gateway.gas import anchor_gas_bound
 from quancheng_gateway.models import Batch, BatchStatus
@@ -151,5 +153,41 @@ def test_batches_close_within_the_block_gas_limit(sc: Scenario, tmp_path: Path) 
         assert anchorer.halted is not None and "gas limit" in anchorer.halted
         assert not anchorer.step()
         assert gw.gateway.health()["anchoring_ok"] is False
+    finally:
+        gen.close()
+
+
+def test_a_backlog_closes_larger_batches_while_their_entries_fit(
+    sc: Scenario, tmp_path: Path
+) -> None:
+    # Gas grows with a batch's use entries (one per grant and resource), not its receipts: when
+    # more receipts wait than a batch takes, the next batch takes them all (up to
+    # batch_max_receipts) while their entries stay within batch_size, so anchoring catches up
+    # with one transaction per batch.
+    gen = in_process_gateway(sc, tmp_path / "catch-up.db", batch_size=2, batch_max_age_s=600.0,
+                             batch_max_receipts=6)  # fmt: skip
+    gw = next(gen)
+    try:
+        anchorer, chain = gw.gateway.anchorer, sc.net.contracts
+        anchorer.stop()
+        gw.sync()
+        a, b, c = _answer(gw, sc, 3), _answer(gw, sc, 2), _answer(gw, sc, 3)  # log: AAABBCCC
+        d = _answer(gw, sc, 8)
+        nonce = _nonce(gw)
+        while anchorer.step():
+            pass
+        with gw.gateway.engine.connect() as conn:
+            rows = conn.execute(select(Batch).order_by(Batch.seq)).all()  # type: ignore[arg-type]
+        # AAABB (2 entries: C would be a third), CCCDDD (2 entries, 6 receipts: the receipt
+        # bound, though a seventh D adds no entry), then the last five D
+        assert [(r.first_index, r.size) for r in rows] == [(0, 5), (5, 6), (11, 5)]
+        assert all(r.status == BatchStatus.DONE for r in rows)
+        assert _nonce(gw) == nonce + 3  # one transaction per batch
+        assert [chain.uses_of(g, code32(VR)) for g in (a, b, c, d)] == [3, 2, 3, 8]
+        for r in rows:  # each root on chain is the Merkle root of exactly its receipts
+            leaves = batch_leaves(gw.gateway.engine, r.first_index, r.size)
+            assert len(leaves) == r.size
+            assert "0x" + chain.anchor(code32(sc.provider.code), r.seq).root.hex() == r.root
+            assert merkle.root(leaves).hex() == r.root[2:]
     finally:
         gen.close()

@@ -151,6 +151,8 @@ def gateway_settings(
         "metrics_token": TEST_METRICS_TOKEN,
     }
     values.update(overrides)
+    if "batch_size" in overrides:  # a test that sets the batch size wants batches of that size
+        values.setdefault("batch_max_receipts", overrides["batch_size"])
     return GatewaySettings(**values)
 
 

@@ -3,7 +3,11 @@
 A background thread closes a batch when ``batch_size`` receipts wait or the oldest has
 waited ``batch_max_age``, but never more than one anchor transaction can hold in the chain's
 block gas limit (read from the chain, again every ``GAS_LIMIT_TTL_S``; the bound is
-:func:`quancheng_gateway.gas.largest_batch`); it computes the Merkle root (leaf =
+:func:`quancheng_gateway.gas.largest_batch`). The gas grows with the batch's use entries, one
+per (grant, resource), not with its receipts: when more receipts wait than one batch takes
+(answers coming faster than anchors), a batch takes as many as wait, up to
+``batch_max_receipts``, while their entries stay within that bound, so anchoring catches up
+with one transaction per batch whatever the rate. It computes the Merkle root (leaf =
 SM3(0x00 ‖ canonical signed receipt)), signs the anchor document and stores the batch row
 *before* any transaction. Then one transaction anchors the batch and records the uses of
 its receipts (``ReceiptLedger.anchorWithUses``): both happen or neither, so there is no
@@ -91,6 +95,7 @@ class Anchorer:
         grant_state: Callable[[str, str], GrantState | None],
         batch_size: int,
         batch_max_age_s: float,
+        batch_max_receipts: int | None = None,
         interval_s: float,
         timeout_s: float,
         on_anchored: Callable[[int], None] = lambda size: None,
@@ -100,7 +105,11 @@ class Anchorer:
         self.committer, self.clock, self.grant_state = committer, clock, grant_state
         self.batch_size, self.max_age_ms = batch_size, int(batch_max_age_s * 1000)
         #: The batch size in force: ``batch_size``, or less if the block gas limit is smaller.
+        #: It bounds a batch's use entries; its receipts too, unless more wait (see below).
         self.batch_cap = batch_size
+        #: Receipts a batch may take when more wait than ``batch_cap`` (entries within it);
+        #: not above ``batch_size``: no catching up, every batch takes at most ``batch_cap``.
+        self.max_receipts = max(batch_size, batch_max_receipts or batch_size)
         self.gas_limit: int | None = None
         self._gas_read_at: float | None = None
         self.interval_s, self.timeout_s = interval_s, timeout_s
@@ -256,7 +265,8 @@ class Anchorer:
                 ).scalar()
             if first_at is None or self.clock.now_ms() - int(first_at) < self.max_age_ms:
                 return False
-        size = min(available, self.batch_cap)
+        catch_up = self.max_receipts > self.batch_size
+        size = self._extent(min(available, self.max_receipts if catch_up else self.batch_cap))
         leaves = batch_leaves(self.engine, self.next_first, size)
         root = "0x" + merkle.root(leaves).hex()
         doc = AnchorDocument(
@@ -275,7 +285,27 @@ class Anchorer:
         self.next_seq, self.next_first, self.last_root = doc.seq + 1, doc.first_index + size, root
         return True
 
+    def _extent(self, waiting: int) -> int:
+        """How many of the ``waiting`` receipts the next batch takes: all, while their use
+        entries (distinct grant and resource, in log order) stay within ``batch_cap``."""
+        if waiting <= self.batch_cap:  # never more entries than receipts
+            return waiting
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(RCPT.c.grant_id, RCPT.c.resource)
+                .where(RCPT.c.log_index >= self.next_first,
+                       RCPT.c.log_index < self.next_first + waiting)
+                .order_by(RCPT.c.log_index)
+            ).all()  # fmt: skip
+        entries: set[tuple[str, str]] = set()
+        for taken, (grant_id, resource) in enumerate(rows):
+            entries.add((grant_id, resource))
+            if len(entries) > self.batch_cap:
+                return taken  # ≥ batch_cap: the first batch_cap receipts always fit
+        return len(rows)
+
     def _insert_batch(self, doc: AnchorDocument) -> None:
+        signature = b64(self.sm2.sign(doc.canonical()))  # before the write lock is taken
         with self.engine.begin() as conn:
             conn.execute(
                 insert(BATCH).values(
@@ -285,7 +315,7 @@ class Anchorer:
                     root=doc.root,
                     prev_root=doc.prev_root,
                     status=BatchStatus.CREATED,
-                    signature=b64(self.sm2.sign(doc.canonical())),
+                    signature=signature,
                     created_at_ms=self.clock.now_ms(),
                 )
             )

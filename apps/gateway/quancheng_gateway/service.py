@@ -93,6 +93,7 @@ class Gateway:
             clock=self.clock,
             grant_state=self._grant_state,
             batch_size=s.batch_size,
+            batch_max_receipts=s.batch_max_receipts,
             batch_max_age_s=s.batch_max_age_s,
             interval_s=s.anchor_interval_s,
             timeout_s=s.chain_timeout_s,
