@@ -57,6 +57,7 @@ from quancheng_gateway.receipt_log import (
 )
 from quancheng_gateway.storage import is_unavailable
 from quancheng_gateway.uses import GrantState, UsePlan, batch_uses, plan_from_chain, plan_uses
+from quancheng_gateway.write_turn import turn_for
 
 __all__ = ["ZERO_ROOT", "Anchorer", "batch_leaves"]
 
@@ -125,6 +126,7 @@ class Anchorer:
         self._thread: threading.Thread | None = None
         self._oldest: tuple[int, int] | None = None  # (log_index, served_at_ms)
         self.leadership = Leadership(engine, provider)
+        self._turn = turn_for(engine)  # the SQLite write lock, waited for woken (write_turn)
         self._load()
 
     # ----------------------------------------------------------------------- state
@@ -306,7 +308,7 @@ class Anchorer:
 
     def _insert_batch(self, doc: AnchorDocument) -> None:
         signature = b64(self.sm2.sign(doc.canonical()))  # before the write lock is taken
-        with self.engine.begin() as conn:
+        with self._turn(), self.engine.begin() as conn:
             conn.execute(
                 insert(BATCH).values(
                     seq=doc.seq,
@@ -333,7 +335,7 @@ class Anchorer:
 
         ``then`` runs in the same transaction when the update happened.
         """
-        with self.engine.begin() as conn:
+        with self._turn(), self.engine.begin() as conn:
             done = conn.execute(update(BATCH).where(BATCH.c.seq == seq, *when).values(**values))
             if done.rowcount == 1 and then is not None:
                 then(conn)

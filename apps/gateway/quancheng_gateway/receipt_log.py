@@ -55,6 +55,7 @@ from quancheng_gateway.core.clock import Clock
 from quancheng_gateway.hotsql import HotCursor, HotSql, Prepared
 from quancheng_gateway.models import Batch, BatchStatus, GrantResourceServed, LogHead, ReceiptRow
 from quancheng_gateway.storage import is_unavailable, storage_refusal
+from quancheng_gateway.write_turn import turn_for
 
 __all__ = [
     "GroupCommitter",
@@ -244,6 +245,7 @@ class GroupCommitter:
         #: Called from the writer with the size of every group it commits (metrics).
         self.on_group = on_group
         self._sql = HotSql(engine)
+        self._turn = turn_for(engine)  # the SQLite write lock, waited for woken (write_turn)
         self._q = _Statements.of(self._sql)
         init_log(engine)
         with engine.connect() as conn:
@@ -395,12 +397,12 @@ class GroupCommitter:
     def _write(self, group: list[_Pending]) -> None:
         try:
             try:
-                with self._sql.transaction() as cur:
+                with self._turn(), self._sql.transaction() as cur:
                     outcomes, served, head = self._append(cur, group, careful=False)
             except IntegrityError:
                 # A request id stored meanwhile (another replica, or a COMMIT whose answer
                 # was lost): the same group again, now looking every id up first.
-                with self._sql.transaction() as cur:
+                with self._turn(), self._sql.transaction() as cur:
                     outcomes, served, head = self._append(cur, group, careful=True)
         except Exception as exc:
             outcomes = [self._failure(exc)] * len(group)

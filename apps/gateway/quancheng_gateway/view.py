@@ -20,6 +20,7 @@ from quancheng.crypto import SM2PublicKey
 from quancheng_gateway.hotsql import HotSql
 from quancheng_gateway.models import Subject, ViewState
 from quancheng_gateway.view_apply import GR, INST, OWN, RES, USES, EventApplier
+from quancheng_gateway.write_turn import turn_for
 
 __all__ = ["ChainView", "GrantSnapshot", "MemberInfo", "ResourceInfo"]
 
@@ -91,6 +92,7 @@ class ChainView:
     def __init__(self, engine: Engine, contracts: ContractSet, provider: str) -> None:
         self.engine = engine
         self.provider = provider
+        self._turn = turn_for(engine)  # the SQLite write lock, waited for woken (write_turn)
         self._applier = EventApplier(contracts, provider)
         self._lock = threading.Lock()
         self._members_stale = False
@@ -145,7 +147,7 @@ class ChainView:
         self._applier.changed_members = False
         skipped = False
         try:
-            with self.engine.begin() as conn:
+            with self._turn(), self.engine.begin() as conn:
                 # A write first takes the lock before anything is read (SQLite's write lock;
                 # PostgreSQL's row lock, as FOR UPDATE below), so no reader is overtaken.
                 conn.execute(
