@@ -18,7 +18,8 @@ coordinated omission), and the report says how many requests left more than 5 ms
 
 Raw asyncio sockets: a few µs per request, so the client does not distort the figures.
 Prints one JSON line: wall time, statuses, sorted latencies (s) and, open loop, the schedule
-figures, distinct receipt ids among the 200 answers and the generator's own CPU seconds.
+figures, distinct receipt ids among the 200 answers, the refusals by error code and the
+generator's own CPU seconds.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from pathlib import Path
 #: A request is "on schedule" when it left at most this late.
 ON_TIME_S = 0.005
 _RECEIPT_ID = re.compile(rb'"receipt_id":\s*"([0-9a-fA-F-]{36})"')
+_CODE = re.compile(rb'"code":\s*"([A-Z_]{1,64})"')
 
 Stream = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
@@ -111,6 +113,8 @@ class OpenStats:
     lateness: list[float] = field(default_factory=list)  # sent - due
     statuses: Counter[int] = field(default_factory=Counter)
     receipts: set[bytes] = field(default_factory=set)
+    #: Refusals by stable error code ("?" when the body carries none).
+    codes: Counter[str] = field(default_factory=Counter)
     answers: list[bytes] | None = None
     last_done: float = 0.0
 
@@ -122,6 +126,9 @@ class OpenStats:
         self.last_done = max(self.last_done, done)
         if status == 200 and (found := _RECEIPT_ID.search(answer)):
             self.receipts.add(found.group(1))
+        elif status != 200:
+            code = _CODE.search(answer)
+            self.codes[code.group(1).decode() if code else "?"] += 1
         if self.answers is not None:
             self.answers.append(answer)
 
@@ -178,6 +185,7 @@ async def run_open(
         "span": offsets[-1] if offsets else 0.0,
         "wall": stats.last_done - t0,
         "statuses": dict(stats.statuses),
+        "refusal_codes": dict(stats.codes),
         "receipts": len(stats.receipts),
         "latencies": sorted(stats.latencies),
         "cpu_s": _cpu_s() - cpu0,

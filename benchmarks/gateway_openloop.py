@@ -142,8 +142,10 @@ def measure_rate(rig: Rig, rate: float) -> dict[str, Any]:
     drain_s = rig.sampler.drain(120)
     row = summarise(result, [b - a for a, b in zip(cpu0, cpu1, strict=True)], g0, g1)
     during = [s[1] for s in rig.sampler.between(began, ended)]
+    lags = [lag for t, lag in rig.sampler.view_lags if began <= t <= ended]
     groups = health(rig.proc)["commit_group_avg"]
     row |= {"backlog_peak": max(during, default=0), "drain_s": drain_s,
+            "view_lag_max_s": max(lags, default=math.nan),
             "commit_group_avg": groups, "window": [began, ended]}  # fmt: skip
     print(json.dumps({k: v for k, v in row.items() if k != "window"}), flush=True)
     return row
@@ -160,6 +162,7 @@ def summarise(
     row = {
         "rate": result["rate"], "scheduled": result["scheduled"], "ok": ok,
         "refused": result["scheduled"] - ok, "statuses": statuses,
+        "refusal_codes": result.get("refusal_codes", {}),
         "receipts": result["receipts"], "verified": result.get("verified"),
         "connections": result["connections"], "arrivals": result["arrivals"],
         "on_time": result["on_time"] / max(1, result["scheduled"]),
@@ -249,6 +252,8 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         variants = []
         for transport, sealed, workers in VARIANTS:
             name = f"{transport.lower()}-{'sealed' if sealed else 'clear'}-{workers}w"
+            if args.variants and name not in args.variants:
+                continue
             proc = _gateway(sc, work, transport, ca, name, workers)
             try:
                 client = None if transport == "HTTP" else ca.client(sc.consumer.code)
@@ -271,6 +276,8 @@ def main() -> None:
     parser.add_argument("--rates", type=float, nargs="+", help=f"fixed rates (default {RATES})")
     parser.add_argument("--search-steps", type=int, default=2, help="rates tried after them")
     parser.add_argument("--poisson", action="store_true", help="Poisson arrivals, not uniform")
+    names = [f"{t.lower()}-{'sealed' if s else 'clear'}-{w}w" for t, s, w in VARIANTS]
+    parser.add_argument("--variants", nargs="+", choices=names, help="only these (default all)")
     args = parser.parse_args()
     if args.quick:
         args.seconds = min(args.seconds, 1.0)

@@ -44,13 +44,21 @@ def _rate_rows(v: dict[str, Any]) -> list[str]:
     bound = bound_of(v)
     return [
         f"| {variant_name(v)} | {r['rate']:,.0f}{' (search)' if r.get('search') else ''} "
-        f"| {r['qps']:,.0f} | {r['on_time']:.1%} | {r['refused']} "
+        f"| {r['qps']:,.0f} | {r['on_time']:.1%} | {_refused(r)} "
         f"| {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['max']:.0f} "
         f"| {'yes' if r['sustained'] else 'no'} | {r['qps'] / bound:.2f} "
         f"| {r['gw_cpu_ms']:.2f} ({r['loop_cpu_ms']:.2f}) | {r['node_cpu_ms']:.2f} "
-        f"| {r['group_size']:.1f} | {r['backlog_peak']} | {r['drain_s']:.1f} |"
+        f"| {r['group_size']:.1f} | {r['backlog_peak']} | {r['drain_s']:.1f} "
+        f"| {r.get('view_lag_max_s', math.nan):.2f} |"
         for r in sorted(v["rows"], key=lambda r: r["rate"])
     ]
+
+
+def _refused(row: dict[str, Any]) -> str:
+    """How many were refused, and by which error codes."""
+    codes = row.get("refusal_codes") or {}
+    named = ", ".join(f"{n} {c}" for c, n in sorted(codes.items(), key=lambda kv: -kv[1]))
+    return f"{row['refused']} ({named})" if named else str(row["refused"])
 
 
 def _summary_row(v: dict[str, Any]) -> str:
@@ -95,8 +103,8 @@ def report(data: dict[str, Any]) -> str:
         "",
         "| variant | rate q/s | answered/s | on schedule | refused | p50 ms | p95 ms | p99 ms "
         "| max ms | sustained | ÷ SM2 bound | gateway CPU ms/q (loop thread) | node CPU ms/q "
-        "| commit group | backlog peak | drained after s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+        "| commit group | backlog peak | drained after s | view lag max s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
         *(line for v in variants for line in _rate_rows(v)),
         "",
         "Highest sustained rate of each variant, beside the `openssl speed sm2` measured just "
@@ -135,7 +143,9 @@ def _method(data: dict[str, Any]) -> list[str]:
         f"p99 ≤ {data['p99_limit_ms']:g} ms; after the fixed rates a search (×1.25 up, then "
         "bisection) looks for the highest. After each rate the run waits until the anchoring "
         "backlog is empty. The node and the load generator share the machine's cores with the "
-        "gateway.",
+        "gateway. *refused* names the refusals' error codes; *view lag max* is the largest "
+        "`/healthz` `view_lag_s` sampled during the load (the gateway refuses "
+        "`CHAIN_UNAVAILABLE` past `QC_GW_VIEW_MAX_LAG_S`, 2 s).",
     ]
 
 

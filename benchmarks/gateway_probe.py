@@ -85,6 +85,8 @@ class BacklogSampler(PeriodicSampler):
         super().__init__(interval, "backlog-sampler")
         self.proc = proc
         self.samples: list[tuple[float, int, int, int]] = []
+        #: ``(t, view_lag_s)``: how far behind the chain the gateway's view was.
+        self.view_lags: list[tuple[float, float]] = []
 
     def sample(self) -> dict[str, Any] | None:
         """One /healthz now (recorded), or None when the gateway does not answer."""
@@ -94,6 +96,8 @@ class BacklogSampler(PeriodicSampler):
                 int(health[k]) for k in ("unanchored", "log_size", "commit_groups")
             )
             self.samples.append((round(self.now(), 3), unanchored, size, groups))
+            if isinstance(health.get("view_lag_s"), int | float):
+                self.view_lags.append((round(self.now(), 3), float(health["view_lag_s"])))
         return health
 
     def between(self, start: float, end: float) -> list[tuple[float, int, int, int]]:

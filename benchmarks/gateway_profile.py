@@ -190,6 +190,8 @@ def profile(
     out = work / "profile.txt"
     cmd = [args.py_spy, "record", "--pid", str(proc.pid), "--format", "raw", "--threads",
            "--rate", str(args.rate), "--output", str(out), "--nonblocking"]  # fmt: skip
+    if args.gil:
+        cmd.append("--gil")
     if args.native:
         cmd.remove("--nonblocking")  # native unwinding needs the process paused per sample
         cmd.append("--native")
@@ -321,6 +323,9 @@ def main() -> None:
     parser.add_argument("--py-spy", default=_PY_SPY, help="the py-spy executable")
     parser.add_argument(
         "--native", action="store_true", help="native frames too (idle waits then look busy)"
+    )
+    parser.add_argument(
+        "--gil", action="store_true", help="only samples of the thread holding the GIL (Python CPU)"
     )
     parser.add_argument("--save-stacks", type=Path, help="keep py-spy's collapsed stacks here")
     add_output_args(parser)
