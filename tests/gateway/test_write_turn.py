@@ -82,13 +82,22 @@ def test_threads_take_turns_and_a_holder_may_nest(tmp_path: Path) -> None:
     thread.join(10)
 
 
-def test_another_process_waits_for_the_turn(tmp_path: Path) -> None:
+def test_one_process_queues_its_threads_without_a_lock_file(tmp_path: Path) -> None:
     turn = WriterTurn(tmp_path / "db.writer.lock")
+    with turn():
+        assert not turn.across_processes and not turn.path.exists()
+    turn.share_across_processes()  # what a gateway of several workers does at start
+    with turn():
+        assert turn.across_processes and turn.path.exists()
+
+
+def test_another_process_waits_for_a_turn_shared_across_processes(tmp_path: Path) -> None:
+    turn = WriterTurn(tmp_path / "db.writer.lock", across_processes=True)
     script = (
         "import sys; from pathlib import Path\n"
         "from quancheng_gateway.write_turn import WriterTurn\n"
         "print('waiting', flush=True)\n"
-        "with WriterTurn(Path(sys.argv[1]))():\n"
+        "with WriterTurn(Path(sys.argv[1]), across_processes=True)():\n"
         "    print('got it', flush=True)\n"
     )
     with turn():
@@ -136,3 +145,17 @@ def test_receipts_the_view_and_the_anchorer_wait_for_the_turn(
     assert statuses == [200]  # the receipt was stored once the turn came
     for t in (holder, querying, applying, setting):
         t.join(10)
+
+
+def test_a_gateway_of_several_workers_shares_its_turn_across_them(
+    scenario: Scenario, tmp_path: Path
+) -> None:
+    gen = in_process_gateway(scenario, tmp_path / "workers.db", workers=2)
+    gw = next(gen)
+    try:
+        turn = writer_turn(gw.gateway.engine)
+        assert turn is not None and turn.across_processes
+    finally:
+        gen.close()
+    alone = writer_turn(create_engine(f"sqlite:///{tmp_path / 'alone.db'}"))
+    assert alone is not None and not alone.across_processes

@@ -29,6 +29,7 @@ from quancheng_gateway.storage import is_unavailable, storage_refusal
 from quancheng_gateway.subjects import build_subject_index
 from quancheng_gateway.uses import GrantState
 from quancheng_gateway.view import ChainView
+from quancheng_gateway.write_turn import writer_turn
 
 __all__ = ["Gateway"]
 
@@ -52,6 +53,9 @@ class Gateway:
         self.handlers = {h.spec.resource_id: h for h in self.department.handlers}
         self.sm2 = s.load_sm2_key()
         self.engine = create_gateway_engine(s.database_url)
+        turn = writer_turn(self.engine)
+        if turn is not None and s.workers > 1:  # the workers share the SQLite file: queue too
+            turn.share_across_processes()
         with exclusive(self.engine, "schema"):  # replicas and workers may start together
             init_schema(self.engine)
             init_log(self.engine)

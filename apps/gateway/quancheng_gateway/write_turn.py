@@ -9,11 +9,12 @@ and anchoring falls behind. Measured at 650 queries/s for 30 s: the view fell ~2
 anchor cycles of 0.13 s took up to 3.5 s.
 
 :func:`writer_turn` gives the hot writers (the receipt writer, the chain follower, the
-anchorer) an ``flock`` on a file beside the database, taken before their transaction begins:
-a writer that waits sleeps in the kernel and is woken when the lock is released, so it goes
-next instead of guessing when to try. Each thread holds its own open file (``flock`` locks
-belong to one), so threads of one process and worker processes sharing the file take turns
-alike; a thread that holds its turn may nest. Writers that do not take a turn (rare ones:
+anchorer) a turn taken before their transaction begins: a writer that waits sleeps and is
+woken when the turn is released, so it goes next instead of guessing when to try. Threads of
+one process queue on a lock; worker processes of one gateway (``QC_GW_WORKERS`` > 1) also
+take an ``flock`` on a file beside the database, ``<database>.writer.lock``. Not on one
+process: ``flock`` releases the GIL on every call, and the receipt writer would then wait
+for the busy event loop twice more per group. Writers that do not take a turn (rare ones:
 leadership, reader nonces, the subject index) still meet SQLite's busy handler as before.
 PostgreSQL locks rows and wakes its waiters: there a turn is nothing.
 """
@@ -34,34 +35,49 @@ __all__ = ["WriterTurn", "turn_for", "writer_turn"]
 
 
 class WriterTurn:
-    """One turn at a time at the write lock of the SQLite database at ``path``."""
+    """One turn at a time at the write lock of the SQLite database beside ``path``.
 
-    def __init__(self, path: Path) -> None:
+    The threads of one process queue on a lock (uncontended it is taken without releasing the
+    GIL, so the receipt writer pays nothing when no one else writes); with
+    ``across_processes`` the holder also takes an ``flock`` on ``path``, so worker processes
+    sharing the database queue too. A thread that holds the turn may nest.
+    """
+
+    def __init__(self, path: Path, *, across_processes: bool = False) -> None:
         self.path = path
-        self._local = threading.local()
+        self._lock = threading.RLock()
+        self._depth = 0  # touched by the lock's holder only
+        self._handle: IO[str] | None = None
+        if across_processes:
+            self.share_across_processes()
+
+    @property
+    def across_processes(self) -> bool:
+        return self._handle is not None
+
+    def share_across_processes(self) -> None:
+        """From now on the turn is taken against other processes too (``flock``)."""
+        with self._lock:
+            if self._handle is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._handle = self.path.open("a")  # kept open: the flock is on it
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
-        local = self._local
-        depth: int = getattr(local, "depth", 0)
-        if depth:  # this thread holds the turn already
-            local.depth = depth + 1
+        with self._lock:  # a waiting thread sleeps, the GIL released, until woken
+            self._depth += 1
+            handle = self._handle if self._depth == 1 else None
             try:
-                yield
+                if handle is None:
+                    yield
+                else:
+                    fcntl.flock(handle, fcntl.LOCK_EX)  # likewise, other processes
+                    try:
+                        yield
+                    finally:
+                        fcntl.flock(handle, fcntl.LOCK_UN)
             finally:
-                local.depth = depth
-            return
-        handle: IO[str] | None = getattr(local, "handle", None)
-        if handle is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle = local.handle = self.path.open("a")  # kept: one open file per thread
-        fcntl.flock(handle, fcntl.LOCK_EX)  # sleeps, the GIL released, until woken
-        local.depth = 1
-        try:
-            yield
-        finally:
-            local.depth = 0
-            fcntl.flock(handle, fcntl.LOCK_UN)
+                self._depth -= 1
 
 
 _turns: dict[str, WriterTurn] = {}
@@ -69,7 +85,11 @@ _turns_lock = threading.Lock()
 
 
 def writer_turn(engine: Engine) -> WriterTurn | None:
-    """The turn at ``engine``'s SQLite file (None for PostgreSQL or an in-memory database)."""
+    """The turn at ``engine``'s SQLite file (None for PostgreSQL or an in-memory database).
+
+    Within one process; a gateway of several worker processes makes it shared across them
+    (:meth:`WriterTurn.share_across_processes`) before its writers start.
+    """
     url = make_url(str(engine.url))
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
         return None
