@@ -272,7 +272,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     add_output_args(parser)
-    parser.add_argument("--seconds", type=float, default=5.0, help="seconds of load per rate")
+    parser.add_argument("--seconds", type=float, default=10.0, help="seconds of load per rate")
     parser.add_argument("--rates", type=float, nargs="+", help=f"fixed rates (default {RATES})")
     parser.add_argument("--search-steps", type=int, default=2, help="rates tried after them")
     parser.add_argument("--poisson", action="store_true", help="Poisson arrivals, not uniform")
