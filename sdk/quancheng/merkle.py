@@ -71,6 +71,40 @@ def inclusion_proof(leaves: Sequence[bytes], index: int, hash_fn: HashFn = sm3_h
     return _path(index, list(leaves), hash_fn)
 
 
+class MerkleTree:
+    """The tree over ``leaves`` kept whole: its root, then any leaf's audit path in O(log n).
+
+    The same tree as :func:`root` and :func:`inclusion_proof` (each of which hashes the whole
+    tree again), for a server that answers many proofs of one batch.
+    """
+
+    def __init__(self, leaves: Sequence[bytes], hash_fn: HashFn = sm3_hash) -> None:
+        self.size = len(leaves)
+        levels = [list(leaves)]
+        while len(levels[-1]) > 1:  # bottom-up pairing, an odd last node carried up (see root)
+            level = levels[-1]
+            nxt = [node_hash(level[i], level[i + 1], hash_fn) for i in range(0, len(level) - 1, 2)]
+            if len(level) % 2:
+                nxt.append(level[-1])
+            levels.append(nxt)
+        self._levels = levels
+        #: The tree's root (the empty tree's is H("")).
+        self.root = levels[-1][0] if leaves else hash_fn(b"")
+
+    def inclusion_proof(self, index: int) -> list[bytes]:
+        """The audit path of leaf ``index``, as :func:`inclusion_proof` gives it."""
+        if not 0 <= index < self.size:
+            raise MerkleProofError(f"leaf index {index} is outside a tree of {self.size} leaves")
+        path, i = [], index
+        for level in self._levels[:-1]:
+            if i & 1:
+                path.append(level[i - 1])
+            elif i + 1 < len(level):
+                path.append(level[i + 1])
+            i >>= 1  # a carried node keeps its place: len(level) // 2 == i // 2
+        return path
+
+
 def _path(m: int, d: list[bytes], hash_fn: HashFn) -> list[bytes]:
     if len(d) == 1:
         return []

@@ -118,6 +118,39 @@ def test_proof_of_a_receipt_not_anchored_yet_is_refused(
     assert _read(gw, scenario, f"/v1/receipts/{receipt_id}/proof").status_code == 200
 
 
+def test_proofs_from_one_batch_are_read_off_its_kept_tree(
+    scenario: Scenario, gw: InProcessGateway
+) -> None:
+    from quancheng import merkle
+    from quancheng_gateway.api.routes import receipts
+
+    doc = active_grant(scenario, scenario.subjects[16], {VR: ("plate_no",)}, max_uses=4)
+    gw.sync()
+    gw.gateway.anchorer.stop()
+    try:
+        ids = [
+            gw.query(signed_request(scenario.consumer, doc, VR, ("plate_no",))).json()["receipt"][
+                "receipt"
+            ]["receipt_id"]
+            for _ in range(3)
+        ]
+    finally:
+        gw.gateway.anchorer.start()
+    gw.drain()
+    proofs = [_read(gw, scenario, f"/v1/receipts/{i}/proof").json() for i in ids]
+    root = proofs[0]["batch"]["root"]
+    assert root in receipts._TREES  # kept after the first proof
+    for p in proofs:
+        assert p["batch"]["root"] == root  # one batch
+        leaf = merkle.leaf_hash(
+            receipts.SignedReceipt.model_validate(p["receipt"]).canonical()
+        )
+        assert merkle.verify_inclusion(
+            leaf, p["leaf_index"], p["batch"]["size"],
+            [bytes.fromhex(h[2:]) for h in p["proof"]], bytes.fromhex(root[2:]),
+        )  # fmt: skip
+
+
 def _read(gw: InProcessGateway, sc: Scenario, path: str, **params: Any) -> Any:
     """GET a log route as the scenario's auditor."""
     return signed_get(gw.client, sc.auditor, path, audience=sc.provider.code, **params)

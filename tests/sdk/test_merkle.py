@@ -8,6 +8,7 @@ import pytest
 
 from quancheng.merkle import (
     MerkleProofError,
+    MerkleTree,
     consistency_proof,
     inclusion_proof,
     leaf_hash,
@@ -117,3 +118,26 @@ def test_proofs_for_positions_outside_the_tree_are_refused() -> None:
 
 def test_the_sm3_empty_root_is_sm3_of_nothing() -> None:
     assert root([]).hex() == "1ab21d8355cfa17f8e61194831e81a8f22bec8c728fefb747ed035eb5082aa2b"
+
+
+@pytest.mark.parametrize(("index", "size", "expected"), CT_INCLUSION)
+def test_a_kept_tree_gives_the_reference_inclusion_proofs(
+    index: int, size: int, expected: list[str]
+) -> None:
+    tree = MerkleTree(CT_LEAVES[:size], sha256_hash)
+    assert tree.root == CT_ROOTS[size]
+    assert [p.hex() for p in tree.inclusion_proof(index)] == expected
+
+
+def test_a_kept_tree_is_the_same_tree_at_every_size_and_position() -> None:
+    for size in [*range(1, 70), 255, 256, 257, 1000]:
+        leaves = [leaf_hash(i.to_bytes(4, "big")) for i in range(size)]
+        tree = MerkleTree(leaves)
+        assert tree.root == root(leaves)
+        for index in range(0, size, 1 if size < 70 else 7):
+            path = tree.inclusion_proof(index)
+            assert path == inclusion_proof(leaves, index)
+            assert verify_inclusion(leaves[index], index, size, path, tree.root)
+        with pytest.raises(MerkleProofError):
+            tree.inclusion_proof(size)
+    assert MerkleTree([]).root == root([])
