@@ -109,8 +109,10 @@ class Anchorer:
         #: It bounds a batch's use entries; its receipts too, unless more wait (see below).
         self.batch_cap = batch_size
         #: Receipts a batch may take when more wait than ``batch_cap`` (entries within it);
-        #: not above ``batch_size``: no catching up, every batch takes at most ``batch_cap``.
-        self.max_receipts = max(batch_size, batch_max_receipts or batch_size)
+        #: None (not above ``batch_size``): no catching up, a batch takes at most ``batch_cap``.
+        self.max_receipts = (
+            batch_max_receipts if batch_max_receipts and batch_max_receipts > batch_size else None
+        )
         self.gas_limit: int | None = None
         self._gas_read_at: float | None = None
         self.interval_s, self.timeout_s = interval_s, timeout_s
@@ -267,8 +269,7 @@ class Anchorer:
                 ).scalar()
             if first_at is None or self.clock.now_ms() - int(first_at) < self.max_age_ms:
                 return False
-        catch_up = self.max_receipts > self.batch_size
-        size = self._extent(min(available, self.max_receipts if catch_up else self.batch_cap))
+        size = self._extent(min(available, self.max_receipts or self.batch_cap))
         leaves = batch_leaves(self.engine, self.next_first, size)
         root = "0x" + merkle.root(leaves).hex()
         doc = AnchorDocument(

@@ -11,7 +11,6 @@ import fcntl
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
@@ -20,6 +19,7 @@ from sqlmodel import SQLModel
 
 from quancheng_gateway import models  # noqa: F401  (registers the tables)
 from quancheng_gateway.receipt_log import count_served
+from quancheng_gateway.write_turn import lock_file, sqlite_file
 
 __all__ = [
     "create_data_engine",
@@ -28,13 +28,6 @@ __all__ = [
     "init_schema",
     "lock_file",
 ]
-
-
-def _sqlite_file(url: str) -> Path | None:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return None
-    return None if parsed.database == ":memory:" else Path(parsed.database)
 
 
 def _sqlite_pragmas(durable: bool) -> Any:
@@ -63,7 +56,7 @@ def _server_engine(url: str) -> Engine:
 
 def create_gateway_engine(url: str) -> Engine:
     """The gateway's engine: durable commits, one connection per thread for SQLite."""
-    path = _sqlite_file(url)
+    path = sqlite_file(url)
     if make_url(url).get_backend_name() == "sqlite":
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -124,12 +117,6 @@ def _uses_per_resource(conn: Connection, existing: set[str]) -> None:
             if column in columns:
                 conn.execute(text(f"ALTER TABLE view_grants DROP COLUMN {column}"))
         conn.execute(text("DELETE FROM view_state"))
-
-
-def lock_file(engine: Engine, name: str) -> Path | None:
-    """The lock file beside a SQLite database (None for other databases, or in memory)."""
-    path = _sqlite_file(str(engine.url))
-    return None if path is None else path.with_name(f"{path.name}.{name}.lock")
 
 
 @contextmanager

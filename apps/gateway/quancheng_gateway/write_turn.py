@@ -31,7 +31,21 @@ from typing import IO
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 
-__all__ = ["WriterTurn", "turn_for", "writer_turn"]
+__all__ = ["WriterTurn", "lock_file", "sqlite_file", "turn_for", "writer_turn"]
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL (None for other databases, or in memory)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    return None if parsed.database == ":memory:" else Path(parsed.database)
+
+
+def lock_file(engine: Engine, name: str) -> Path | None:
+    """The lock file beside a SQLite database (None for other databases, or in memory)."""
+    path = sqlite_file(str(engine.url))
+    return None if path is None else path.with_name(f"{path.name}.{name}.lock")
 
 
 class WriterTurn:
@@ -90,14 +104,14 @@ def writer_turn(engine: Engine) -> WriterTurn | None:
     Within one process; a gateway of several worker processes makes it shared across them
     (:meth:`WriterTurn.share_across_processes`) before its writers start.
     """
-    url = make_url(str(engine.url))
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+    path = lock_file(engine, "writer")
+    if path is None:
         return None
-    path = Path(url.database).resolve()
+    path = path.resolve()  # one turn per file, however its URL names it
     with _turns_lock:
         turn = _turns.get(str(path))
         if turn is None:
-            turn = _turns[str(path)] = WriterTurn(path.with_name(f"{path.name}.writer.lock"))
+            turn = _turns[str(path)] = WriterTurn(path)
         return turn
 
 
