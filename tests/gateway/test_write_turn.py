@@ -121,7 +121,7 @@ def gw(chain_node: Any, scenario: Scenario, tmp_path: Path) -> Iterator[InProces
     gen.close()
 
 
-def test_receipts_the_view_and_the_anchorer_wait_for_the_turn(
+def test_receipts_the_view_the_anchorer_and_the_subject_index_wait_for_the_turn(
     gw: InProcessGateway, scenario: Scenario
 ) -> None:
     turn = writer_turn(gw.gateway.engine)
@@ -131,19 +131,24 @@ def test_receipts_the_view_and_the_anchorer_wait_for_the_turn(
     gw.sync()
     statuses: list[int] = []
     _held, release, holder = _held_elsewhere(turn)
-    querying, answered = _blocked(
-        lambda: statuses.append(
-            gw.query(signed_request(scenario.consumer, doc, VR, FIELDS)).status_code
+    try:  # released whatever fails, so the gateway's writers can stop
+        querying, answered = _blocked(
+            lambda: statuses.append(
+                gw.query(signed_request(scenario.consumer, doc, VR, FIELDS)).status_code
+            )
         )
-    )
-    applying, applied = _blocked(lambda: view.apply([], view.processed_block()))
-    setting, set_done = _blocked(
-        lambda: anchorer._set(-1, uses_note=None)
-    )  # no such batch: changes nothing
-    release.set()
-    assert answered.wait(10) and applied.wait(10) and set_done.wait(10)
+        applying, applied = _blocked(lambda: view.apply([], view.processed_block()))
+        setting, set_done = _blocked(
+            lambda: anchorer._set(-1, uses_note=None)
+        )  # no such batch: changes nothing
+        subjects_before = gw.gateway.subjects
+        rebuilding, rebuilt = _blocked(gw.gateway.rebuild_subject_index)
+    finally:
+        release.set()
+    assert answered.wait(10) and applied.wait(10) and set_done.wait(10) and rebuilt.wait(10)
     assert statuses == [200]  # the receipt was stored once the turn came
-    for t in (holder, querying, applying, setting):
+    assert gw.gateway.subjects == subjects_before > 0  # the same index, rebuilt
+    for t in (holder, querying, applying, setting, rebuilding):
         t.join(10)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import Engine, Table, delete, insert
 from quancheng.crypto import pseudonym
 from quancheng_gateway.models import Subject
 from quancheng_gateway.resources import Department
+from quancheng_gateway.write_turn import turn_for
 
 __all__ = ["build_subject_index"]
 
@@ -33,7 +34,8 @@ def build_subject_index(
     one transaction: queries keep seeing the previous index until it commits.
     """
     count = 0
-    with data_engine.connect() as data, engine.begin() as conn:
+    # A rebuild under load takes its turn at the write lock as the hot writers do (write_turn).
+    with turn_for(engine)(), data_engine.connect() as data, engine.begin() as conn:
         conn.execute(delete(SUBJ))
         subjects = iter(department.subjects(data))
         while chunk := list(islice(subjects, _CHUNK)):

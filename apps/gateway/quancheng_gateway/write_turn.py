@@ -14,8 +14,10 @@ woken when the turn is released, so it goes next instead of guessing when to try
 one process queue on a lock; worker processes of one gateway (``QC_GW_WORKERS`` > 1) also
 take an ``flock`` on a file beside the database, ``<database>.writer.lock``. Not on one
 process: ``flock`` releases the GIL on every call, and the receipt writer would then wait
-for the busy event loop twice more per group. Writers that do not take a turn (rare ones:
-leadership, reader nonces, the subject index) still meet SQLite's busy handler as before.
+for the busy event loop twice more per group. The subject index's rebuild (at start and after
+a data load) takes the turn too; only the start-up writes (schema, log head: before this
+process answers anything) meet SQLite's busy handler alone. Leadership (an ``flock``) and
+reader nonces (memory) write nothing to the database.
 PostgreSQL locks rows and wakes its waiters: there a turn is nothing.
 """
 
