@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import ValidationError
 
 from quancheng_gateway.core.config import DEV_PSEUDONYM_KEY, GatewaySettings, SettingsError
 from quancheng_gateway.process import settings_env
@@ -61,3 +62,25 @@ def test_handler_values_must_be_json_safe(value: object) -> None:
     with pytest.raises(UnsafeValue):
         check_json_safe(value)
     check_json_safe({"n": 1, "s": "鲁A", "l": [True, None], "d": {"x": -(2**53 - 1)}})
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("QC_GW_BATCH_SIZE", "0"),
+        ("QC_GW_BATCH_MAX_RECEIPTS", "0"),
+        ("QC_GW_BATCH_MAX_RECEIPTS", "-5"),
+        ("QC_GW_BATCH_MAX_RECEIPTS", "4k"),
+        ("QC_GW_MAX_BACKLOG", "0"),
+    ],
+)
+def test_batch_and_backlog_bounds_refuse_values_that_are_not_positive_counts(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    """A bound an operator mistyped stops the gateway at start, naming the setting."""
+    monkeypatch.setenv("QC_GW_DEPARTMENT", "tests.gateway.department:vehicle")
+    monkeypatch.setenv("QC_GW_ENVIRONMENT", "development")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as caught:
+        GatewaySettings()  # type: ignore[call-arg]
+    assert [e["loc"] for e in caught.value.errors()] == [(name.removeprefix("QC_GW_").lower(),)]
