@@ -53,6 +53,13 @@ QUICK_RATES = (20,)
 VARIANTS = (
     ("HTTP", False, 1), ("HTTP", True, 1), ("TLS", False, 1), ("TLS", True, 1), ("HTTP", False, 2),
 )  # fmt: skip
+
+
+def variant_key(transport: str, sealed: bool, workers: int) -> str:
+    """A variant's name on the command line (``--variants``) and for its gateway's log."""
+    return f"{transport.lower()}-{'sealed' if sealed else 'clear'}-{workers}w"
+
+
 #: Sustained: this share of requests on schedule, no refusal, p99 at most this.
 ON_TIME_SHARE, P99_LIMIT_MS = 0.99, 50.0
 
@@ -251,7 +258,7 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         assert node.pid is not None
         variants = []
         for transport, sealed, workers in VARIANTS:
-            name = f"{transport.lower()}-{'sealed' if sealed else 'clear'}-{workers}w"
+            name = variant_key(transport, sealed, workers)
             if args.variants and name not in args.variants:
                 continue
             proc = _gateway(sc, work, transport, ca, name, workers)
@@ -276,7 +283,7 @@ def main() -> None:
     parser.add_argument("--rates", type=float, nargs="+", help=f"fixed rates (default {RATES})")
     parser.add_argument("--search-steps", type=int, default=2, help="rates tried after them")
     parser.add_argument("--poisson", action="store_true", help="Poisson arrivals, not uniform")
-    names = [f"{t.lower()}-{'sealed' if s else 'clear'}-{w}w" for t, s, w in VARIANTS]
+    names = [variant_key(*variant) for variant in VARIANTS]
     parser.add_argument("--variants", nargs="+", choices=names, help="only these (default all)")
     args = parser.parse_args()
     if args.quick:
