@@ -134,7 +134,7 @@ def test_many_generated_documents_match_rfc8785(doc: Any) -> None:
 
 
 @pytest.mark.slow
-@SLOW
+@settings(SLOW, max_examples=600)  # up to ten documents each: ~6,000 documents, ~15 s
 @given(st.dictionaries(text, documents(with_floats=False), max_size=10))
 def test_many_generated_objects_match_rfc8785(doc: dict[str, Any]) -> None:
     assert_same_as_rfc8785(doc)
