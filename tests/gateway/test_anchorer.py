@@ -157,13 +157,12 @@ def test_batches_close_within_the_block_gas_limit(sc: Scenario, tmp_path: Path) 
         gen.close()
 
 
-def test_a_backlog_closes_larger_batches_while_their_entries_fit(
+def test_batches_close_at_their_receipt_bound_or_by_age_taking_receipts_while_entries_fit(
     sc: Scenario, tmp_path: Path
 ) -> None:
-    # Gas grows with a batch's use entries (one per grant and resource), not its receipts: when
-    # more receipts wait than a batch takes, the next batch takes them all (up to
-    # batch_max_receipts) while their entries stay within batch_size, so anchoring catches up
-    # with one transaction per batch.
+    # Gas grows with a batch's use entries (one per grant and resource), not its receipts: a
+    # batch closes when batch_max_receipts wait (or by age) and takes them all while their
+    # entries stay within batch_size, so anchoring keeps up with one transaction per batch.
     gen = in_process_gateway(sc, tmp_path / "catch-up.db", batch_size=2, batch_max_age_s=600.0,
                              batch_max_receipts=6)  # fmt: skip
     gw = next(gen)
@@ -176,10 +175,19 @@ def test_a_backlog_closes_larger_batches_while_their_entries_fit(
         nonce = _nonce(gw)
         while anchorer.step():
             pass
-        with gw.gateway.engine.connect() as conn:
-            rows = conn.execute(select(Batch).order_by(Batch.seq)).all()  # type: ignore[arg-type]
+
+        def batches() -> list[Any]:
+            with gw.gateway.engine.connect() as conn:
+                return conn.execute(select(Batch).order_by(Batch.seq)).all()  # type: ignore[arg-type]
+
         # AAABB (2 entries: C would be a third), CCCDDD (2 entries, 6 receipts: the receipt
-        # bound, though a seventh D adds no entry), then the last five D
+        # bound, though a seventh D adds no entry); the last five D are fewer than 6 and none
+        # has waited batch_max_age_s: they wait
+        assert [(r.first_index, r.size) for r in batches()] == [(0, 5), (5, 6)]
+        anchorer.max_age_ms = 0  # now they have waited long enough
+        while anchorer.step():
+            pass
+        rows = batches()
         assert [(r.first_index, r.size) for r in rows] == [(0, 5), (5, 6), (11, 5)]
         assert all(r.status == BatchStatus.DONE for r in rows)
         assert _nonce(gw) == nonce + 3  # one transaction per batch

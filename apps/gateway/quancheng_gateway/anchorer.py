@@ -1,19 +1,20 @@
 """Closing receipt batches and anchoring their roots on chain, crash-safely.
 
-A background thread closes a batch when ``batch_size`` receipts wait or the oldest has
-waited ``batch_max_age``, but never more than one anchor transaction can hold in the chain's
-block gas limit (read from the chain, again every ``GAS_LIMIT_TTL_S``; the bound is
+A background thread closes a batch when ``batch_max_receipts`` receipts wait or the oldest
+has waited ``batch_max_age``, but never more than one anchor transaction can hold in the
+chain's block gas limit (read from the chain, again every ``GAS_LIMIT_TTL_S``; the bound is
 :func:`quancheng_gateway.gas.largest_batch`). The gas grows with the batch's use entries, one
-per (grant, resource), not with its receipts: when more receipts wait than one batch takes
-(answers coming faster than anchors), a batch takes as many as wait, up to
-``batch_max_receipts``, while their entries stay within that bound, so anchoring catches up
-with one transaction per batch whatever the rate. It computes the Merkle root (leaf =
-SM3(0x00 ‖ canonical signed receipt)), signs the anchor document and stores the batch row
-*before* any transaction. Then one transaction anchors the batch and records the uses of
-its receipts (``ReceiptLedger.anchorWithUses``): both happen or neither, so there is no
-state in which a batch is anchored and its uses are not. The transaction is stored raw
-before it is sent, so a crash at any point resumes without anchoring twice or skipping
-receipts: on restart the lowest unfinished batch is reconciled with ``nextSeq`` /
+per (grant, resource), not with its receipts: a batch takes as many receipts as wait, up to
+``batch_max_receipts``, while their entries stay within that bound (``batch_size``, or what
+fits), so under load one transaction per ``batch_max_age`` keeps up whatever the rate, and the
+node executes one anchor where it would have executed several. With ``batch_max_receipts`` at
+most ``batch_size``, batches close at ``batch_size`` receipts as they always did. It computes
+the Merkle root (leaf = SM3(0x00 ‖ canonical signed receipt)), signs the anchor document and
+stores the batch row *before* any transaction. Then one transaction anchors the batch and
+records the uses of its receipts (``ReceiptLedger.anchorWithUses``): both happen or neither,
+so there is no state in which a batch is anchored and its uses are not. The transaction is
+stored raw before it is sent, so a crash at any point resumes without anchoring twice or
+skipping receipts: on restart the lowest unfinished batch is reconciled with ``nextSeq`` /
 ``getAnchor`` before anything is sent.
 
 Replicas of a department share the database: one of them anchors
@@ -262,14 +263,18 @@ class Anchorer:
         available = head - self.next_first
         if available <= 0:
             return False
-        if available < self.batch_cap:
+        # Closed when a whole batch waits (with catching up allowed, its receipt bound: under
+        # load batches then close by age, one anchor per batch_max_age_s rather than one per
+        # batch_size receipts) or the oldest receipt has waited batch_max_age_s.
+        whole = self.max_receipts or self.batch_cap
+        if available < whole:
             with self.engine.connect() as conn:
                 first_at = conn.execute(
                     select(RCPT.c.served_at_ms).where(RCPT.c.log_index == self.next_first)
                 ).scalar()
             if first_at is None or self.clock.now_ms() - int(first_at) < self.max_age_ms:
                 return False
-        size = self._extent(min(available, self.max_receipts or self.batch_cap))
+        size = self._extent(min(available, whole))
         leaves = batch_leaves(self.engine, self.next_first, size)
         root = "0x" + merkle.root(leaves).hex()
         doc = AnchorDocument(
