@@ -101,8 +101,10 @@ def open_load(rig: Rig, bodies: list[bytes], rate: float) -> dict[str, Any]:
            str(connections_for(rate)), *tls_args, "--rate", f"{rate:g}",
            *(["--poisson"] if rig.args.poisson else []),
            *(["--answers", str(answers)] if rig.args.quick else [])]  # fmt: skip
-    out = subprocess.run(cmd, capture_output=True, check=True, text=True).stdout
-    result: dict[str, Any] = json.loads(out)
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:  # say why: the traceback is the load generator's
+        raise RuntimeError(f"the load generator failed at {rate:g}/s:\n{done.stderr[-4000:]}")
+    result: dict[str, Any] = json.loads(done.stdout)
     if rig.args.quick:
         result["verified"] = verify_all(rig, bodies, json.loads(answers.read_text()))
     path.unlink()
