@@ -238,6 +238,9 @@ def sweep(
         "rate": anchored / (drained - began),
         "tx_rate": batches / (drained - began),  # one anchorWithUses per batch
         "drain_s": drained - load_end,
+        "max_age_s": proc.settings.batch_max_age_s,
+        "max_receipts": proc.settings.batch_max_receipts,
+        "batch_size": proc.settings.batch_size,
     }
     return {
         "levels": levels,
@@ -376,9 +379,10 @@ def report(data: dict[str, Any]) -> str:
         f"Anchoring during that load: {anchoring['receipts']} receipts in {anchoring['batches']} "
         f"batches, {anchoring['rate']:.0f} receipts anchored/s (backlog drained "
         f"{anchoring['drain_s']:.1f} s after the load ended: anchoring can go no faster than "
-        "receipts arrive, so the drain time is the figure of its headroom); each batch of "
-        "≤256 receipts costs one transaction (anchorWithUses: the anchor and its uses), "
-        f"{anchoring['tx_rate']:.1f} tx/s. Node raw "
+        "receipts arrive, so the drain time is the figure of its headroom); a batch closes "
+        f"after {anchoring['max_age_s']:g} s or at {anchoring['max_receipts']:,} receipts "
+        f"(its use entries within {anchoring['batch_size']}) and costs one transaction "
+        f"(anchorWithUses: the anchor and its uses), {anchoring['tx_rate']:.1f} tx/s. Node raw "
         f"transaction rate in the same run (pre-signed transfers, one JSON-RPC batch): "
         f"{data['node_tx_rate']:.0f} tx/s.",
         "",
