@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from quancheng import merkle
 from quancheng.chain.types import code32
-from quancheng_gateway.anchorer import batch_leaves
+from quancheng_gateway.anchorer import batch_leaves, close_at
 from quancheng_gateway.chaintx import send_raw
 from quancheng_gateway.gas import anchor_gas_bound
 from quancheng_gateway.models import Batch, BatchStatus
@@ -182,9 +182,10 @@ def test_batches_close_at_their_receipt_bound_or_by_age_taking_receipts_while_en
 
         # AAABB (2 entries: C would be a third), CCCDDD (2 entries, 6 receipts: the receipt
         # bound, though a seventh D adds no entry); the last five D are fewer than 6 and none
-        # has waited batch_max_age_s: they wait
+        # has waited batch_max_age_s (nor are they a quarter of the backlog bound): they wait
         assert [(r.first_index, r.size) for r in batches()] == [(0, 5), (5, 6)]
-        anchorer.max_age_ms = 0  # now they have waited long enough
+        # A backlog bound of 20 makes a quarter of it, 5, enough to close before the age
+        gw.gateway.committer.max_backlog = 20
         while anchorer.step():
             pass
         rows = batches()
@@ -199,3 +200,19 @@ def test_batches_close_at_their_receipt_bound_or_by_age_taking_receipts_while_en
             assert merkle.root(leaves).hex() == r.root[2:]
     finally:
         gen.close()
+
+
+@pytest.mark.parametrize(
+    ("batch_cap", "max_receipts", "max_backlog", "closes_at"),
+    [
+        (256, None, 10_000, 256),  # no catching up: a whole batch, as always
+        (256, 4096, 10_000, 2500),  # by age under load, until a quarter of the backlog bound
+        (256, 4096, 100_000, 4096),  # or the receipt bound, whichever comes first
+        (256, 4096, 1_000, 256),  # a small backlog bound: never under a whole batch
+        (2, 6, 10_000, 6),
+    ],
+)
+def test_a_batch_closes_before_its_age_at_the_receipt_bound_within_a_quarter_of_the_backlog(
+    batch_cap: int, max_receipts: int | None, max_backlog: int, closes_at: int
+) -> None:
+    assert close_at(batch_cap, max_receipts, max_backlog) == closes_at

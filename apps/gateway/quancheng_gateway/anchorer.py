@@ -1,21 +1,21 @@
 """Closing receipt batches and anchoring their roots on chain, crash-safely.
 
-A background thread closes a batch when ``batch_max_receipts`` receipts wait or the oldest
-has waited ``batch_max_age``, but never more than one anchor transaction can hold in the
-chain's block gas limit (read from the chain, again every ``GAS_LIMIT_TTL_S``; the bound is
-:func:`quancheng_gateway.gas.largest_batch`). The gas grows with the batch's use entries, one
-per (grant, resource), not with its receipts: a batch takes as many receipts as wait, up to
-``batch_max_receipts``, while their entries stay within that bound (``batch_size``, or what
-fits), so under load one transaction per ``batch_max_age`` keeps up whatever the rate, and the
-node executes one anchor where it would have executed several. With ``batch_max_receipts`` at
-most ``batch_size``, batches close at ``batch_size`` receipts as they always did. It computes
-the Merkle root (leaf = SM3(0x00 ‖ canonical signed receipt)), signs the anchor document and
-stores the batch row *before* any transaction. Then one transaction anchors the batch and
-records the uses of its receipts (``ReceiptLedger.anchorWithUses``): both happen or neither,
-so there is no state in which a batch is anchored and its uses are not. The transaction is
-stored raw before it is sent, so a crash at any point resumes without anchoring twice or
-skipping receipts: on restart the lowest unfinished batch is reconciled with ``nextSeq`` /
-``getAnchor`` before anything is sent.
+A background thread closes a batch when ``batch_max_receipts`` receipts wait (see
+:func:`close_at`) or the oldest has waited ``batch_max_age``, but never more than one anchor
+transaction can hold in the chain's block gas limit (read from the chain, again every
+``GAS_LIMIT_TTL_S``; the bound is :func:`quancheng_gateway.gas.largest_batch`). The gas grows
+with the batch's use entries, one per (grant, resource), not with its receipts: a batch takes as
+many receipts as wait, up to ``batch_max_receipts``, while their entries stay within that bound
+(``batch_size``, or what fits), so under load one transaction per ``batch_max_age`` keeps up
+whatever the rate, and the node executes one anchor where it would have executed several. With
+``batch_max_receipts`` at most ``batch_size``, batches close at ``batch_size`` receipts as they
+always did. It computes the Merkle root (leaf = SM3(0x00 ‖ canonical signed receipt)), signs the
+anchor document and stores the batch row *before* any transaction. Then one transaction anchors
+the batch and records the uses of its receipts (``ReceiptLedger.anchorWithUses``): both happen
+or neither, so there is no state in which a batch is anchored and its uses are not. The
+transaction is stored raw before it is sent, so a crash at any point resumes without anchoring
+twice or skipping receipts: on restart the lowest unfinished batch is reconciled with
+``nextSeq`` / ``getAnchor`` before anything is sent.
 
 Replicas of a department share the database: one of them anchors
 (:class:`~quancheng_gateway.leader.Leadership`), the others only follow the batches' state.
@@ -60,7 +60,7 @@ from quancheng_gateway.storage import is_unavailable
 from quancheng_gateway.uses import GrantState, UsePlan, batch_uses, plan_from_chain, plan_uses
 from quancheng_gateway.write_turn import turn_for
 
-__all__ = ["ZERO_ROOT", "Anchorer", "batch_leaves"]
+__all__ = ["ZERO_ROOT", "Anchorer", "batch_leaves", "close_at"]
 
 _log = logging.getLogger("quancheng_gateway.anchorer")
 BATCH: Table = Batch.__table__  # type: ignore[attr-defined]
@@ -79,6 +79,20 @@ def batch_leaves(engine: Engine, first: int, size: int) -> list[bytes]:
             .order_by(RCPT.c.log_index)
         ).all()
     return [merkle.leaf_hash(r[0].encode("utf-8")) for r in rows]
+
+
+def close_at(batch_cap: int, max_receipts: int | None, max_backlog: int) -> int:
+    """Receipts waiting at which a batch closes before the oldest has waited its age.
+
+    Without catching up (``max_receipts`` None) a whole batch: ``batch_cap``. With it, the
+    receipt bound, so that under load batches close by age (one anchor per
+    ``batch_max_age_s`` rather than one per ``batch_cap`` receipts); but never past a quarter
+    of the backlog bound, so a batch waiting for its age never brings the gateway near
+    refusing ``CHAIN_UNAVAILABLE`` (nor under ``batch_cap``).
+    """
+    if max_receipts is None:
+        return batch_cap
+    return max(batch_cap, min(max_receipts, max_backlog // 4))
 
 
 class Anchorer:
@@ -263,18 +277,15 @@ class Anchorer:
         available = head - self.next_first
         if available <= 0:
             return False
-        # Closed when a whole batch waits (with catching up allowed, its receipt bound: under
-        # load batches then close by age, one anchor per batch_max_age_s rather than one per
-        # batch_size receipts) or the oldest receipt has waited batch_max_age_s.
-        whole = self.max_receipts or self.batch_cap
-        if available < whole:
+        # Closed when a whole batch waits or the oldest receipt has waited batch_max_age_s.
+        if available < close_at(self.batch_cap, self.max_receipts, self.committer.max_backlog):
             with self.engine.connect() as conn:
                 first_at = conn.execute(
                     select(RCPT.c.served_at_ms).where(RCPT.c.log_index == self.next_first)
                 ).scalar()
             if first_at is None or self.clock.now_ms() - int(first_at) < self.max_age_ms:
                 return False
-        size = self._extent(min(available, whole))
+        size = self._extent(min(available, self.max_receipts or self.batch_cap))
         leaves = batch_leaves(self.engine, self.next_first, size)
         root = "0x" + merkle.root(leaves).hex()
         doc = AnchorDocument(

@@ -74,11 +74,11 @@ class GatewaySettings(ServerLimits):
     view_poll_interval_s: float = Field(default=0.1, gt=0)
     view_max_lag_s: float = Field(default=2.0, gt=0)
     batch_size: int = Field(default=256, ge=1)
-    #: A batch closes when this many receipts wait or the oldest has waited
-    #: ``batch_max_age_s``, and takes as many as wait, up to this, while their use entries (one
-    #: per grant and resource) stay within the ``batch_size`` that fits the block gas limit: one
-    #: anchor per ``batch_max_age_s`` under load. At most ``batch_size``: batches close at
-    #: ``batch_size`` receipts and take at most that many (or what fits).
+    #: A batch closes when this many receipts wait (at most a quarter of ``max_backlog``) or the
+    #: oldest has waited ``batch_max_age_s``, and takes as many as wait, up to this, while their
+    #: use entries (one per grant and resource) stay within the ``batch_size`` that fits the
+    #: block gas limit: one anchor per ``batch_max_age_s`` under load. At most ``batch_size``:
+    #: batches close at ``batch_size`` receipts and take at most that many (or what fits).
     batch_max_receipts: int = Field(default=4096, ge=1)
     batch_max_age_s: float = Field(default=2.0, gt=0)
     max_backlog: int = Field(default=10_000, ge=1)
