@@ -79,6 +79,7 @@ THREADS = {
     "WorkerThread": "threadpool (anyio)",
     "recv_events": "chain follower",
     "keepalive": "chain follower",
+    "_worker (concurrent/futures/thread.py": "answer sealing (threads)",
 }
 
 

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
 from typing import Any
 
+import pytest
+
 from quancheng.crypto import SM2PublicKey
+from quancheng.crypto.seal import seal
 from quancheng.protocol import GrantMode
-from tests.gateway.conftest import InProcessGateway
+from quancheng_gateway import answering
+from tests.gateway.conftest import InProcessGateway, in_process_gateway
 from tests.gateway.support import answer_data, request_stored, verify_answer
 from tests.utils.readers import OPERATOR, signed_get
 from tests.utils.scenario import Scenario, active_grant, signed_request
@@ -154,3 +160,40 @@ def test_proofs_from_one_batch_are_read_off_its_kept_tree(
 def _read(gw: InProcessGateway, sc: Scenario, path: str, **params: Any) -> Any:
     """GET a log route as the scenario's auditor."""
     return signed_get(gw.client, sc.auditor, path, audience=sc.provider.code, **params)
+
+
+def test_a_sealed_answer_is_sealed_off_the_event_loop_and_the_pool_stops_with_the_gateway(
+    scenario: Scenario, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sealing (an SM2 encryption) runs in the gateway's sealing threads while the event loop
+    goes on; the answer is the same verified, openable answer."""
+    sealed_on: list[str] = []
+
+    def recording_seal(*args: Any, **kwargs: Any) -> bytes:
+        sealed_on.append(threading.current_thread().name)
+        return seal(*args, **kwargs)
+
+    monkeypatch.setattr(answering, "seal", recording_seal)
+    gen = in_process_gateway(scenario, tmp_path / "sealing.db")
+    own = next(gen)
+    try:
+        doc = active_grant(scenario, scenario.subjects[3], {VR: ("plate_no", "status")})
+        own.sync()
+        for _ in range(3):
+            signed = signed_request(scenario.consumer, doc, VR, ("plate_no", "status"))
+            resp = own.query(signed)
+            assert resp.status_code == 200, resp.text
+            answer = verify_answer(
+                resp.content, signed, _key(scenario), ("plate_no", "status"), scenario.consumer.sm2
+            )
+            data = answer_data(answer, scenario.consumer.sm2)
+            assert answer.sealed and set(data) == {"plate_no", "status"}
+        assert len(sealed_on) == 3
+        assert all(name.startswith("answer-sealing") for name in sealed_on), sealed_on
+        pool = own.gateway._sealing
+        assert pool is not None
+    finally:
+        gen.close()  # the app's lifespan ends: the gateway stops
+    assert own.gateway._sealing is None
+    with pytest.raises(RuntimeError):  # shut down, not left running
+        pool.submit(lambda: None)

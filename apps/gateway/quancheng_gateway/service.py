@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from quancheng.chain import ContractSet, Manifest, load_account, make_web3
@@ -34,6 +38,10 @@ from quancheng_gateway.write_turn import writer_turn
 __all__ = ["Gateway"]
 
 _log = logging.getLogger("quancheng_gateway")
+
+#: Threads that seal answers (an SM2 encryption each, run without the GIL): the event loop
+#: hands a sealed answer over and goes on with other requests meanwhile.
+SEALING_THREADS = 2
 
 
 class Gateway:
@@ -104,6 +112,8 @@ class Gateway:
             on_anchored=self._on_anchored,
         )
         self.subjects = 0
+        self._sealing: ThreadPoolExecutor | None = None
+        self._sealing_lock = threading.Lock()
 
     # --------------------------------------------------------------------- lifecycle
 
@@ -123,6 +133,10 @@ class Gateway:
         self.anchorer.stop()
         self.follower.stop()
         self.committer.stop()
+        with self._sealing_lock:
+            sealing, self._sealing = self._sealing, None
+        if sealing is not None:
+            sealing.shutdown(wait=True)
         self.engine.dispose()
         self.data_engine.dispose()
 
@@ -206,10 +220,20 @@ class Gateway:
             self.committer.release(reservation)
             raise
         receipt = await self.committer.commit(reservation, draft)
-        recipient = self.view.members[checked.request.consumer].key if sealed else None
-        body = build_answer(checked=checked, payload=payload, receipt=receipt, recipient=recipient)
+        answer = partial(build_answer, checked=checked, payload=payload, receipt=receipt)
+        if sealed:  # the loop's longest step: off the loop, beside the next requests' checks
+            sealing = partial(answer, recipient=self.view.members[checked.request.consumer].key)
+            body = await asyncio.get_running_loop().run_in_executor(self._sealing_pool(), sealing)
+        else:
+            body = answer()
         self.metrics.receipts.inc()
         return body
+
+    def _sealing_pool(self) -> ThreadPoolExecutor:
+        with self._sealing_lock:
+            if self._sealing is None:
+                self._sealing = ThreadPoolExecutor(SEALING_THREADS, "answer-sealing")
+            return self._sealing
 
     def _sealed(self, checked: Checked) -> bool:
         """Sealed when the request asks, or the catalogue rates the resource sensitive."""
