@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from web3 import Web3
+from web3.middleware import Web3Middleware
 
 from quancheng import merkle
 from quancheng.chain.types import code32
@@ -75,6 +77,61 @@ def test_a_batch_and_its_uses_cost_one_transaction(gw: InProcessGateway, sc: Sce
     assert [e.name for e in sc.net.events(receipt)] == ["BatchAnchored", "GrantUsesRecorded"]
     assert not anchorer.step()  # nothing left to do: no second transaction per batch
     assert _nonce(gw) == nonce + 1
+
+
+def _rpc_methods(gw: InProcessGateway) -> list[str]:
+    """The JSON-RPC methods the anchorer's chain client sends from now on, in order; a call
+    of ``anchorWithUses`` (``eth_call``, ``eth_estimateGas``) is named ``method:anchor``."""
+    methods: list[str] = []
+    signature = gw.gateway.anchorer.contracts.receipts.functions.anchorWithUses.signature
+    selector = Web3.keccak(text=signature)[:4].to_0x_hex()
+
+    class Recorder(Web3Middleware):
+        def request_processor(self, method: Any, params: Any) -> Any:
+            data = params[0].get("data", "") if params and isinstance(params[0], dict) else ""
+            methods.append(f"{method}:anchor" if str(data).startswith(selector) else str(method))
+            return method, params
+
+    gw.gateway.anchorer.contracts.w3.middleware_onion.add(Recorder, name="recorder")
+    return methods
+
+
+def test_an_anchor_is_checked_by_one_call_and_sent_with_the_gas_bound(
+    gw: InProcessGateway, sc: Scenario
+) -> None:
+    """eth_estimateGas executes a call many times over (a search for the lowest gas that
+    succeeds); a gateway anchoring under load spent most of the node's CPU on it."""
+    _answer(gw, sc, 2)
+    anchorer = gw.gateway.anchorer
+    assert anchorer.step()  # batch 0 closed
+    methods = _rpc_methods(gw)
+    assert anchorer.step()  # anchored
+    assert _batch(gw).status == BatchStatus.DONE
+    assert methods.count("eth_call:anchor") == 1 and methods.count("eth_sendRawTransaction") == 1
+    assert not [m for m in methods if m.startswith("eth_estimateGas")]
+    tx = gw.gateway.contracts.w3.eth.get_transaction(_batch(gw).anchor_tx)
+    used = gw.gateway.contracts.w3.eth.get_transaction_receipt(_batch(gw).anchor_tx)["gasUsed"]
+    assert tx["gas"] == anchor_gas_bound(1)  # one use entry: one grant, one resource
+    assert used < tx["gas"]
+
+
+def test_an_anchor_refused_within_its_gas_bound_is_signed_with_the_nodes_estimate(
+    gw: InProcessGateway, sc: Scenario, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A bound gone stale (a contract change the gas figures missed) costs an estimate, not
+    the anchoring: the call runs out of the bound's gas, and the node's estimate is used."""
+    grant_id = _answer(gw, sc, 2)
+    anchorer = gw.gateway.anchorer
+    assert anchorer.step()  # batch 0 closed
+    monkeypatch.setattr("quancheng_gateway.anchorer.anchor_gas_bound", lambda entries: 60_000)
+    methods = _rpc_methods(gw)
+    assert anchorer.step()
+    row = _batch(gw)
+    assert row.status == BatchStatus.DONE
+    assert methods.count("eth_call:anchor") == 1  # refused within 60,000 gas
+    assert methods.count("eth_estimateGas:anchor") == 1
+    assert gw.gateway.contracts.w3.eth.get_transaction(row.anchor_tx)["gas"] > 60_000
+    assert sc.net.contracts.uses_of(grant_id, code32(VR)) == 2
 
 
 def test_a_crash_before_sending_resends_the_stored_transaction(

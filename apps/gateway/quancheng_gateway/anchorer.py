@@ -39,7 +39,7 @@ from sqlalchemy.exc import IntegrityError
 from quancheng import merkle
 from quancheng.chain import ContractSet
 from quancheng.chain.client import ChainUnavailable, TransactionRejected
-from quancheng.chain.errors import RevertError
+from quancheng.chain.errors import ContractRevert, RevertError
 from quancheng.chain.types import code32
 from quancheng.crypto import SM2PrivateKey
 from quancheng.errors import GrantError
@@ -447,7 +447,19 @@ class Anchorer:
             unb64(batch.signature),
             plan.records,
         )
-        return sign_call(self.contracts.w3, self.account, fn)
+        # Gas grows with the use entries (gas.py); a batch without uses costs less than one.
+        bound = anchor_gas_bound(max(1, len(plan.grant_ids)))
+        try:
+            return sign_call(self.contracts.w3, self.account, fn, bound)
+        except (ContractRevert, TransactionRejected) as exc:
+            if isinstance(exc, ContractRevert) and exc.data:
+                raise  # a reason of the contract's: the estimate would meet it too
+            # Out of the bound's gas (a node reports it as a revert without data, or refuses).
+            _log.warning(
+                "anchor of batch %d refused within %s gas (%s): signed with the node's estimate",
+                batch.seq, f"{bound:,}", exc,
+            )  # fmt: skip
+            return sign_call(self.contracts.w3, self.account, fn)
 
     def _store(self, batch: Any, tx: SignedTx, plan: UsePlan) -> bool:
         """Store ``tx`` (and what its uses leave out) unless a transaction is stored already."""

@@ -49,11 +49,27 @@ def _wrap(exc: BaseException) -> BaseException:
     return TransactionRejected(str(exc))
 
 
-def sign_call(w3: Web3, account: LocalAccount, fn: ContractFunction) -> SignedTx:
-    """Estimate (surfacing a revert as its typed error), then sign with the next nonce."""
+def sign_call(
+    w3: Web3, account: LocalAccount, fn: ContractFunction, gas: int | None = None
+) -> SignedTx:
+    """Sign ``fn`` with the next nonce, after checking it would not revert now (a revert
+    surfaces as its typed error).
+
+    ``gas``: the caller's upper bound of the call's gas. One ``eth_call`` then executes the
+    call once to check it. ``eth_estimateGas`` (used when ``gas`` is None, with 30 %
+    headroom) executes it many times over, as a node searches for the lowest gas that
+    succeeds: for an anchor under load that was two thirds of the node's CPU and 0.1-0.2 s
+    of every batch (web3 also ran one of its own when it built a transaction without gas).
+    A bound over what the call uses costs nothing more: only the gas used is charged.
+    """
     try:
-        tx: dict[str, Any] = dict(fn.build_transaction({"from": account.address}))
-        tx["gas"] = int(w3.eth.estimate_gas(tx) * _GAS_MARGIN)  # type: ignore[arg-type]
+        # With gas given, web3 estimates nothing while it fills in the fee fields.
+        tx: dict[str, Any] = dict(fn.build_transaction({"from": account.address, "gas": gas or 1}))
+        if gas is None:
+            del tx["gas"]
+            tx["gas"] = int(w3.eth.estimate_gas(tx) * _GAS_MARGIN)  # type: ignore[arg-type]
+        else:
+            w3.eth.call(tx, "pending")  # type: ignore[arg-type]
         tx["nonce"] = w3.eth.get_transaction_count(account.address, "pending")
         tx["chainId"] = w3.eth.chain_id
         tx.pop("from", None)
