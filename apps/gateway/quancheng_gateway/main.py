@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,8 +29,14 @@ def create_app(
     clock: Clock | None = None,
     department: Department | None = None,
     configure_logs: bool = True,
+    freeze_heap: bool = False,
 ) -> FastAPI:
-    """The gateway app; starting it (lifespan) syncs the view and starts the background work."""
+    """The gateway app; starting it (lifespan) syncs the view and starts the background work.
+
+    ``freeze_heap``: once started, move every object alive then out of the cyclic garbage
+    collector's sight (``gc.freeze``), as a process serving only this app should (see
+    ``app_from_env``).
+    """
     settings = settings or GatewaySettings()  # type: ignore[call-arg]
     if configure_logs:
         configure_logging(settings.log_level)
@@ -38,6 +45,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         gateway.start()
+        if freeze_heap:
+            # The modules, web3's and SQLAlchemy's machinery and the view live as long as the
+            # process. Left in the collector's sight, each full collection walks them all:
+            # 77 ms under load (two worker processes at 750 queries/s), a second's p99.
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
@@ -69,7 +82,7 @@ def app_from_env() -> FastAPI:
     # The receipt writer releases the GIL for every fsync; with the default 5 ms switch
     # interval it then waits up to 5 ms behind the busy event loop (the convoy effect).
     sys.setswitchinterval(0.0002)
-    return create_app()
+    return create_app(freeze_heap=True)
 
 
 def _count_malformed(gateway: Gateway, request: Request, refusal: r.Refusal) -> None:
