@@ -183,6 +183,10 @@ def summarise(
         "loadgen_cpu_ms": result["cpu_s"] * per, "gw_cores": cpu[0] / result["wall"],
         "groups": groups,
         "group_size": (g1["grouped"] - g0["grouped"]) / groups if groups else math.nan,
+        # The write lock's use: seconds held per second (every worker's writer together).
+        "lock_busy": (g1.get("held_s", 0.0) - g0.get("held_s", 0.0)) / result["wall"],
+        "turn_wait_ms": 1000 * (g1.get("waited_s", 0.0) - g0.get("waited_s", 0.0)) / groups
+        if groups else math.nan,
     }  # fmt: skip
     row["sustained"] = (
         row["on_time"] >= ON_TIME_SHARE

@@ -48,10 +48,18 @@ def _rate_rows(v: dict[str, Any]) -> list[str]:
         f"| {r['p50']:.1f} | {r['p95']:.1f} | {r['p99']:.1f} | {r['max']:.0f} "
         f"| {'yes' if r['sustained'] else 'no'} | {r['qps'] / bound:.2f} "
         f"| {r['gw_cpu_ms']:.2f} ({r['loop_cpu_ms']:.2f}) | {r['node_cpu_ms']:.2f} "
-        f"| {r['group_size']:.1f} | {r['backlog_peak']} | {r['drain_s']:.1f} "
+        f"| {r['group_size']:.1f} | {_lock(r)} | {r['backlog_peak']} | {r['drain_s']:.1f} "
         f"| {r.get('view_lag_max_s', math.nan):.2f} |"
         for r in sorted(v["rows"], key=lambda r: r["rate"])
     ]
+
+
+def _lock(row: dict[str, Any]) -> str:
+    """How busy the write lock was, and a group's mean wait for it (rows before they were
+    measured have neither)."""
+    if "lock_busy" not in row:
+        return "–"
+    return f"{row['lock_busy']:.0%} ({row['turn_wait_ms']:.1f})"
 
 
 def _refused(row: dict[str, Any]) -> str:
@@ -103,8 +111,9 @@ def report(data: dict[str, Any]) -> str:
         "",
         "| variant | rate q/s | answered/s | on schedule | refused | p50 ms | p95 ms | p99 ms "
         "| max ms | sustained | ÷ SM2 bound | gateway CPU ms/q (loop thread) | node CPU ms/q "
-        "| commit group | backlog peak | drained after s | view lag max s |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| commit group | write lock busy (wait ms) | backlog peak | drained after s "
+        "| view lag max s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         *(line for v in variants for line in _rate_rows(v)),
         "",
         "Highest sustained rate of each variant, beside the `openssl speed sm2` measured just "
@@ -172,7 +181,12 @@ def _notes(data: dict[str, Any]) -> list[str]:
         "**Group commit.** *commit group* is receipts per fsync during that rate, from "
         "`/metrics` (`qc_gateway_commit_group_size` sum ÷ `qc_gateway_commit_groups`); "
         f"`/healthz` `commit_group_avg` at the end of the first variant: "
-        f"{first['rows'][-1]['commit_group_avg']:.1f} (over the gateway's life).",
+        f"{first['rows'][-1]['commit_group_avg']:.1f} (over the gateway's life). *write lock "
+        "busy* is the seconds receipt groups held the database's write turn per second of the "
+        "load (`qc_gateway_commit_hold_seconds` sum; every worker process's writer together, "
+        "commit and fsync included), and in brackets a group's mean wait for it "
+        "(`qc_gateway_commit_wait_seconds`). Worker processes share one SQLite file: near 100 % "
+        "their commits queue behind each other, whatever the cores.",
         "",
         "**Prediction.** *Predicted N cores* = N × 1000 / (gateway + node CPU ms per query) at "
         "the highest sustained rate, assuming N gateway worker processes (`QC_GW_WORKERS`) "

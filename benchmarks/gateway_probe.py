@@ -23,7 +23,7 @@ from quancheng.errors import GatewayError
 from quancheng_gateway.process import GatewayProcess
 
 _TICK = os.sysconf("SC_CLK_TCK")
-_METRIC = re.compile(r"^(qc_gateway_commit_group\w*)(?:\{[^}]*\})?\s+([0-9.eE+-]+)$", re.M)
+_METRIC = re.compile(r"^(qc_gateway_commit_\w*)(?:\{[^}]*\})?\s+([0-9.eE+-]+)$", re.M)
 
 
 def proc_cpu_s(pid: int, tid: int | None = None) -> float:
@@ -47,7 +47,8 @@ def tree_cpu_s(pid: int) -> float:
 
 
 def commit_groups(proc: GatewayProcess) -> dict[str, float]:
-    """The receipt writer's group commits so far, from the gateway's ``/metrics``."""
+    """The receipt writer's group commits so far, from the gateway's ``/metrics``: how many,
+    the receipts in them, and the seconds they waited for the write turn and held it."""
     request = urllib.request.Request(proc.url + "/metrics", headers=proc.operator_headers())
     context = None if proc.tls is None else proc.tls.ssl_context()
     with urllib.request.urlopen(request, timeout=5, context=context) as resp:
@@ -57,6 +58,8 @@ def commit_groups(proc: GatewayProcess) -> dict[str, float]:
         "groups": found.get("qc_gateway_commit_groups_total", 0.0),
         "grouped": found.get("qc_gateway_commit_group_size_sum", 0.0),
         "observed": found.get("qc_gateway_commit_group_size_count", 0.0),
+        "held_s": found.get("qc_gateway_commit_hold_seconds_sum", 0.0),
+        "waited_s": found.get("qc_gateway_commit_wait_seconds_sum", 0.0),
     }
 
 

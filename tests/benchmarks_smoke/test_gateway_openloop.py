@@ -121,6 +121,8 @@ def test_quick_run_answers_every_request_with_a_verified_receipt(tmp_path: Path)
             assert r["receipts"] == n and r["verified"] == n
             assert r["p50"] <= r["p95"] <= r["p99"] <= r["max"]
             assert r["groups"] >= 1 and r["group_size"] >= 1
+            # One writer holds the turn at a time, whatever the worker processes.
+            assert 0 < r["lock_busy"] <= 1.05 and r["turn_wait_ms"] >= 0
             assert r["gw_cpu_ms"] > 0 and math.isfinite(r["drain_s"])
             assert r["loop_cpu_ms"] <= r["gw_cpu_ms"]  # the loop threads are part of the tree
         labels = {p[0] for p in v["backlog"]["phases"]}
@@ -136,3 +138,4 @@ def test_quick_run_answers_every_request_with_a_verified_receipt(tmp_path: Path)
     for v in variants:  # one line per rate, one in the summary
         assert section.count(f"| {variant_name(v)} |") == len(v["rows"]) + 1
     assert "SM2 bound" in section and "8 cores" in section and "backlog" in section
+    assert "write lock busy" in section

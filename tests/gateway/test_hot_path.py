@@ -15,8 +15,9 @@ from quancheng_gateway.core.clock import ManualClock
 from quancheng_gateway.db import create_gateway_engine, init_schema
 from quancheng_gateway.hotsql import HotSql
 from quancheng_gateway.models import LogHead
-from quancheng_gateway.receipt_log import GroupCommitter
+from quancheng_gateway.receipt_log import GroupCommit, GroupCommitter
 from quancheng_gateway.storage import is_unavailable
+from quancheng_gateway.write_turn import writer_turn
 from tests.gateway.conftest import InProcessGateway
 from tests.utils.readers import OPERATOR
 from tests.utils.receipts import draft, grant, reserve
@@ -35,7 +36,7 @@ def test_drafts_waiting_together_are_committed_as_one_group(tmp_path: Path) -> N
         key=SM2PrivateKey.generate(),
         clock=ManualClock(),
         max_backlog=100,
-        on_group=sizes.append,
+        on_group=lambda group: sizes.append(group.size),
     )
     g = grant(3)
     held = [reserve(log, f"r-{i}", g) for i in range(3)]
@@ -49,6 +50,41 @@ def test_drafts_waiting_together_are_committed_as_one_group(tmp_path: Path) -> N
     try:
         assert asyncio.run(three()) == [0, 1, 2]
         assert (sizes, log.groups, log.average_group) == ([3], 1, 3.0)
+    finally:
+        log.stop()
+        engine.dispose()
+
+
+def test_a_group_reports_how_long_it_waited_for_the_write_turn_and_held_it(
+    tmp_path: Path,
+) -> None:
+    """What /metrics adds up as qc_gateway_commit_wait_seconds and _hold_seconds: the write
+    lock's queue and use, which bound a gateway of several worker processes."""
+    engine = create_gateway_engine(f"sqlite:///{tmp_path / 'gw.db'}")
+    init_schema(engine)
+    groups: list[GroupCommit] = []
+    log = GroupCommitter(
+        engine, key=SM2PrivateKey.generate(), clock=ManualClock(), max_backlog=100,
+        on_group=groups.append,
+    )  # fmt: skip
+    turn = writer_turn(engine)
+    assert turn is not None
+    g = grant(3)
+    held = reserve(log, "r-0", g)
+
+    async def behind_another_writer() -> int:
+        with turn():  # another writer holds the turn for 0.3 s
+            task = asyncio.create_task(log.commit(held, draft(held.request_id, g)))
+            log.start()
+            await asyncio.sleep(0.3)
+        return (await task).receipt.log_index
+
+    try:
+        assert asyncio.run(behind_another_writer()) == 0
+        (group,) = groups
+        assert group.size == 1
+        assert 0.25 <= group.waited_s < 5.0
+        assert 0.0 < group.held_s < group.waited_s
     finally:
         log.stop()
         engine.dispose()
@@ -96,6 +132,10 @@ def test_group_commits_are_counted_and_their_average_size_shown(
     groups = re.search(r"^qc_gateway_commit_groups_total (\S+)$", metrics, re.M)
     sizes = re.search(r"^qc_gateway_commit_group_size_count (\S+)$", metrics, re.M)
     assert groups and sizes and float(groups[1]) == float(sizes[1]) == before + 1
+    for name in ("qc_gateway_commit_wait_seconds", "qc_gateway_commit_hold_seconds"):
+        count = re.search(rf"^{name}_count (\S+)$", metrics, re.M)
+        total = re.search(rf"^{name}_sum (\S+)$", metrics, re.M)
+        assert count and total and float(count[1]) == before + 1 and float(total[1]) >= 0
 
 
 def test_the_thin_query_route_is_still_described_and_leaves_other_methods_to_fastapi(

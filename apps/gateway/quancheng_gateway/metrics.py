@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from prometheus_client import (
     CollectorRegistry,
@@ -22,6 +22,9 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+if TYPE_CHECKING:
+    from quancheng_gateway.receipt_log import GroupCommit
 
 __all__ = ["MULTIPROC_ENV", "GatewayMetrics", "shared_dir"]
 
@@ -57,6 +60,7 @@ def _forget_dead_workers(path: Path) -> None:
 
 
 _GROUP_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512)
+_TURN_BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.5)
 _LATENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
 
@@ -87,6 +91,20 @@ class GatewayMetrics:
             buckets=_GROUP_BUCKETS,
             registry=r,
         )
+        self.commit_wait = Histogram(
+            "qc_gateway_commit_wait_seconds",
+            "Time a receipt group waited for the database's write turn (another worker "
+            "process's group, the chain view's or the anchorer's write)",
+            buckets=_TURN_BUCKETS,
+            registry=r,
+        )
+        self.commit_hold = Histogram(
+            "qc_gateway_commit_hold_seconds",
+            "Time a receipt group held the write turn, commit included (sum over elapsed "
+            "time: how busy the write lock is; near 1, commits queue)",
+            buckets=_TURN_BUCKETS,
+            registry=r,
+        )
         self.backlog = Gauge(
             "qc_gateway_unanchored_receipts",
             "Receipts not anchored yet",
@@ -111,10 +129,12 @@ class GatewayMetrics:
             "qc_gateway_chain_head", "Chain head seen", registry=r, multiprocess_mode=_GAUGE_MODE
         )
 
-    def group_committed(self, size: int) -> None:
-        """The receipt writer committed one group of ``size`` drafts (its thread)."""
+    def group_committed(self, group: GroupCommit) -> None:
+        """The receipt writer committed one group (its thread)."""
         self.commit_groups.inc()
-        self.group_size.observe(size)
+        self.group_size.observe(group.size)
+        self.commit_wait.observe(group.waited_s)
+        self.commit_hold.observe(group.held_s)
 
     def observe(self, outcome: str, seconds: float) -> None:
         self.queries.labels(outcome=outcome).inc()

@@ -39,6 +39,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ from quancheng_gateway.storage import is_unavailable, storage_refusal
 from quancheng_gateway.write_turn import turn_for
 
 __all__ = [
+    "GroupCommit",
     "GroupCommitter",
     "LogFailed",
     "Reservation",
@@ -226,6 +228,19 @@ def anchored_upto(conn: Connection) -> int:
     return 0 if row is None else int(row.first_index) + int(row.size)
 
 
+@dataclass(frozen=True)
+class GroupCommit:
+    """One group the receipt writer committed."""
+
+    size: int  # receipts (and refusals the log decided) in the group
+    #: Seconds it waited for the write turn: another worker process's group, the chain
+    #: view's or the anchorer's write.
+    waited_s: float
+    #: Seconds it held the turn: judged, signed, stored and committed (fsync included). The
+    #: sum over a while, divided by that while, is how busy the database's write lock is.
+    held_s: float
+
+
 class GroupCommitter:
     """Appends receipts in groups from one writer thread; the database decides."""
 
@@ -237,12 +252,12 @@ class GroupCommitter:
         clock: Clock,
         max_backlog: int,
         max_group: int = 512,
-        on_group: Callable[[int], None] | None = None,
+        on_group: Callable[[GroupCommit], None] | None = None,
     ) -> None:
         self.engine, self.key, self.clock = engine, key, clock
         self.max_backlog = max_backlog
         self.max_group = max_group
-        #: Called from the writer with the size of every group it commits (metrics).
+        #: Called from the writer for every group it commits (metrics).
         self.on_group = on_group
         self._sql = HotSql(engine)
         self._turn = turn_for(engine)  # the SQLite write lock, waited for woken (write_turn)
@@ -395,10 +410,14 @@ class GroupCommitter:
             self._write(group)
 
     def _write(self, group: list[_Pending]) -> None:
+        asked = time.perf_counter()
+        taken = asked
         try:
             try:
-                with self._turn(), self._sql.transaction() as cur:
-                    outcomes, served, head = self._append(cur, group, careful=False)
+                with self._turn():
+                    taken = time.perf_counter()
+                    with self._sql.transaction() as cur:
+                        outcomes, served, head = self._append(cur, group, careful=False)
             except IntegrityError:
                 # A request id stored meanwhile (another replica, or a COMMIT whose answer
                 # was lost): the same group again, now looking every id up first.
@@ -413,7 +432,8 @@ class GroupCommitter:
             self.groups += 1
             self.grouped += len(group)
             if self.on_group is not None:
-                self.on_group(len(group))
+                done = time.perf_counter()
+                self.on_group(GroupCommit(len(group), taken - asked, done - taken))
             self.last_error = None
             self.observe(head)
             self._remember(
