@@ -397,55 +397,64 @@ class GroupCommitter:
             first = self._queue.get()
             if first is None:
                 return
-            group = [first]
-            while len(group) < self.max_group:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._write(group)
-                    return
-                group.append(item)
-            self._write(group)
+            asked = time.perf_counter()
+            # The group is taken once the turn is this writer's: what arrived while it waited
+            # (for another worker process's group, say) joins it rather than waiting for a
+            # turn of its own.
+            with self._turn():
+                taken = time.perf_counter()
+                group, stopping = self._take(first)
+                outcomes, stored = self._write(group)
+                held = time.perf_counter() - taken
+            if stored and self.on_group is not None:
+                self.on_group(GroupCommit(len(group), taken - asked, held))
+            # One wake-up of each waiting event loop per group, not one per answer.
+            settled: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+            for p, outcome in zip(group, outcomes, strict=True):
+                settled.setdefault(p.loop, []).append((p.future, outcome))
+            for loop, items in settled.items():
+                loop.call_soon_threadsafe(_settle_all, items)
+            if stopping:
+                return
 
-    def _write(self, group: list[_Pending]) -> None:
-        asked = time.perf_counter()
-        taken = asked
+    def _take(self, first: _Pending) -> tuple[list[_Pending], bool]:
+        """``first`` and what waits behind it, up to ``max_group``; True: stop after it."""
+        group = [first]
+        while len(group) < self.max_group:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:
+                return group, True
+            group.append(item)
+        return group, False
+
+    def _write(self, group: list[_Pending]) -> tuple[list[SignedReceipt | r.Refusal], bool]:
+        """Judge and store ``group`` in one transaction (the caller holds the turn): each
+        draft's outcome, and whether the transaction committed."""
         try:
             try:
-                with self._turn():
-                    taken = time.perf_counter()
-                    with self._sql.transaction() as cur:
-                        outcomes, served, head = self._append(cur, group, careful=False)
+                with self._sql.transaction() as cur:
+                    outcomes, served, head = self._append(cur, group, careful=False)
             except IntegrityError:
                 # A request id stored meanwhile (another replica, or a COMMIT whose answer
                 # was lost): the same group again, now looking every id up first.
-                with self._turn(), self._sql.transaction() as cur:
+                with self._sql.transaction() as cur:
                     outcomes, served, head = self._append(cur, group, careful=True)
         except Exception as exc:
-            outcomes = [self._failure(exc)] * len(group)
             with self._lock:  # the counts may have moved (a COMMIT whose answer was lost)
                 for p in group:
                     self._served.pop(p.reservation.budget, None)
-        else:
-            self.groups += 1
-            self.grouped += len(group)
-            if self.on_group is not None:
-                done = time.perf_counter()
-                self.on_group(GroupCommit(len(group), taken - asked, done - taken))
-            self.last_error = None
-            self.observe(head)
-            self._remember(
-                served,
-                [p.reservation for p, o in zip(group, outcomes, strict=True) if _stored(o)],
-            )
-        # One wake-up of each waiting event loop per group, not one per answer.
-        settled: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
-        for p, outcome in zip(group, outcomes, strict=True):
-            settled.setdefault(p.loop, []).append((p.future, outcome))
-        for loop, items in settled.items():
-            loop.call_soon_threadsafe(_settle_all, items)
+            return [self._failure(exc)] * len(group), False
+        self.groups += 1
+        self.grouped += len(group)
+        self.last_error = None
+        self.observe(head)
+        self._remember(
+            served, [p.reservation for p, o in zip(group, outcomes, strict=True) if _stored(o)]
+        )
+        return outcomes, True
 
     def _failure(self, exc: BaseException) -> r.Refusal:
         self.failed_groups += 1
