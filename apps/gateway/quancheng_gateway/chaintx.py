@@ -16,6 +16,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, TransactionNotFound, Web3RPCError
+from web3.types import TxParams
 
 from quancheng.chain.client import ChainUnavailable, TransactionRejected, revert_data_of
 from quancheng.chain.errors import RevertError, decode_revert
@@ -56,18 +57,20 @@ def sign_call(
     surfaces as its typed error).
 
     ``gas``: the caller's upper bound of the call's gas. One ``eth_call`` then executes the
-    call once to check it. ``eth_estimateGas`` (used when ``gas`` is None, with 30 %
-    headroom) executes it many times over, as a node searches for the lowest gas that
-    succeeds: for an anchor under load that was two thirds of the node's CPU and 0.1-0.2 s
-    of every batch (web3 also ran one of its own when it built a transaction without gas).
-    A bound over what the call uses costs nothing more: only the gas used is charged.
+    call once to check it. Without it, the ``eth_estimateGas`` web3 runs to build the
+    transaction checks it, and its figure (with 30 % headroom) is the gas; but a node's
+    estimate executes the call many times over, searching for the lowest gas that succeeds:
+    for an anchor under load (two estimates then) that was two thirds of the node's CPU and
+    0.1-0.2 s of every batch. A bound over what the call uses costs nothing more: only the
+    gas used is charged.
     """
     try:
-        # With gas given, web3 estimates nothing while it fills in the fee fields.
-        tx: dict[str, Any] = dict(fn.build_transaction({"from": account.address, "gas": gas or 1}))
+        params: TxParams = {"from": account.address}
+        if gas is not None:
+            params["gas"] = gas  # then web3 estimates nothing while it fills in the fees
+        tx: dict[str, Any] = dict(fn.build_transaction(params))
         if gas is None:
-            del tx["gas"]
-            tx["gas"] = int(w3.eth.estimate_gas(tx) * _GAS_MARGIN)  # type: ignore[arg-type]
+            tx["gas"] = int(tx["gas"] * _GAS_MARGIN)  # web3's eth_estimateGas, with headroom
         else:
             w3.eth.call(tx, "pending")  # type: ignore[arg-type]
         tx["nonce"] = w3.eth.get_transaction_count(account.address, "pending")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -112,8 +111,8 @@ class Gateway:
             on_anchored=self._on_anchored,
         )
         self.subjects = 0
+        #: Started and shut down with the other background threads (None when stopped).
         self._sealing: ThreadPoolExecutor | None = None
-        self._sealing_lock = threading.Lock()
 
     # --------------------------------------------------------------------- lifecycle
 
@@ -121,6 +120,7 @@ class Gateway:
         """Index subjects, catch the view up with the chain, start the background work."""
         self.rebuild_subject_index()
         self.committer.start()
+        self._sealing = ThreadPoolExecutor(SEALING_THREADS, "answer-sealing")
         self.follower.start()
         deadline = time.monotonic() + sync_timeout
         while self.follower.confirmed_at is None and time.monotonic() < deadline:
@@ -133,10 +133,9 @@ class Gateway:
         self.anchorer.stop()
         self.follower.stop()
         self.committer.stop()
-        with self._sealing_lock:
-            sealing, self._sealing = self._sealing, None
-        if sealing is not None:
-            sealing.shutdown(wait=True)
+        if self._sealing is not None:
+            self._sealing.shutdown(wait=True)
+            self._sealing = None
         self.engine.dispose()
         self.data_engine.dispose()
 
@@ -223,17 +222,11 @@ class Gateway:
         answer = partial(build_answer, checked=checked, payload=payload, receipt=receipt)
         if sealed:  # the loop's longest step: off the loop, beside the next requests' checks
             sealing = partial(answer, recipient=self.view.members[checked.request.consumer].key)
-            body = await asyncio.get_running_loop().run_in_executor(self._sealing_pool(), sealing)
+            body = await asyncio.get_running_loop().run_in_executor(self._sealing, sealing)
         else:
             body = answer()
         self.metrics.receipts.inc()
         return body
-
-    def _sealing_pool(self) -> ThreadPoolExecutor:
-        with self._sealing_lock:
-            if self._sealing is None:
-                self._sealing = ThreadPoolExecutor(SEALING_THREADS, "answer-sealing")
-            return self._sealing
 
     def _sealed(self, checked: Checked) -> bool:
         """Sealed when the request asks, or the catalogue rates the resource sensitive."""
