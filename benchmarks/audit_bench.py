@@ -51,7 +51,6 @@ def _sign_range(args: tuple[bytes, int, int, str, int]) -> list[dict[str, Any]]:
     for i in range(start, stop):
         r = Receipt(
             receipt_id=str(uuid.uuid4()),
-            log_index=i,
             grant_id=grant_id,
             consumer="bank.bench",
             provider="prov.bench",
@@ -65,7 +64,9 @@ def _sign_range(args: tuple[bytes, int, int, str, int]) -> list[dict[str, Any]]:
             served_at_ms=(T0 + 100) * 1000 + i,
         )
         out.append(
-            SignedReceipt(receipt=r, signature=b64(key.sign(r.canonical()))).model_dump(mode="json")
+            SignedReceipt(
+                log_index=i, receipt=r, signature=b64(key.sign(r.canonical()))
+            ).model_dump(mode="json")
         )
     return out
 

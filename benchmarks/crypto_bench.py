@@ -237,8 +237,8 @@ def typical_documents() -> dict[str, d.SignedRequest | d.SignedReceipt | d.Answe
         "params": {"plate": row["plate"]}, "issued_at_ms": 1_700_000_000_000, "channel": h,
         "seal": False,
     })
-    receipt = d.SignedReceipt.model_validate({"signature": sig, "receipt": {
-        "receipt_id": "0a1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d", "log_index": 12_345,
+    receipt = d.SignedReceipt.model_validate({"signature": sig, "log_index": 12_345, "receipt": {
+        "receipt_id": "0a1b2c3d-4e5f-4a6b-9c7d-8e9f0a1b2c3d",
         "grant_id": h, "consumer": "bank-a", "provider": "dmv", "purpose": 1,
         "resource": "vehicle.registration", "tier": "SCENARIO", "mode": "RAW",
         "request_hash": h, "response_hash": h, "view_block": 4_321,

@@ -117,9 +117,9 @@ class SoakConsumer(FastHttpUser):
             body = resp.content or b""
             try:
                 if _VERIFY:
-                    receipt = core.verify_answer_body(prepared, body).receipt.receipt
+                    receipt = core.verify_answer_body(prepared, body).receipt
                 else:
-                    receipt = parse_answer(body).receipt.receipt
+                    receipt = parse_answer(body).receipt
             except AnswerVerificationError as exc:
                 reason = f"answer does not verify: {type(exc).__name__}: {exc}"
                 resp.failure(reason)
@@ -129,7 +129,7 @@ class SoakConsumer(FastHttpUser):
                 {
                     "r": request_id,
                     "h": request_hash(prepared.signed.request),
-                    "id": receipt.receipt_id,
+                    "id": receipt.receipt.receipt_id,
                     "i": receipt.log_index,
                     "t": sent,
                     "ms": round(latency_ms, 3),

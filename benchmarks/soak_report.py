@@ -91,7 +91,8 @@ def checks(soak: Soak) -> list[Check]:
     answers = [a for p in phases for a in p.answers]
     failures = [f for p in phases for f in p.failures]
     l_requests, l_failures, l_exceptions = _locust_totals(phases)
-    entries = [e["receipt"] for e in soak.log.entries]
+    # Each entry: the receipt's fields and its position (receipt/4 keeps it beside them).
+    entries = [{**e["receipt"], "log_index": e["log_index"]} for e in soak.log.entries]
     by_hash: dict[str, list[dict[str, Any]]] = {}
     for e in entries:
         by_hash.setdefault(e["request_hash"], []).append(e)

@@ -180,12 +180,12 @@ class EvidenceStore:
                     held = self._by_digest(digest)
                     if held is None:
                         clash = self._db.execute(
-                            _CLASH, (digest, r.provider, r.log_index, r.receipt_id)
+                            _CLASH, (digest, r.provider, receipt.log_index, r.receipt_id)
                         ).fetchone()
                         self._db.execute(
                             _INSERT,
                             (
-                                digest, r.provider, r.log_index, r.receipt_id, request_hash,
+                                digest, r.provider, receipt.log_index, r.receipt_id, request_hash,
                                 now_ms, endpoint, int(clash is not None), text,
                                 _dump(request), _dump(answer),
                             ),
@@ -201,7 +201,7 @@ class EvidenceStore:
         if held.conflict:
             _log.warning(
                 "receipt %s conflicts with another receipt of %s at log index %d: evidence of "
-                "equivocation kept in %s", r.receipt_id, r.provider, r.log_index, self.path,
+                "equivocation kept in %s", r.receipt_id, r.provider, receipt.log_index, self.path,
             )  # fmt: skip
         return held
 

@@ -326,7 +326,11 @@ def verify_inclusion(
     """
     if receipt is not None and signing_bytes(proof.receipt) != signing_bytes(receipt):
         held, got = receipt.receipt, proof.receipt.receipt
-        field = "receipt_id" if held.receipt_id != got.receipt_id else "receipt"
+        field = (
+            "receipt_id" if held.receipt_id != got.receipt_id
+            else "log_index" if receipt.log_index != proof.receipt.log_index
+            else "receipt"
+        )  # fmt: skip
         raise ReceiptFieldMismatch(field, held.receipt_id, got.receipt_id)
     verify_receipt(proof.receipt, provider_key, provider=provider)
     batch = proof.batch
@@ -339,7 +343,7 @@ def verify_inclusion(
     if not signature_valid(provider_key, onchain.gateway_signature, message):
         raise AnchorSignatureInvalid("chain", provider, batch.seq)
     index, size = proof.leaf_index, batch.size
-    if proof.receipt.receipt.log_index != batch.first_index + index:
+    if proof.receipt.log_index != batch.first_index + index:
         raise InclusionProofInvalid(
             index, size, "receipt log_index is not first_index + leaf_index"
         )

@@ -107,13 +107,13 @@ def hits() -> dict[str, int]:
 
 def _receipt(index: int) -> dict[str, Any]:
     receipt = Receipt(
-        receipt_id=str(uuid.UUID(int=index, version=4)), log_index=index,
+        receipt_id=str(uuid.UUID(int=index, version=4)),
         grant_id="0x" + "ab" * 32, consumer="bank.fake", provider=PROVIDER,
         resource="fake.records", purpose=1, tier=tier_name(1), mode="RAW",
         request_hash="0x" + "01" * 32, response_hash="0x" + "02" * 32, view_block=1,
         served_at_ms=index,
     )  # fmt: skip
-    signed = SignedReceipt(receipt=receipt, signature=b64(bytes(64)))
+    signed = SignedReceipt(log_index=index, receipt=receipt, signature=b64(bytes(64)))
     return signed.model_dump(mode="json")
 
 

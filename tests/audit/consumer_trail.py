@@ -155,11 +155,11 @@ def build_cheating_trail(rpc_url: str, funder_key: str, workdir: Path) -> Cheati
             me, sc.net.manifest, sc.rpc_url, gateway=transport, evidence=store
         ) as c:
             deleted = c.query(g_a.grant_id, VR, ["plate_no"])
-            _forget_last_receipt(gw, deleted.receipt.receipt.log_index, g_a.grant_id)
+            _forget_last_receipt(gw, deleted.receipt.log_index, g_a.grant_id)
             reused = c.query(g_a.grant_id, VR, ["status"])
             c.query(g_a.grant_id, VR, list(fields))
         ids.update(deleted=deleted.receipt_id, reused=reused.receipt_id)
-        assert reused.receipt.receipt.log_index == deleted.receipt.receipt.log_index == 0
+        assert reused.receipt.log_index == deleted.receipt.log_index == 0
 
         twice = signed_request(sc.consumer, g_b, VR, ("plate_no",)).model_dump_json()
         first = gw.post("/v1/query", content=twice)

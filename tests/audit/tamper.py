@@ -44,7 +44,7 @@ def receipt(log: ReceiptLog, position: int) -> dict[str, Any]:
 
 def on_receipt(code: str, log: ReceiptLog, entry: dict[str, Any]) -> Key:
     r = entry["receipt"]
-    return code, f"receipt {log.provider}#{r['log_index']} ({r['receipt_id']})"
+    return code, f"receipt {log.provider}#{entry['log_index']} ({r['receipt_id']})"
 
 
 def on_batch(code: str, provider: str, seq: int) -> Key:
@@ -77,10 +77,13 @@ def batch_of(trail: Trail, index: int) -> int:
 
 
 def signed(fields: dict[str, Any], key: SM2PrivateKey) -> dict[str, Any]:
-    """A signed receipt entry of ``fields``, signed with ``key``."""
+    """A signed receipt entry of ``fields``, signed with ``key``, at ``fields["log_index"]``
+    (the position is the entry's, not signed)."""
+    fields = dict(fields)
+    at = fields.pop("log_index")
     r = Receipt.model_validate(fields)
     out: dict[str, Any] = SignedReceipt(
-        receipt=r, signature=b64(key.sign(r.canonical()))
+        log_index=at, receipt=r, signature=b64(key.sign(r.canonical()))
     ).model_dump(mode="json")
     return out
 
@@ -114,7 +117,7 @@ def rewrite_batch(log: ReceiptLog, seq: int, key: SM2PrivateKey) -> list[dict[st
     batch = next(b for b in log.batches if b["seq"] == seq)
     first, size = batch["first_index"], batch["size"]
     for i in range(first, first + size):
-        fields = {**receipt(log, i), "response_hash": "0x" + "ab" * 32}
+        fields = {**receipt(log, i), "response_hash": "0x" + "ab" * 32, "log_index": i}
         log.entries[i] = signed(fields, key)
     leaves = [
         merkle.leaf_hash(SignedReceipt.model_validate(e).canonical())

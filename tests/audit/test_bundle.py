@@ -102,8 +102,10 @@ def test_self_consistent_forgery_passes_offline_but_not_on_chain(trail: Trail) -
     attacker = SM2PrivateKey.generate()
 
     def change(d: dict[str, Any]) -> None:
-        r = Receipt.model_validate({**d["receipt"]["receipt"], "log_index": 0})
-        signed = SignedReceipt(receipt=r, signature=b64(attacker.sign(r.canonical())))
+        r = Receipt.model_validate(d["receipt"]["receipt"])
+        signed = SignedReceipt(
+            log_index=0, receipt=r, signature=b64(attacker.sign(r.canonical()))
+        )
         d["receipt"] = signed.model_dump(mode="json")
         root = "0x" + merkle.leaf_hash(signed.canonical()).hex()
         batch = AnchorDocument.model_validate(

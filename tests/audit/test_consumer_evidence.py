@@ -67,8 +67,8 @@ def test_the_consumers_receipt_proves_the_reused_log_position(cheat: CheatingTra
     }
     (f,) = [f for f in with_evidence.findings if f.code == "RECEIPT_EQUIVOCATION"]
     assert f.severity == "fail" and f.area == "evidence"
-    assert f.found == f"receipt {cheat.receipts['reused']} at #0"
-    assert f.expected == f"receipt {cheat.receipts['deleted']} at #0"
+    assert f.found == f"not in the log; receipt {cheat.receipts['reused']} at #0"
+    assert f.expected == f"receipt {cheat.receipts['deleted']} in the log"
     assert "deleted or rewrote a receipt it had signed" in f.message
 
 
@@ -184,8 +184,9 @@ def test_an_honest_trail_with_the_consumers_evidence_has_no_finding(trail: Trail
 def test_a_forged_receipt_in_consumer_evidence_is_set_aside(trail: Trail) -> None:
     honest = _held_by_consumer(trail, None)
     first = honest.bundle.entries[0]
+    other = "0x" + "ab" * 32  # what the gateway did not sign
     forged_receipt = first.receipt.model_copy(
-        update={"receipt": first.receipt.receipt.model_copy(update={"log_index": 99})}
+        update={"receipt": first.receipt.receipt.model_copy(update={"response_hash": other})}
     )
     forged = honest.bundle.model_copy(
         update={"entries": (first.model_copy(update={"receipt": forged_receipt}),)}
@@ -199,3 +200,25 @@ def test_a_forged_receipt_in_consumer_evidence_is_set_aside(trail: Trail) -> Non
     assert {f.code for f in report.findings} == {"EVIDENCE_RECEIPT_INVALID"}
     assert report.passed  # a warning: what does not verify proves nothing either way
     assert not NEW_CODES - {"EVIDENCE_RECEIPT_INVALID"} & {f.code for f in report.findings}
+
+
+def test_a_consumer_that_moves_a_receipts_position_frames_no_gateway(trail: Trail) -> None:
+    """The position is not signed (receipt/4): a consumer (or anyone) who changes it in its
+    evidence holds a receipt that still verifies, and the log holds that signed receipt at
+    its real position. The audit finds it there: no equivocation is charged to the gateway,
+    and the real position's entry is untouched."""
+    honest = _held_by_consumer(trail, None)
+    first = honest.bundle.entries[0]
+    moved = first.receipt.model_copy(update={"log_index": first.receipt.log_index + 99})
+    assert moved.receipt == first.receipt.receipt and moved.canonical() != first.receipt.canonical()
+    forged = honest.bundle.model_copy(
+        update={"entries": (first.model_copy(update={"receipt": moved}),)}
+    )
+    report = audit(
+        trail.chain,
+        trail.logs,
+        trail.config,
+        consumer_evidence=[SignedEvidenceBundle(bundle=forged)],
+    )
+    assert report.passed
+    assert not {f.code for f in report.findings} & NEW_CODES

@@ -136,7 +136,6 @@ class RogueGateway:
     def serve(self, doc: GrantDocument, resource: str, served_at_ms: int) -> dict[str, Any]:
         r = Receipt(
             receipt_id=str(uuid.uuid4()),
-            log_index=len(self.entries),
             grant_id=doc.grant_id,
             consumer=doc.consumer,
             provider=self.provider.code,
@@ -149,7 +148,11 @@ class RogueGateway:
             view_block=int(self.net.w3.eth.block_number),  # its view is the chain's head
             served_at_ms=served_at_ms,
         )
-        signed = SignedReceipt(receipt=r, signature=b64(self.provider.sm2.sign(r.canonical())))
+        signed = SignedReceipt(
+            log_index=len(self.entries),
+            receipt=r,
+            signature=b64(self.provider.sm2.sign(r.canonical())),
+        )
         entry: dict[str, Any] = signed.model_dump(mode="json")
         self.entries.append(entry)
         return entry

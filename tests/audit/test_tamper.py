@@ -88,7 +88,7 @@ def test_deleted_receipt_leaves_a_gap_and_unbacked_uses(trail: Trail) -> None:
 
 def test_inserted_forged_receipt_is_unsigned_and_claims_a_taken_index(trail: Trail) -> None:
     log = copy_log(trail)
-    forged = signed(fresh_fields(receipt(log, 3)), SM2PrivateKey.generate())
+    forged = signed(fresh_fields(receipt(log, 3), log_index=3), SM2PrivateKey.generate())
     log.entries.insert(4, forged)
     assert keys(run(trail, log)) == {
         on_receipt("RECEIPT_SIGNATURE_INVALID", log, forged),
@@ -105,6 +105,17 @@ def test_appended_forged_receipt_is_unsigned(trail: Trail) -> None:
     assert [p["log_index"] for p in report.pending] == [10]
 
 
+def test_a_receipt_copied_to_another_position_needs_no_key_and_is_named(trail: Trail) -> None:
+    """receipt/4 does not sign the position: a copy of a genuine receipt at the next position
+    verifies. It is the same receipt twice, and the audit says so."""
+    log = copy_log(trail)
+    copied = {**log.entries[3], "log_index": len(log.entries)}
+    log.entries.append(copied)
+    report = run(trail, log)
+    assert keys(report) == {on_receipt("RECEIPT_DUPLICATE_ID", log, copied)}
+    assert [p["log_index"] for p in report.pending] == [len(log.entries) - 1]
+
+
 def test_reordered_receipts_are_out_of_place(trail: Trail) -> None:
     log = copy_log(trail)
     log.entries[1], log.entries[5] = log.entries[5], log.entries[1]
@@ -116,7 +127,7 @@ def test_reordered_receipts_are_out_of_place(trail: Trail) -> None:
 
 def test_forged_gateway_signature(trail: Trail) -> None:
     log = copy_log(trail)
-    fields = receipt(log, 6)
+    fields = {**receipt(log, 6), "log_index": 6}
     log.entries[6] = signed(fields, SM2PrivateKey.generate())
     assert keys(run(trail, log)) == {
         on_receipt("RECEIPT_SIGNATURE_INVALID", log, log.entries[6]),

@@ -43,7 +43,10 @@ class TierTrail:
         """A log of receipts re-issued from entries of the honest one with ``changes``, signed
         with the provider's key."""
         entries = [
-            signed(fresh_fields(self.log.entries[i]["receipt"], **c), self.sc.provider.sm2)
+            signed(
+                fresh_fields(self.log.entries[i]["receipt"], log_index=i, **c),
+                self.sc.provider.sm2,
+            )
             for i, c in changes
         ]
         return ReceiptLog(
@@ -79,7 +82,7 @@ def tiers(chain_node: Any, tmp_path_factory: pytest.TempPathFactory) -> TierTrai
             entries.append(Answer.model_validate_json(resp.content).receipt)
         _settle(gw)
     # The log as the gateway holds it (a fresh gateway: its answers' receipts, in order).
-    assert [e.receipt.log_index for e in entries] == list(range(len(SERVED)))
+    assert [e.log_index for e in entries] == list(range(len(SERVED)))
     log = ReceiptLog(
         provider=sc.provider.code, source="exported file", exported_at_ms=0,
         total=len(entries), entries=[e.model_dump(mode="json") for e in entries],

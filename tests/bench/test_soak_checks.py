@@ -36,7 +36,7 @@ def _honest(tmp_path: Path) -> dict[str, Any]:
         for i in range(N)
     ]
     entries = [
-        {"receipt": {"receipt_id": f"rc-{i}", "log_index": i, "request_hash": f"0x{i:064x}"}}
+        {"log_index": i, "receipt": {"receipt_id": f"rc-{i}", "request_hash": f"0x{i:064x}"}}
         for i in range(N)
     ]
     batches = [
@@ -105,7 +105,7 @@ def test_a_lost_receipt_fails(tmp_path: Path) -> None:
 
 def test_a_receipt_logged_twice_for_one_request_fails(tmp_path: Path) -> None:
     run = _honest(tmp_path)
-    twice = {"receipt": run["entries"][2]["receipt"] | {"receipt_id": "rc-x", "log_index": N}}
+    twice = {"log_index": N, "receipt": run["entries"][2]["receipt"] | {"receipt_id": "rc-x"}}
     run["entries"].append(twice)
     run["batches"].append({"seq": 2, "first_index": N, "size": 1, "root": "0xc", "status": "done"})
     run["onchain"][2] = ("0xc", N, 1)

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
 
+from quancheng.protocol import Receipt, SignedReceipt
 from quancheng.protocol import refusals as r
+from quancheng.protocol.documents import unb64
+from quancheng_gateway.answering import placed_receipt_json
 from quancheng_gateway.db import create_gateway_engine, init_schema
-from quancheng_gateway.receipt_log import GroupCommitter, _Pending, init_log
+from quancheng_gateway.receipt_log import RESIGN_AFTER_MS, GroupCommitter, _Pending, init_log
 from tests.utils.receipts import commit, committer, draft, grant, reserve
 
 G = grant(7)
@@ -36,7 +41,8 @@ def test_a_use_just_stored_is_not_counted_twice_before_its_answer_resumes(
     loop = asyncio.new_event_loop()
     try:
         # The writer stores r-a; the coroutine waiting for it has not resumed yet.
-        log._write([_Pending(first, draft("r-a", G), loop, loop.create_future())])
+        signed = draft("r-a", G).sign(log.key, now_ms=log.clock.now_ms())
+        log._write([_Pending(first, signed, loop, loop.create_future())])
         second = reserve(log, "r-b", G, max_uses=2)  # the second use of two: allowed
         assert (second.request_id, log.inflight) == ("r-b", 1)
         with pytest.raises(r.GrantExhausted):
@@ -64,7 +70,7 @@ def test_the_backlog_bound_is_judged_receipt_by_receipt_in_the_transaction(
 
 def test_a_request_id_is_stored_once_even_within_one_group(log: GroupCommitter) -> None:
     stored = commit(log, reserve(log, "r-1", G))
-    assert stored.receipt.log_index == 0
+    assert stored.log_index == 0
     with pytest.raises(r.ReplayedRequest):
         reserve(log, "r-1", G)
 
@@ -128,7 +134,7 @@ def test_uses_in_flight_count_against_their_resource_only(log: GroupCommitter) -
     other = reserve(log, "r-dl", G, max_uses=1, resource=DL)
     log.release(other)
     log.release(held)  # refused on the way: its use is given back
-    assert commit(log, reserve(log, "r-vr-3", G, max_uses=1)).receipt.log_index == 0
+    assert commit(log, reserve(log, "r-vr-3", G, max_uses=1)).log_index == 0
 
 
 def test_uses_recorded_on_chain_beyond_the_log_count_too(log: GroupCommitter) -> None:
@@ -183,3 +189,87 @@ def test_a_database_from_before_uses_per_resource_is_upgraded(tmp_path: Path) ->
         assert not columns & {"uses", "provider_uses"}
     finally:
         engine.dispose()
+
+
+# ------------------------------------------------------------ signed before the write turn
+
+
+def _stored_receipts(log: GroupCommitter) -> list[SignedReceipt]:
+    with log.engine.connect() as conn:
+        rows = conn.execute(text("SELECT signed_receipt FROM receipts ORDER BY log_index"))
+        return [SignedReceipt.model_validate_json(row[0]) for row in rows]
+
+
+def test_a_receipt_is_signed_before_the_write_turn_and_only_placed_under_it(
+    log: GroupCommitter,
+) -> None:
+    """The position is not signed (receipt/4), so no SM2 signing waits in the turn the worker
+    processes of one database share; what is stored is the signed receipt at its position."""
+    turn, signing_in_turn = log._turn, []
+    inside = False
+
+    @contextmanager
+    def watched() -> Iterator[None]:
+        nonlocal inside
+        with turn():
+            inside = True
+            try:
+                yield
+            finally:
+                inside = False
+
+    key = log.key
+
+    class Watched:
+        def sign(self, message: bytes) -> bytes:
+            signing_in_turn.append(inside)
+            return key.sign(message)
+
+    log._turn = watched  # type: ignore[method-assign]
+    log.key = Watched()  # type: ignore[assignment]
+    got = [commit(log, reserve(log, f"r-{i}", G)) for i in range(3)]
+    assert signing_in_turn == [False, False, False]
+    stored = _stored_receipts(log)
+    assert stored == got and [s.log_index for s in stored] == [0, 1, 2]
+    public = key.public_key()
+    for s in stored:  # the signature covers the receipt, and the receipt has no position
+        public.verify(unb64(s.signature), s.receipt.canonical())
+        assert "log_index" not in json.loads(s.receipt.canonical())
+
+
+def test_a_receipt_that_waited_for_its_position_is_signed_again_when_placed(
+    log: GroupCommitter,
+) -> None:
+    """served_at is never more than RESIGN_AFTER_MS before the placement, so it goes back
+    along the log by no more than that (the audit allows 2 s)."""
+    now = log.clock.now_ms()
+    stale = reserve(log, "r-stale", G)
+    fresh = reserve(log, "r-fresh", G)
+    loop = asyncio.new_event_loop()
+    try:
+        waited = draft("r-stale", G).sign(log.key, now_ms=now - RESIGN_AFTER_MS - 1000)
+        recent = draft("r-fresh", G).sign(log.key, now_ms=now - RESIGN_AFTER_MS // 2)
+        log._write(
+            [_Pending(p, d, loop, loop.create_future())
+             for p, d in ((stale, waited), (fresh, recent))]
+        )  # fmt: skip
+    finally:
+        loop.close()
+    first, second = _stored_receipts(log)
+    assert log.resigned == 1
+    assert first.receipt.served_at_ms >= now and first.signature != waited.signature
+    assert first.receipt.model_dump(exclude={"served_at_ms"}) == waited.receipt.model_dump(
+        exclude={"served_at_ms"}
+    )
+    log.key.public_key().verify(unb64(first.signature), first.receipt.canonical())
+    assert (second.receipt, second.signature) == (recent.receipt, recent.signature)
+
+
+def test_the_stored_signed_receipt_is_its_canonical_json(log: GroupCommitter) -> None:
+    """The row's text is built without a model under the turn; it is byte for byte the
+    canonical JSON of the signed receipt (the Merkle leaf's entry), at any position."""
+    signed = draft("r-x", G).sign(log.key, now_ms=log.clock.now_ms())
+    for index in (0, 1, 9, 10, 12_345_678, 2**53 - 1):
+        built = placed_receipt_json(index, signed.canonical, signed.signature).encode()
+        assert built == signed.at(index).canonical()
+        assert Receipt.model_validate(json.loads(built)["receipt"]) == signed.receipt

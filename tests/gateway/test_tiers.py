@@ -69,7 +69,7 @@ def test_a_credit_domain_grant_serves_each_credit_scenario_and_the_receipt_says_
         assert (receipt.purpose, receipt.tier, receipt.grant_id) == (
             purpose, "DOMAIN", credit.grant_id,
         )  # fmt: skip
-        assert receipt.type == "quancheng.receipt/3"
+        assert receipt.type == "quancheng.receipt/4"
         assert answer.data["vehicle_count"] >= 1
 
 

@@ -30,7 +30,6 @@ CONSUMER = SM2PrivateKey.generate()
 def _receipt(log_index: int, *, request_hash: str | None = None) -> SignedReceipt:
     r = Receipt(
         receipt_id=str(uuid.uuid4()),
-        log_index=log_index,
         grant_id="0x" + "11" * 32,
         consumer="bank.test",
         provider="jinan.vmo",
@@ -43,7 +42,7 @@ def _receipt(log_index: int, *, request_hash: str | None = None) -> SignedReceip
         view_block=1,
         served_at_ms=1_767_225_600_000 + log_index,
     )
-    return SignedReceipt(receipt=r, signature=b64(GATEWAY.sign(r.canonical())))
+    return SignedReceipt(log_index=log_index, receipt=r, signature=b64(GATEWAY.sign(r.canonical())))
 
 
 def _add(store: EvidenceStore, signed: SignedReceipt) -> bool:

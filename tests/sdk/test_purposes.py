@@ -118,7 +118,7 @@ def test_a_query_or_receipt_naming_a_domain_or_comprehensive_code_does_not_parse
     with pytest.raises(ValidationError, match="not a scenario purpose"):
         QueryRequest.model_validate(_request(purpose))
     receipt = {
-        "receipt_id": str(uuid.uuid4()), "log_index": 0, "grant_id": "0x" + "11" * 32,
+        "receipt_id": str(uuid.uuid4()), "grant_id": "0x" + "11" * 32,
         "consumer": "bank.a", "provider": "jinan.tax", "resource": "tax.records",
         "purpose": purpose, "tier": "DOMAIN", "request_hash": "0x" + "22" * 32,
         "response_hash": "0x" + "33" * 32, "served_at_ms": 1, "mode": "RAW", "view_block": 1,
@@ -127,4 +127,4 @@ def test_a_query_or_receipt_naming_a_domain_or_comprehensive_code_does_not_parse
         Receipt.model_validate(receipt)
     with pytest.raises(ValidationError, match="tier"):
         Receipt.model_validate({**receipt, "purpose": 5, "tier": "NONE"})
-    assert Receipt.model_validate({**receipt, "purpose": 5}).type == "quancheng.receipt/3"
+    assert Receipt.model_validate({**receipt, "purpose": 5}).type == "quancheng.receipt/4"

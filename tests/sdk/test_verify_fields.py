@@ -28,7 +28,6 @@ def _answer(request: QueryRequest, data: dict[str, Any], mode: GrantMode) -> Ans
     digest = data_digest(data)
     receipt = Receipt(
         receipt_id=str(uuid.uuid4()),
-        log_index=0,
         grant_id=request.grant_id,
         consumer=request.consumer,
         provider=PROVIDER,
@@ -51,7 +50,9 @@ def _answer(request: QueryRequest, data: dict[str, Any], mode: GrantMode) -> Ans
         data=data,
         sealed=None,
         data_digest=digest,
-        receipt=SignedReceipt(receipt=receipt, signature=b64(KEY.sign(receipt.canonical()))),
+        receipt=SignedReceipt(
+            log_index=0, receipt=receipt, signature=b64(KEY.sign(receipt.canonical()))
+        ),
         served_at_ms=receipt.served_at_ms,
     )
     return answer

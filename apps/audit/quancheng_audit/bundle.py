@@ -296,7 +296,8 @@ def verify_bundle(bundle: ReceiptBundle, *, tolerance_s: float = 5.0) -> list[Ch
     leaf = merkle.leaf_hash(signing_bytes(bundle.receipt))
     try:
         path = [bytes.fromhex(h.removeprefix("0x")) for h in inc.proof]
-        included = r.log_index == batch.first_index + inc.leaf_index and merkle.verify_inclusion(
+        at = bundle.receipt.log_index
+        included = at == batch.first_index + inc.leaf_index and merkle.verify_inclusion(
             leaf, inc.leaf_index, batch.size, path, bytes.fromhex(batch.root[2:])
         )
     except ValueError:

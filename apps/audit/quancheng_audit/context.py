@@ -69,7 +69,7 @@ class Entry:
 
     @property
     def log_index(self) -> int:
-        return self.signed.receipt.log_index
+        return self.signed.log_index
 
     @property
     def served_at_ms(self) -> int:
@@ -80,7 +80,7 @@ class Entry:
         return Subject(
             kind="receipt",
             provider=self.provider,
-            log_index=r.log_index,
+            log_index=self.signed.log_index,
             receipt_id=r.receipt_id,
             grant_id=r.grant_id,
         )

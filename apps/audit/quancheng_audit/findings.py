@@ -271,8 +271,8 @@ RULES: dict[str, Rule] = {
             "RECEIPT_EQUIVOCATION",
             "evidence",
             _F,
-            "every receipt a consumer holds, signed by the provider, is the one the provider's "
-            "log holds at its position",
+            "every receipt a consumer holds, signed by the provider, is in the provider's log "
+            "(at whatever position: the position is not signed)",
         ),
         Rule(
             "EVIDENCE_SIGNATURE_INVALID",

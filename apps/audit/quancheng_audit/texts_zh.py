@@ -195,7 +195,7 @@ RULE_TEXTS: dict[str, RuleText] = {
     # ------------------------------------------------------------ consumer evidence
     "RECEIPT_EQUIVOCATION": RuleText(
         "网关删除或替换了已签发的回执",
-        "使用方手中由网关签发的回执，与网关日志同一位置的记录不同（或日志里没有）：网关事后删除或替换了它。",
+        "使用方手中由网关签发的回执，在网关导出的日志中任何位置都找不到：网关事后删除或替换了它。",
     ),
     "EVIDENCE_SIGNATURE_INVALID": RuleText(
         "使用方证据的签名无效",

@@ -1,8 +1,10 @@
 """Reading the granted data, drafting the receipt and building the answer.
 
-The receipt log (:mod:`quancheng_gateway.receipt_log`) fixes the receipt's position and time
-and signs it inside the transaction that stores it; the answer, which carries that signed
-receipt, is built once the receipt is durable. The receipt is the gateway's one signature on
+The receipt is signed when its data has been read (:meth:`ReceiptDraft.sign`, its time
+included); the receipt log (:mod:`quancheng_gateway.receipt_log`) then fixes its position,
+which is not signed (``quancheng.receipt/4``: the anchored Merkle leaf binds it), inside the
+transaction that stores it. The answer, which carries the signed receipt, is built once the
+receipt is durable. The receipt is the gateway's one signature on
 a query (``quancheng.answer/3`` carries no signature of its own: everything it states is
 the consumer's request, the data, or a copy of the signed receipt).
 
@@ -29,7 +31,9 @@ from quancheng.protocol.documents import TierName, b64, tier_name
 from quancheng_gateway.pipeline import Checked
 from quancheng_gateway.resources import UnsafeValue, check_json_safe
 
-__all__ = ["Payload", "ReceiptDraft", "build_answer", "read_data"]
+__all__ = [
+    "Payload", "ReceiptDraft", "SignedDraft", "build_answer", "placed_receipt_json", "read_data",
+]
 
 _KIND_OF = {"person": "resident_id", "business": "uscc"}
 
@@ -108,7 +112,7 @@ class Payload:
 
 @dataclass(frozen=True)
 class ReceiptDraft:
-    """A receipt before the log fixes its position and time (both are signed)."""
+    """A receipt before it is signed (:meth:`sign`) and placed in the log."""
 
     receipt_id: str
     request_id: str
@@ -145,13 +149,14 @@ class ReceiptDraft:
             view_block=view_block,
         )
 
-    def seal(
-        self, key: SM2PrivateKey, *, log_index: int, now_ms: int
-    ) -> tuple[SignedReceipt, dict[str, Any]]:
-        """The signed receipt at ``log_index`` and the receipt-log row that stores it."""
+    def sign(self, key: SM2PrivateKey, *, now_ms: int) -> SignedDraft:
+        """The receipt, served at ``now_ms`` and signed, waiting for its log position.
+
+        Raises:
+            pydantic.ValidationError: A field the receipt refuses (nothing is signed).
+        """
         receipt = Receipt(
             receipt_id=self.receipt_id,
-            log_index=log_index,
             grant_id=self.grant_id,
             consumer=self.consumer,
             provider=self.provider,
@@ -164,18 +169,53 @@ class ReceiptDraft:
             view_block=self.view_block,
             served_at_ms=now_ms,
         )
-        signed = SignedReceipt(receipt=receipt, signature=b64(key.sign(receipt.canonical())))
-        row = {
+        signed = receipt.canonical()
+        return SignedDraft(self, receipt, signed, b64(key.sign(signed)))
+
+
+@dataclass(frozen=True)
+class SignedDraft:
+    """A signed receipt before the log places it: what the log's write turn still adds is
+    the position, cheaply (no signing, no canonicalising under the lock)."""
+
+    draft: ReceiptDraft
+    receipt: Receipt
+    #: The canonical receipt: what the signature covers.
+    canonical: bytes
+    signature: str
+
+    @property
+    def request_id(self) -> str:
+        return self.draft.request_id
+
+    def row(self, log_index: int) -> dict[str, Any]:
+        """The receipt-log row that stores it at ``log_index``."""
+        d = self.draft
+        return {
             "log_index": log_index,
-            "receipt_id": self.receipt_id,
-            "request_id": self.request_id,
-            "grant_id": self.grant_id,
-            "resource": self.resource,
-            "consumer": self.consumer,
-            "served_at_ms": now_ms,
-            "signed_receipt": signed.canonical().decode("utf-8"),
+            "receipt_id": d.receipt_id,
+            "request_id": d.request_id,
+            "grant_id": d.grant_id,
+            "resource": d.resource,
+            "consumer": d.consumer,
+            "served_at_ms": self.receipt.served_at_ms,
+            "signed_receipt": placed_receipt_json(log_index, self.canonical, self.signature),
         }
-        return signed, row
+
+    def at(self, log_index: int) -> SignedReceipt:
+        """The signed receipt at ``log_index``, as the answer carries it."""
+        return SignedReceipt(log_index=log_index, receipt=self.receipt, signature=self.signature)
+
+
+def placed_receipt_json(log_index: int, receipt: bytes, signature: str) -> str:
+    """The canonical JSON of ``SignedReceipt(log_index, receipt, signature)``, built from the
+    canonical receipt without a model: its three keys sort ``log_index`` < ``receipt`` <
+    ``signature``, an index below 2**53 prints as itself, and base64 needs no escape (a
+    differential test holds it to :meth:`SignedReceipt.canonical`)."""
+    return (
+        f'{{"log_index":{log_index},"receipt":{receipt.decode("utf-8")},'
+        f'"signature":"{signature}"}}'
+    )
 
 
 def build_answer(

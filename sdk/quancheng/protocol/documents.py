@@ -318,11 +318,13 @@ class SignedRequest(_Doc):
 
 
 class Receipt(_Doc):
-    """Proof that a gateway answered one query; leaf of the provider's receipt log.
+    """Proof that a gateway answered one query, as the gateway signs it.
 
     The receipt is the gateway's one signature on a query: it binds the request (by its
     hash), the data (``response_hash``), the grant, the mode and the time, so the answer that
-    carries it needs no signature of its own (:class:`Answer`).
+    carries it needs no signature of its own (:class:`Answer`). Its position in the
+    provider's receipt log is not signed (``quancheng.receipt/4``): it is
+    :attr:`SignedReceipt.log_index`, which the log's Merkle leaf and anchored root bind.
 
     ``purpose`` is the query's scenario; ``tier`` is the tier of the grant the request named
     (the tier of that grant's purpose code), under which the query was served. A consumer
@@ -333,9 +335,8 @@ class Receipt(_Doc):
     rather than by the gateway's clock.
     """
 
-    type: Literal["quancheng.receipt/3"] = "quancheng.receipt/3"
+    type: Literal["quancheng.receipt/4"] = "quancheng.receipt/4"
     receipt_id: Uuid
-    log_index: Int = Field(ge=0)
     grant_id: Hex32
     consumer: Code
     provider: Code
@@ -350,8 +351,15 @@ class Receipt(_Doc):
 
 
 class SignedReceipt(_Doc):
-    """A receipt with the gateway's SM2 signature; leaf = SM3(0x00 ‖ canonical(this))."""
+    """A receipt with the gateway's SM2 signature, at its position in the receipt log.
 
+    The signature covers ``receipt`` only. ``log_index`` is where the log placed it; the
+    Merkle leaf is SM3(0x00 ‖ canonical(this)), so the anchored root binds the position: a
+    receipt shown at another position than the one it was anchored at fails its inclusion
+    proof. The gateway signs before the log fixes the position, outside the log's write lock.
+    """
+
+    log_index: Int = Field(ge=0)
     receipt: Receipt
     signature: SignatureB64
 

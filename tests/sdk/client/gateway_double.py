@@ -195,7 +195,6 @@ class GatewayDouble:
         other_mode = GrantMode.DERIVED if mode is GrantMode.RAW else GrantMode.RAW
         receipt = Receipt(
             receipt_id=str(uuid.uuid4()),
-            log_index=len(self.receipts),
             grant_id=hex32(secrets.token_bytes(32))
             if how == "receipt_other_grant"
             else req.grant_id,
@@ -217,7 +216,9 @@ class GatewayDouble:
         receipt_sig = _sign(
             key, {"not": "the receipt"} if how == "receipt_bad_signature" else receipt
         )
-        signed_receipt = SignedReceipt(receipt=receipt, signature=receipt_sig)
+        signed_receipt = SignedReceipt(
+            log_index=len(self.receipts), receipt=receipt, signature=receipt_sig
+        )
         answer = Answer(
             request_id=str(uuid.uuid4()) if how == "other_request_id" else req.request_id,
             request_hash=request_hash,
@@ -322,6 +323,8 @@ class GatewayDouble:
             signature = _sign(self.key, {"not": "the batch"})
         if how == "other_receipt":
             receipt = next(sr for sr in batch.receipts if sr != receipt)
+        if how == "moved_receipt":  # the same signed receipt, told at another position
+            receipt = receipt.model_copy(update={"log_index": receipt.log_index + 1})
         block = batch.block_number + (1 if how == "wrong_block" else 0)
         return {
             "receipt": receipt.model_dump(mode="json"),

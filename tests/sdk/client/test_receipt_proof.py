@@ -58,7 +58,7 @@ def test_anchored_receipt_is_proven_against_the_chain(
     leaves = {leaf_hash(signing_bytes(a.receipt)) for a in answers}
     assert len(leaves) == 3
     assert [p.leaf_index for p in proven][-3:] == [
-        answers[i].receipt.receipt.log_index - batch.document.first_index for i in range(3)
+        answers[i].receipt.log_index - batch.document.first_index for i in range(3)
     ]
 
 
@@ -81,6 +81,7 @@ def test_receipt_proof_by_receipt_id_and_resource(
         ("wrong_block", AnchorMismatch, "block_number"),
         ("bad_anchor_signature", AnchorSignatureInvalid, None),
         ("other_receipt", ReceiptFieldMismatch, "receipt_id"),
+        ("moved_receipt", ReceiptFieldMismatch, "log_index"),
         ("malformed", MalformedProof, None),
     ],
 )

@@ -2,9 +2,13 @@
 
 A consumer keeps every receipt it received (:class:`quancheng.evidence.EvidenceStore`) and
 hands the auditor a bundle of them. Each receipt carries the provider's SM2 signature, so it
-proves by itself that the gateway issued it: when the provider's log holds another receipt at
-that position, or nothing although the log was exported after it was served, the gateway
-equivocated — it deleted or rewrote a receipt it had signed and answered with. A bundle signed
+proves by itself that the gateway issued it: when the provider's log does not hold that signed
+receipt anywhere, although the log was exported after it was served, the gateway equivocated —
+it deleted or rewrote a receipt it had signed and answered with. The receipt's position is not
+signed (``quancheng.receipt/4``), so it is looked up by what is signed, not by the position the
+consumer was told: a receipt found at another position is in the log (whoever changed the
+position proves nothing with it), and the position the consumer holds only names, in the
+finding, what the log holds there. A bundle signed
 by the consumer is checked against the consumer's registered key (its acknowledgement of what
 it received); a receipt that does not verify, or is another consumer's, proves nothing and is
 set aside with a warning.
@@ -92,23 +96,32 @@ def _receipt_verifies(ctx: Context, consumer: str, source: str, e: Entry) -> boo
 def _cross_check(ctx: Context) -> None:
     exported = {log.provider: log.exported_at_ms for log in ctx.logs}
     by_position: dict[str, dict[int, list[Entry]]] = {}
+    signed_in: dict[str, set[bytes]] = {}  # provider → the signed receipts its log holds
+    latest: dict[str, int] = {}  # provider → the latest served_at its log holds
     for provider, entries in ctx.entries.items():
         positions: dict[int, list[Entry]] = defaultdict(list)
         for entry in entries:
             positions[entry.log_index].append(entry)
         by_position[provider] = positions
+        signed_in[provider] = {entry.receipt_bytes for entry in entries}
+        latest[provider] = max((entry.served_at_ms for entry in entries), default=-1)
+    order_tol = int(ctx.config.log_order_tolerance_s * 1000)
     unaudited: set[str] = set()
     for consumer, held in ctx.held:
         ctx.checked["evidence"] += 1
         if held.provider not in by_position:
             unaudited.add(held.provider)
             continue
-        logged = by_position[held.provider].get(held.log_index, [])
-        if any(x.receipt_bytes == held.receipt_bytes for x in logged):
+        if held.receipt_bytes in signed_in[held.provider]:
             continue
-        if not logged and held.served_at_ms > exported[held.provider] - ctx.tolerance_ms:
+        # Missing. It should be there if the log was exported after the serve, or if the log
+        # holds a receipt the gateway itself dated later than the log's order allows to
+        # precede it (both by the gateway's own signed times: no clock of ours is needed).
+        after_export = held.served_at_ms > exported[held.provider] - ctx.tolerance_ms
+        overtaken = latest[held.provider] > held.served_at_ms + order_tol
+        if after_export and not overtaken:
             continue  # served after (or as) the log was exported: not in it yet
-        _equivocation(ctx, consumer, held, logged)
+        _equivocation(ctx, consumer, held, by_position[held.provider].get(held.log_index, []))
     for provider in sorted(unaudited):
         ctx.add(
             Finding.of(
@@ -123,22 +136,22 @@ def _cross_check(ctx: Context) -> None:
 
 
 def _equivocation(ctx: Context, consumer: str, held: Entry, logged: list[Entry]) -> None:
-    r = held.signed.receipt
+    r, at = held.signed.receipt, held.log_index
     if logged:
         other = logged[0].signed.receipt
-        found = f"receipt {other.receipt_id} at #{r.log_index}"
-        what = f"the log holds another receipt ({other.receipt_id}) at that position"
+        found = f"not in the log; receipt {other.receipt_id} at #{at}"
+        what = f"the log holds another receipt ({other.receipt_id}) at #{at}, where it was placed"
     else:
-        found = f"nothing at #{r.log_index}"
-        what = "the log has nothing at that position, though it was exported after the serve"
+        found = f"not in the log; nothing at #{at}"
+        what = f"the log has nothing at #{at}, where it was placed"
     ctx.add(
         Finding.of(
             "RECEIPT_EQUIVOCATION",
             held.subject(),
-            f"{consumer} holds this receipt, signed by {held.provider} at position "
-            f"#{r.log_index}, but {what}: the gateway deleted or rewrote a receipt it had "
-            "signed and answered with",
-            expected=f"receipt {r.receipt_id} at #{r.log_index}",
+            f"{consumer} holds this receipt, signed by {held.provider}, but the log exported "
+            f"after the serve does not hold it at any position ({what}): the gateway deleted "
+            "or rewrote a receipt it had signed and answered with",
+            expected=f"receipt {r.receipt_id} in the log",
             found=found,
         )
     )

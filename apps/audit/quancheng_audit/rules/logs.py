@@ -42,7 +42,7 @@ def canonical_receipt_bytes(signed: SignedReceipt) -> tuple[bytes, bytes]:
     """(canonical receipt, canonical signed receipt): what is signed, and the Merkle entry."""
     data = signed.model_dump(mode="json")
     r = signed.receipt
-    if max(r.log_index, r.served_at_ms) >= _JS_SAFE:
+    if max(signed.log_index, r.served_at_ms) >= _JS_SAFE:
         return canonical_json(data["receipt"]), canonical_json(data)
     return _simple_jcs(data["receipt"]), _simple_jcs(data)
 
@@ -67,7 +67,7 @@ def parse_log(ctx: Context, log: ReceiptLog) -> list[Entry]:
                     "RECEIPT_MALFORMED",
                     Subject(kind="log", provider=log.provider, log_index=position),
                     f"entry at position {position} is not a signed receipt ({reason})",
-                    expected="quancheng.receipt/3 with signature",
+                    expected="quancheng.receipt/4 with signature",
                     found=reason,
                 )
             )
@@ -337,7 +337,7 @@ def _pending(ctx: Context, provider: str, entries: list[Entry], anchored_total: 
         ctx.pending.append(
             {
                 "provider": provider,
-                "log_index": r.log_index,
+                "log_index": e.log_index,
                 "receipt_id": r.receipt_id,
                 "served_at_ms": r.served_at_ms,
             }

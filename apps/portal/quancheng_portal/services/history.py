@@ -195,7 +195,7 @@ class History:
         row = AccessRow(
             receipt_id=r.receipt_id, owner_pseudonym=owner, grant_id=r.grant_id,
             endpoint=endpoint, provider=provider, consumer=r.consumer, resource=r.resource,
-            purpose=int(r.purpose), log_index=r.log_index, served_at_ms=r.served_at_ms,
+            purpose=int(r.purpose), log_index=signed.log_index, served_at_ms=r.served_at_ms,
             signed_receipt=signed.canonical().decode("utf-8"), signature=sig.status,
             inclusion="unknown", problem=sig.problem, checked_at=int(self._clock()),
         )  # fmt: skip
