@@ -4,10 +4,10 @@ A query takes two steps here. On the event loop, :meth:`GroupCommitter.reserve` 
 early (synchronously, no await) what is certainly refused: a request id already stored or
 in flight in this process, a resource whose uses under the grant are spent as far as this
 process knows. Then,
-after the data is read, :meth:`GroupCommitter.commit` hands the receipt draft to a signer
-thread, which signs it (its time included, its position not: ``quancheng.receipt/4``) and
-passes it to a single writer thread, which takes every receipt waiting and appends them in
-**one transaction**:
+after the data is read, :meth:`GroupCommitter.commit` hands the receipt draft to a single
+writer thread, which takes every draft waiting, signs them (their time included, their
+position not: ``quancheng.receipt/4``), then takes the write turn and appends them in **one
+transaction**:
 
 1. lock the log: ``UPDATE log_head`` (PostgreSQL: a row lock that serialises the replicas of
    a department sharing one database; SQLite: the database's write lock, taken first so
@@ -21,9 +21,11 @@ passes it to a single writer thread, which takes every receipt waiting and appen
 
 The SM2 signature is made before the write turn is taken, so worker processes sharing one
 database do not queue behind each other's signing (the turn was held ~40 % longer when the
-position was signed inside it), and on a thread of its own rather than the event loop's:
+position was signed inside it), and on the writer's thread rather than the event loop's:
 tongsuo releases the GIL while it signs, so the signing runs beside the loop's Python instead
-of in its way (signed on the loop, the loop thread's CPU per query grew by ~0.4 ms). A
+of in its way (signed on the loop, the loop thread's CPU per query grew by ~0.4 ms; on a
+signer thread of its own, one more thread contending for the GIL per receipt, one process
+answered less at saturation). A
 receipt that waited longer than :data:`RESIGN_AFTER_MS` for its position is signed again,
 with the time it is placed, inside the turn: a receipt's ``served_at`` is never more than
 that before its placement, so ``served_at`` goes back along the log by no more than that
@@ -305,9 +307,7 @@ class GroupCommitter:
         self._served: dict[tuple[str, str], int] = {}
         # reserve/release run on the event loop, the writer in its thread.
         self._lock = threading.Lock()
-        self._to_sign: queue.SimpleQueue[_Unsigned | None] = queue.SimpleQueue()
-        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
-        self._signer: threading.Thread | None = None
+        self._queue: queue.SimpleQueue[_Unsigned | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
     def observe(self, head: int) -> None:
@@ -382,7 +382,7 @@ class GroupCommitter:
         """
         loop = asyncio.get_running_loop()
         unsigned = _Unsigned(reservation, draft, loop, loop.create_future())
-        self._to_sign.put(unsigned)
+        self._queue.put(unsigned)
         try:
             return await unsigned.future
         finally:
@@ -416,47 +416,29 @@ class GroupCommitter:
     # ------------------------------------------------------------------- writer side
 
     def start(self) -> None:
-        self._signer = threading.Thread(target=self._sign, name="receipt-signer", daemon=True)
         self._thread = threading.Thread(target=self._run, name="receipt-writer", daemon=True)
-        self._signer.start()
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        if self._signer is not None and self._thread is not None:
-            self._to_sign.put(None)  # the signer passes it on to the writer once it is done
-            self._signer.join(timeout)
+        if self._thread is not None:
+            self._queue.put(None)
             self._thread.join(timeout)
-            self._signer = self._thread = None
-
-    def _sign(self) -> None:
-        """Sign each draft, in arrival order, and hand it to the writer."""
-        while True:
-            item = self._to_sign.get()
-            if item is None:
-                self._queue.put(None)
-                return
-            try:
-                signed = item.draft.sign(self.key, now_ms=self.clock.now_ms())
-            except Exception as exc:  # one bad draft must not stop the others
-                _log.critical("receipt %s not signed: %s", item.draft.receipt_id, exc)
-                failed = LogFailed("the receipt could not be signed")
-                refused: list[_Outcome] = [(item.future, failed)]
-                item.loop.call_soon_threadsafe(_settle_all, refused)
-                continue
-            self._queue.put(_Pending(item.reservation, signed, item.loop, item.future))
+            self._thread = None
 
     def _run(self) -> None:
         while True:
             first = self._queue.get()
             if first is None:
                 return
+            unsigned, stopping = self._take(first)
+            group = self._sign(unsigned)  # before the turn: the turn only places them
+            if not group:
+                if stopping:
+                    return
+                continue
             asked = time.perf_counter()
-            # The group is taken once the turn is this writer's: what arrived while it waited
-            # (for another worker process's group, say) joins it rather than waiting for a
-            # turn of its own.
             with self._turn():
                 taken = time.perf_counter()
-                group, stopping = self._take(first)
                 placed, stored = self._write(group)
                 held = time.perf_counter() - taken
             if stored and self.on_group is not None:
@@ -471,7 +453,7 @@ class GroupCommitter:
             if stopping:
                 return
 
-    def _take(self, first: _Pending) -> tuple[list[_Pending], bool]:
+    def _take(self, first: _Unsigned) -> tuple[list[_Unsigned], bool]:
         """``first`` and what waits behind it, up to ``max_group``; True: stop after it."""
         group = [first]
         while len(group) < self.max_group:
@@ -483,6 +465,21 @@ class GroupCommitter:
                 return group, True
             group.append(item)
         return group, False
+
+    def _sign(self, drafts: list[_Unsigned]) -> list[_Pending]:
+        """The drafts signed, in order; one that cannot be signed is refused alone."""
+        signed: list[_Pending] = []
+        for item in drafts:
+            try:
+                receipt = item.draft.sign(self.key, now_ms=self.clock.now_ms())
+            except Exception as exc:  # one bad draft must not sink the group
+                _log.critical("receipt %s not signed: %s", item.draft.receipt_id, exc)
+                failed = LogFailed("the receipt could not be signed")
+                refused: list[_Outcome] = [(item.future, failed)]
+                item.loop.call_soon_threadsafe(_settle_all, refused)
+                continue
+            signed.append(_Pending(item.reservation, receipt, item.loop, item.future))
+        return signed
 
     def _write(self, group: list[_Pending]) -> tuple[list[int | r.Refusal], bool]:
         """Judge and store ``group`` in one transaction (the caller holds the turn): each
