@@ -7,6 +7,7 @@ consumer's evidence; the honest trail with the consumer holding every receipt st
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -181,22 +182,32 @@ def test_an_honest_trail_with_the_consumers_evidence_has_no_finding(trail: Trail
     assert report.checked["evidence"] == 1 + len(bundle.bundle.entries)
 
 
-def test_a_forged_receipt_in_consumer_evidence_is_set_aside(trail: Trail) -> None:
+def _audit_with_first_receipt(
+    trail: Trail, change: Callable[[SignedReceipt], SignedReceipt]
+) -> AuditReport:
+    """The audit of the honest trail with a consumer bundle of its first receipt, changed."""
     honest = _held_by_consumer(trail, None)
     first = honest.bundle.entries[0]
-    other = "0x" + "ab" * 32  # what the gateway did not sign
-    forged_receipt = first.receipt.model_copy(
-        update={"receipt": first.receipt.receipt.model_copy(update={"response_hash": other})}
-    )
     forged = honest.bundle.model_copy(
-        update={"entries": (first.model_copy(update={"receipt": forged_receipt}),)}
+        update={"entries": (first.model_copy(update={"receipt": change(first.receipt)}),)}
     )
-    report = audit(
+    return audit(
         trail.chain,
         trail.logs,
         trail.config,
         consumer_evidence=[SignedEvidenceBundle(bundle=forged)],
     )
+
+
+def test_a_forged_receipt_in_consumer_evidence_is_set_aside(trail: Trail) -> None:
+    other = "0x" + "ab" * 32  # what the gateway did not sign
+
+    def forge(s: SignedReceipt) -> SignedReceipt:
+        return s.model_copy(
+            update={"receipt": s.receipt.model_copy(update={"response_hash": other})}
+        )
+
+    report = _audit_with_first_receipt(trail, forge)
     assert {f.code for f in report.findings} == {"EVIDENCE_RECEIPT_INVALID"}
     assert report.passed  # a warning: what does not verify proves nothing either way
     assert not NEW_CODES - {"EVIDENCE_RECEIPT_INVALID"} & {f.code for f in report.findings}
@@ -207,18 +218,12 @@ def test_a_consumer_that_moves_a_receipts_position_frames_no_gateway(trail: Trai
     evidence holds a receipt that still verifies, and the log holds that signed receipt at
     its real position. The audit finds it there: no equivocation is charged to the gateway,
     and the real position's entry is untouched."""
-    honest = _held_by_consumer(trail, None)
-    first = honest.bundle.entries[0]
-    moved = first.receipt.model_copy(update={"log_index": first.receipt.log_index + 99})
-    assert moved.receipt == first.receipt.receipt and moved.canonical() != first.receipt.canonical()
-    forged = honest.bundle.model_copy(
-        update={"entries": (first.model_copy(update={"receipt": moved}),)}
-    )
-    report = audit(
-        trail.chain,
-        trail.logs,
-        trail.config,
-        consumer_evidence=[SignedEvidenceBundle(bundle=forged)],
-    )
+
+    def move(s: SignedReceipt) -> SignedReceipt:
+        moved = s.model_copy(update={"log_index": s.log_index + 99})
+        assert moved.receipt == s.receipt and moved.canonical() != s.canonical()
+        return moved
+
+    report = _audit_with_first_receipt(trail, move)
     assert report.passed
     assert not {f.code for f in report.findings} & NEW_CODES

@@ -103,8 +103,9 @@ def _cross_check(ctx: Context) -> None:
         for entry in entries:
             positions[entry.log_index].append(entry)
         by_position[provider] = positions
-        signed_in[provider] = {entry.receipt_bytes for entry in entries}
-        latest[provider] = max((entry.served_at_ms for entry in entries), default=-1)
+        genuine = [e for e in entries if (provider, e.position) not in ctx.forged]
+        signed_in[provider] = {entry.receipt_bytes for entry in genuine}
+        latest[provider] = max((entry.served_at_ms for entry in genuine), default=-1)
     order_tol = int(ctx.config.log_order_tolerance_s * 1000)
     unaudited: set[str] = set()
     for consumer, held in ctx.held:
