@@ -25,8 +25,9 @@ position was signed inside it), and on the writer's thread rather than the event
 tongsuo releases the GIL while it signs, so the signing runs beside the loop's Python instead
 of in its way (signed on the loop, the loop thread's CPU per query grew by ~0.4 ms; on a
 signer thread of its own, one more thread contending for the GIL per receipt, one process
-answered less at saturation). A
-receipt that waited longer than :data:`RESIGN_AFTER_MS` for its position is signed again,
+answered less at saturation).
+
+A receipt that waited longer than :data:`RESIGN_AFTER_MS` for its position is signed again,
 with the time it is placed, inside the turn: a receipt's ``served_at`` is never more than
 that before its placement, so ``served_at`` goes back along the log by no more than that
 (plus the replicas' clock skew), well inside the audit's ``log_order_tolerance`` (2 s), and a
