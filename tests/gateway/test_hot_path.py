@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ from quancheng_gateway.core.clock import ManualClock
 from quancheng_gateway.db import create_gateway_engine, init_schema
 from quancheng_gateway.hotsql import HotSql
 from quancheng_gateway.models import LogHead
-from quancheng_gateway.receipt_log import GroupCommit, GroupCommitter
+from quancheng_gateway.receipt_log import RESIGN_AFTER_MS, GroupCommit, GroupCommitter
 from quancheng_gateway.storage import is_unavailable
 from quancheng_gateway.write_turn import writer_turn
 from tests.gateway.conftest import InProcessGateway
@@ -90,6 +91,47 @@ def test_a_group_reports_how_long_it_waited_for_the_write_turn_and_held_it(
         engine.dispose()
 
 
+def test_a_receipt_kept_waiting_for_the_write_turn_is_signed_again_and_counted(
+    tmp_path: Path,
+) -> None:
+    """Signed, then held up behind another writer while the clock passes RESIGN_AFTER_MS:
+    placed with a fresh time and signature, and the group says so (/metrics counts it)."""
+    engine = create_gateway_engine(f"sqlite:///{tmp_path / 'gw.db'}")
+    init_schema(engine)
+    groups: list[GroupCommit] = []
+    clock, key, signed = ManualClock(), SM2PrivateKey.generate(), threading.Event()
+
+    class Signing:
+        def sign(self, message: bytes) -> bytes:
+            signed.set()
+            return key.sign(message)
+
+    log = GroupCommitter(
+        engine, key=Signing(), clock=clock, max_backlog=100,  # type: ignore[arg-type]
+        on_group=groups.append,
+    )  # fmt: skip
+    turn = writer_turn(engine)
+    assert turn is not None
+    g = grant(3)
+    held = reserve(log, "r-0", g)
+    signed_at = clock.now_ms()
+
+    async def held_up() -> int:
+        with turn():  # another writer holds the turn while the receipt's time goes stale
+            task = asyncio.create_task(log.commit(held, draft(held.request_id, g)))
+            log.start()
+            assert await asyncio.to_thread(signed.wait, 30)  # signed, waiting for the turn
+            clock.advance(RESIGN_AFTER_MS / 1000 + 1)
+        return (await task).receipt.served_at_ms
+
+    try:
+        assert asyncio.run(held_up()) >= signed_at + RESIGN_AFTER_MS + 1000
+        assert [(x.size, x.resigned) for x in groups] == [(1, 1)] and log.resigned == 1
+    finally:
+        log.stop()
+        engine.dispose()
+
+
 def test_prepared_statements_raise_what_sqlalchemy_raises(tmp_path: Path) -> None:
     engine = create_gateway_engine(f"sqlite:///{tmp_path / 'gw.db'}")
     init_schema(engine)
@@ -136,6 +178,8 @@ def test_group_commits_are_counted_and_their_average_size_shown(
         count = re.search(rf"^{name}_count (\S+)$", metrics, re.M)
         total = re.search(rf"^{name}_sum (\S+)$", metrics, re.M)
         assert count and total and float(count[1]) == before + 1 and float(total[1]) >= 0
+    resigned = re.search(r"^qc_gateway_receipts_resigned_total (\S+)$", metrics, re.M)
+    assert resigned and float(resigned[1]) == health["receipts_resigned"] == 0
 
 
 def test_the_thin_query_route_is_still_described_and_leaves_other_methods_to_fastapi(

@@ -105,6 +105,12 @@ class GatewayMetrics:
             buckets=_TURN_BUCKETS,
             registry=r,
         )
+        self.resigned = Counter(
+            "qc_gateway_receipts_resigned",
+            "Receipts signed again when placed in the log, having waited over 500 ms for "
+            "their position since they were signed (a write lock queue or a stalled writer)",
+            registry=r,
+        )
         self.backlog = Gauge(
             "qc_gateway_unanchored_receipts",
             "Receipts not anchored yet",
@@ -135,6 +141,8 @@ class GatewayMetrics:
         self.group_size.observe(group.size)
         self.commit_wait.observe(group.waited_s)
         self.commit_hold.observe(group.held_s)
+        if group.resigned:
+            self.resigned.inc(group.resigned)
 
     def observe(self, outcome: str, seconds: float) -> None:
         self.queries.labels(outcome=outcome).inc()

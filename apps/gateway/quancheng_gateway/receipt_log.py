@@ -266,6 +266,8 @@ class GroupCommit:
     #: Seconds it held the turn: judged, signed, stored and committed (fsync included). The
     #: sum over a while, divided by that while, is how busy the database's write lock is.
     held_s: float
+    #: Receipts of the group signed again at their placement (waited over RESIGN_AFTER_MS).
+    resigned: int = 0
 
 
 class GroupCommitter:
@@ -437,13 +439,14 @@ class GroupCommitter:
                 if stopping:
                     return
                 continue
-            asked = time.perf_counter()
+            asked, resigned = time.perf_counter(), self.resigned
             with self._turn():
                 taken = time.perf_counter()
                 placed, stored = self._write(group)
                 held = time.perf_counter() - taken
             if stored and self.on_group is not None:
-                self.on_group(GroupCommit(len(group), taken - asked, held))
+                resigned = self.resigned - resigned
+                self.on_group(GroupCommit(len(group), taken - asked, held, resigned))
             # One wake-up of each waiting event loop per group, not one per answer.
             settled: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
             for p, at in zip(group, placed, strict=True):

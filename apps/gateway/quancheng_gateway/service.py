@@ -279,6 +279,7 @@ class Gateway:
             "log_failed_groups": self.committer.failed_groups,
             "commit_groups": self.committer.groups,
             "commit_group_avg": self.committer.average_group,
+            "receipts_resigned": self.committer.resigned,
             "unanchored": self.anchorer.backlog(),
             "anchored_upto": self.anchorer.anchored_upto,
             "batches_anchored": self.anchorer.batches_anchored,
