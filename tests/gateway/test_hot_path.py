@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Engine, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from quancheng.crypto import SM2PrivateKey
@@ -18,7 +18,7 @@ from quancheng_gateway.hotsql import HotSql
 from quancheng_gateway.models import LogHead
 from quancheng_gateway.receipt_log import RESIGN_AFTER_MS, GroupCommit, GroupCommitter
 from quancheng_gateway.storage import is_unavailable
-from quancheng_gateway.write_turn import writer_turn
+from quancheng_gateway.write_turn import WriterTurn, writer_turn
 from tests.gateway.conftest import InProcessGateway
 from tests.utils.readers import OPERATOR
 from tests.utils.receipts import draft, grant, reserve
@@ -56,20 +56,26 @@ def test_drafts_waiting_together_are_committed_as_one_group(tmp_path: Path) -> N
         engine.dispose()
 
 
+def _behind_a_turn(
+    engine: Engine, key: SM2PrivateKey, clock: ManualClock
+) -> tuple[GroupCommitter, WriterTurn, list[GroupCommit]]:
+    """A receipt log (not started) recording its groups, and the write turn a test can hold
+    in its place, as another writer would."""
+    init_schema(engine)
+    groups: list[GroupCommit] = []
+    log = GroupCommitter(engine, key=key, clock=clock, max_backlog=100, on_group=groups.append)
+    turn = writer_turn(engine)
+    assert turn is not None
+    return log, turn, groups
+
+
 def test_a_group_reports_how_long_it_waited_for_the_write_turn_and_held_it(
     tmp_path: Path,
 ) -> None:
     """What /metrics adds up as qc_gateway_commit_wait_seconds and _hold_seconds: the write
     lock's queue and use, which bound a gateway of several worker processes."""
     engine = create_gateway_engine(f"sqlite:///{tmp_path / 'gw.db'}")
-    init_schema(engine)
-    groups: list[GroupCommit] = []
-    log = GroupCommitter(
-        engine, key=SM2PrivateKey.generate(), clock=ManualClock(), max_backlog=100,
-        on_group=groups.append,
-    )  # fmt: skip
-    turn = writer_turn(engine)
-    assert turn is not None
+    log, turn, groups = _behind_a_turn(engine, SM2PrivateKey.generate(), ManualClock())
     g = grant(3)
     held = reserve(log, "r-0", g)
 
@@ -97,8 +103,6 @@ def test_a_receipt_kept_waiting_for_the_write_turn_is_signed_again_and_counted(
     """Signed, then held up behind another writer while the clock passes RESIGN_AFTER_MS:
     placed with a fresh time and signature, and the group says so (/metrics counts it)."""
     engine = create_gateway_engine(f"sqlite:///{tmp_path / 'gw.db'}")
-    init_schema(engine)
-    groups: list[GroupCommit] = []
     clock, key, signed = ManualClock(), SM2PrivateKey.generate(), threading.Event()
 
     class Signing:
@@ -106,12 +110,7 @@ def test_a_receipt_kept_waiting_for_the_write_turn_is_signed_again_and_counted(
             signed.set()
             return key.sign(message)
 
-    log = GroupCommitter(
-        engine, key=Signing(), clock=clock, max_backlog=100,  # type: ignore[arg-type]
-        on_group=groups.append,
-    )  # fmt: skip
-    turn = writer_turn(engine)
-    assert turn is not None
+    log, turn, groups = _behind_a_turn(engine, Signing(), clock)  # type: ignore[arg-type]
     g = grant(3)
     held = reserve(log, "r-0", g)
     signed_at = clock.now_ms()
