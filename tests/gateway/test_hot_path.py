@@ -179,6 +179,9 @@ def test_group_commits_are_counted_and_their_average_size_shown(
         assert count and total and float(count[1]) == before + 1 and float(total[1]) >= 0
     resigned = re.search(r"^qc_gateway_receipts_resigned_total (\S+)$", metrics, re.M)
     assert resigned and float(resigned[1]) == health["receipts_resigned"] == 0
+    assert gw.gateway.committer.linger_s == gw.gateway.settings.commit_linger_ms / 1000 > 0
+    lingered = re.search(r"^qc_gateway_commit_groups_lingered_total (\S+)$", metrics, re.M)
+    assert lingered and float(lingered[1]) == health["commit_groups_lingered"] >= 0
 
 
 def test_the_thin_query_route_is_still_described_and_leaves_other_methods_to_fastapi(
@@ -191,3 +194,100 @@ def test_the_thin_query_route_is_still_described_and_leaves_other_methods_to_fas
     assert resp.status_code == 405 and resp.json()["error"]["code"] == "METHOD_NOT_ALLOWED"
     bad = gw.client.post("/v1/query", content=b"{", headers={"content-type": "application/json"})
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "MALFORMED_REQUEST"
+
+
+def _lingering_log(engine: Engine, linger_s: float) -> tuple[GroupCommitter, list[GroupCommit]]:
+    """A started receipt log that may hold a group open ``linger_s``, recording its groups."""
+    init_schema(engine)
+    groups: list[GroupCommit] = []
+    log = GroupCommitter(
+        engine,
+        key=SM2PrivateKey.generate(),
+        clock=ManualClock(),
+        max_backlog=100,
+        linger_s=linger_s,
+        on_group=groups.append,
+    )
+    log.start()
+    return log, groups
+
+
+def test_receipts_arriving_close_behind_each_other_are_committed_together(
+    tmp_path: Path,
+) -> None:
+    """Under load the writer holds a group open for the receipts that follow, rather than
+    paying a transaction, an fsync and a wake-up of the event loop for each one."""
+    engine = create_gateway_engine(f"sqlite:///{tmp_path / 'gw.db'}")
+    # A second's linger: the four that follow the first arrive within 40 ms of each other.
+    log, groups = _lingering_log(engine, 1.0)
+    g = grant(3)
+    held = [reserve(log, f"r-{i}", g) for i in range(5)]
+
+    async def one_then_four() -> list[int]:
+        # The first arrives alone (no gap known yet): committed at once, no lingering.
+        first = (await log.commit(held[0], draft(held[0].request_id, g))).log_index
+        tasks = []
+        for h in held[1:]:  # then four, 10 ms apart: far closer than the linger
+            tasks.append(asyncio.create_task(log.commit(h, draft(h.request_id, g))))
+            await asyncio.sleep(0.01)
+        return [first] + [s.log_index for s in await asyncio.gather(*tasks)]
+
+    try:
+        assert asyncio.run(one_then_four()) == [0, 1, 2, 3, 4]
+        assert [(x.size, x.lingered) for x in groups] == [(1, False), (4, True)]
+        assert (log.groups, log.lingered) == (2, 1)
+    finally:
+        log.stop()
+        engine.dispose()
+
+
+def test_receipts_arriving_further_apart_than_the_linger_are_committed_at_once(
+    tmp_path: Path,
+) -> None:
+    """At a low rate nothing is gained by waiting: no receipt waits for company."""
+    engine = create_gateway_engine(f"sqlite:///{tmp_path / 'gw.db'}")
+    log, groups = _lingering_log(engine, 0.05)
+    g = grant(3)
+
+    async def far_apart() -> list[int]:
+        placed = []
+        for i in range(4):
+            h = reserve(log, f"r-{i}", g)
+            placed.append((await log.commit(h, draft(h.request_id, g))).log_index)
+            await asyncio.sleep(0.2)  # four times the linger between arrivals
+        return placed
+
+    try:
+        assert asyncio.run(far_apart()) == [0, 1, 2, 3]
+        assert [(x.size, x.lingered) for x in groups] == [(1, False)] * 4
+        assert log.lingered == 0
+    finally:
+        log.stop()
+        engine.dispose()
+
+
+def test_stopping_the_writer_commits_a_group_it_holds_open_without_waiting_out_the_linger(
+    tmp_path: Path,
+) -> None:
+    engine = create_gateway_engine(f"sqlite:///{tmp_path / 'gw.db'}")
+    log, groups = _lingering_log(engine, 60.0)
+    g = grant(3)
+    held = [reserve(log, f"r-{i}", g) for i in range(2)]
+
+    writer = log._thread
+    assert writer is not None
+
+    async def stopped_while_lingering() -> int:
+        await log.commit(held[0], draft(held[0].request_id, g))
+        task = asyncio.create_task(log.commit(held[1], draft(held[1].request_id, g)))
+        await asyncio.sleep(0.05)  # taken, and held open for a minute
+        await asyncio.to_thread(log.stop, 20.0)
+        return (await task).log_index
+
+    try:
+        assert asyncio.run(stopped_while_lingering()) == 1
+        assert not writer.is_alive()
+        assert [(x.size, x.lingered) for x in groups] == [(1, False), (1, True)]
+    finally:
+        log.stop()
+        engine.dispose()

@@ -111,6 +111,12 @@ class GatewayMetrics:
             "their position since they were signed (a write lock queue or a stalled writer)",
             registry=r,
         )
+        self.lingered = Counter(
+            "qc_gateway_commit_groups_lingered",
+            "Group commits the receipt writer held open for receipts arriving close behind "
+            "(QC_GW_COMMIT_LINGER_MS), rather than committing one receipt at a time",
+            registry=r,
+        )
         self.backlog = Gauge(
             "qc_gateway_unanchored_receipts",
             "Receipts not anchored yet",
@@ -143,6 +149,8 @@ class GatewayMetrics:
         self.commit_hold.observe(group.held_s)
         if group.resigned:
             self.resigned.inc(group.resigned)
+        if group.lingered:
+            self.lingered.inc()
 
     def observe(self, outcome: str, seconds: float) -> None:
         self.queries.labels(outcome=outcome).inc()

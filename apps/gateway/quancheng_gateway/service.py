@@ -85,6 +85,7 @@ class Gateway:
             clock=self.clock,
             max_backlog=s.max_backlog,
             max_group=s.commit_max_group,
+            linger_s=s.commit_linger_ms / 1000,
             on_group=self.metrics.group_committed,
         )
         self.pipeline = Pipeline(
@@ -280,6 +281,7 @@ class Gateway:
             "commit_groups": self.committer.groups,
             "commit_group_avg": self.committer.average_group,
             "receipts_resigned": self.committer.resigned,
+            "commit_groups_lingered": self.committer.lingered,
             "unanchored": self.anchorer.backlog(),
             "anchored_upto": self.anchorer.anchored_upto,
             "batches_anchored": self.anchorer.batches_anchored,

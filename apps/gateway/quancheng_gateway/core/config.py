@@ -86,6 +86,9 @@ class GatewaySettings(ServerLimits):
     anchor_interval_s: float = Field(default=0.2, gt=0)
     chain_timeout_s: float = Field(default=10.0, gt=0)
     commit_max_group: int = Field(default=512, ge=1)
+    #: How long a receipt may wait for others to join its group commit, when receipts have
+    #: been arriving faster than that (0: commit each group as soon as it is taken).
+    commit_linger_ms: float = Field(default=4.0, ge=0, le=50)
     log_level: str = "INFO"
     log_queries: bool = True
 
