@@ -11,9 +11,14 @@ cross-checks against the providers' logs (``quancheng audit --consumer-evidence 
         client.query(grant_id, "tax.payment", ["tax_amount_fen"])
     store.export("evidence.json", consumer=me.code, key=me.sm2_key)   # signed acknowledgement
 
-A receipt that conflicts with one already held — another receipt at the same provider and log
-index, or another receipt under the same id — is stored too and flagged (``conflict``): it is
-the proof that the gateway signed two different things for one position.
+A receipt that conflicts with one already held — another receipt under the same id, or
+another receipt the same provider placed at the same log index — is stored too and flagged
+(``conflict``). Two receipts under one id are the proof, by the gateway's signature, that it
+signed two different things as one receipt. Two at one index are a warning, not that proof:
+since ``quancheng.receipt/4`` the index is stated beside the signature, not under it, so the
+gateway's signature does not bind it. What binds it is the batch's Merkle root anchored on
+chain; the auditor finds each held receipt in the log by its signed bytes, wherever it
+stands (``RECEIPT_EQUIVOCATION`` charges the gateway for one that is missing).
 """
 
 from __future__ import annotations
@@ -98,7 +103,8 @@ class StoredReceipt:
         request_hash: SM3 of the request it answered.
         received_at_ms: When it was stored.
         endpoint: The gateway that sent it.
-        conflict: Another receipt was already held at its position or under its id.
+        conflict: Another receipt was already held under its id, or at the log index the
+            gateway stated for it (an index the gateway's signature does not cover).
     """
 
     seq: int
@@ -200,8 +206,9 @@ class EvidenceStore:
         assert held is not None
         if held.conflict:
             _log.warning(
-                "receipt %s conflicts with another receipt of %s at log index %d: evidence of "
-                "equivocation kept in %s", r.receipt_id, r.provider, receipt.log_index, self.path,
+                "receipt %s conflicts with another receipt of %s (same id, or the same stated "
+                "log index %d): both kept in %s for the audit", r.receipt_id, r.provider,
+                receipt.log_index, self.path,
             )  # fmt: skip
         return held
 
