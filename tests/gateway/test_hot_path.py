@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -196,30 +197,45 @@ def test_the_thin_query_route_is_still_described_and_leaves_other_methods_to_fas
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "MALFORMED_REQUEST"
 
 
-def _lingering_log(engine: Engine, linger_s: float) -> tuple[GroupCommitter, list[GroupCommit]]:
-    """A started receipt log that may hold a group open ``linger_s``, recording its groups."""
+#: A started receipt log and the groups it has committed so far.
+LingeringLog = tuple[GroupCommitter, list[GroupCommit]]
+
+
+@pytest.fixture
+def lingering(tmp_path: Path) -> Iterator[Callable[[float], LingeringLog]]:
+    """Makes started receipt logs that may hold a group open ``linger_s``, recording their
+    groups; stops them and the database when the test ends."""
+    engine = create_gateway_engine(f"sqlite:///{tmp_path / 'gw.db'}")
     init_schema(engine)
-    groups: list[GroupCommit] = []
-    log = GroupCommitter(
-        engine,
-        key=SM2PrivateKey.generate(),
-        clock=ManualClock(),
-        max_backlog=100,
-        linger_s=linger_s,
-        on_group=groups.append,
-    )
-    log.start()
-    return log, groups
+    made: list[GroupCommitter] = []
+
+    def make(linger_s: float) -> LingeringLog:
+        groups: list[GroupCommit] = []
+        log = GroupCommitter(
+            engine,
+            key=SM2PrivateKey.generate(),
+            clock=ManualClock(),
+            max_backlog=100,
+            linger_s=linger_s,
+            on_group=groups.append,
+        )
+        made.append(log)
+        log.start()
+        return log, groups
+
+    yield make
+    for log in made:
+        log.stop()
+    engine.dispose()
 
 
 def test_receipts_arriving_close_behind_each_other_are_committed_together(
-    tmp_path: Path,
+    lingering: Callable[[float], LingeringLog],
 ) -> None:
     """Under load the writer holds a group open for the receipts that follow, rather than
     paying a transaction, an fsync and a wake-up of the event loop for each one."""
-    engine = create_gateway_engine(f"sqlite:///{tmp_path / 'gw.db'}")
     # A second's linger: the four that follow the first arrive within 40 ms of each other.
-    log, groups = _lingering_log(engine, 1.0)
+    log, groups = lingering(1.0)
     g = grant(3)
     held = [reserve(log, f"r-{i}", g) for i in range(5)]
 
@@ -232,21 +248,16 @@ def test_receipts_arriving_close_behind_each_other_are_committed_together(
             await asyncio.sleep(0.01)
         return [first] + [s.log_index for s in await asyncio.gather(*tasks)]
 
-    try:
-        assert asyncio.run(one_then_four()) == [0, 1, 2, 3, 4]
-        assert [(x.size, x.lingered) for x in groups] == [(1, False), (4, True)]
-        assert (log.groups, log.lingered) == (2, 1)
-    finally:
-        log.stop()
-        engine.dispose()
+    assert asyncio.run(one_then_four()) == [0, 1, 2, 3, 4]
+    assert [(x.size, x.lingered) for x in groups] == [(1, False), (4, True)]
+    assert (log.groups, log.lingered) == (2, 1)
 
 
 def test_receipts_arriving_further_apart_than_the_linger_are_committed_at_once(
-    tmp_path: Path,
+    lingering: Callable[[float], LingeringLog],
 ) -> None:
     """At a low rate nothing is gained by waiting: no receipt waits for company."""
-    engine = create_gateway_engine(f"sqlite:///{tmp_path / 'gw.db'}")
-    log, groups = _lingering_log(engine, 0.05)
+    log, groups = lingering(0.05)
     g = grant(3)
 
     async def far_apart() -> list[int]:
@@ -257,23 +268,17 @@ def test_receipts_arriving_further_apart_than_the_linger_are_committed_at_once(
             await asyncio.sleep(0.2)  # four times the linger between arrivals
         return placed
 
-    try:
-        assert asyncio.run(far_apart()) == [0, 1, 2, 3]
-        assert [(x.size, x.lingered) for x in groups] == [(1, False)] * 4
-        assert log.lingered == 0
-    finally:
-        log.stop()
-        engine.dispose()
+    assert asyncio.run(far_apart()) == [0, 1, 2, 3]
+    assert [(x.size, x.lingered) for x in groups] == [(1, False)] * 4
+    assert log.lingered == 0
 
 
 def test_stopping_the_writer_commits_a_group_it_holds_open_without_waiting_out_the_linger(
-    tmp_path: Path,
+    lingering: Callable[[float], LingeringLog],
 ) -> None:
-    engine = create_gateway_engine(f"sqlite:///{tmp_path / 'gw.db'}")
-    log, groups = _lingering_log(engine, 60.0)
+    log, groups = lingering(60.0)
     g = grant(3)
     held = [reserve(log, f"r-{i}", g) for i in range(2)]
-
     writer = log._thread
     assert writer is not None
 
@@ -284,10 +289,6 @@ def test_stopping_the_writer_commits_a_group_it_holds_open_without_waiting_out_t
         await asyncio.to_thread(log.stop, 20.0)
         return (await task).log_index
 
-    try:
-        assert asyncio.run(stopped_while_lingering()) == 1
-        assert not writer.is_alive()
-        assert [(x.size, x.lingered) for x in groups] == [(1, False), (1, True)]
-    finally:
-        log.stop()
-        engine.dispose()
+    assert asyncio.run(stopped_while_lingering()) == 1
+    assert not writer.is_alive()
+    assert [(x.size, x.lingered) for x in groups] == [(1, False), (1, True)]
