@@ -29,17 +29,30 @@ HEAD = LogHead.__table__  # type: ignore[attr-defined]
 VR = "vehicle.registration"
 
 
-def test_drafts_waiting_together_are_committed_as_one_group(tmp_path: Path) -> None:
-    engine = create_gateway_engine(f"sqlite:///{tmp_path / 'gw.db'}")
+def _recording_log(
+    engine: Engine,
+    *,
+    key: SM2PrivateKey | None = None,
+    clock: ManualClock | None = None,
+    linger_s: float = 0.0,
+) -> tuple[GroupCommitter, list[GroupCommit]]:
+    """A receipt log on ``engine`` (schema made, not started) and the groups it commits."""
     init_schema(engine)
-    sizes: list[int] = []
+    groups: list[GroupCommit] = []
     log = GroupCommitter(
         engine,
-        key=SM2PrivateKey.generate(),
-        clock=ManualClock(),
+        key=key or SM2PrivateKey.generate(),
+        clock=clock or ManualClock(),
         max_backlog=100,
-        on_group=lambda group: sizes.append(group.size),
+        linger_s=linger_s,
+        on_group=groups.append,
     )
+    return log, groups
+
+
+def test_drafts_waiting_together_are_committed_as_one_group(tmp_path: Path) -> None:
+    engine = create_gateway_engine(f"sqlite:///{tmp_path / 'gw.db'}")
+    log, groups = _recording_log(engine)
     g = grant(3)
     held = [reserve(log, f"r-{i}", g) for i in range(3)]
 
@@ -51,6 +64,7 @@ def test_drafts_waiting_together_are_committed_as_one_group(tmp_path: Path) -> N
 
     try:
         assert asyncio.run(three()) == [0, 1, 2]
+        sizes = [x.size for x in groups]
         assert (sizes, log.groups, log.average_group) == ([3], 1, 3.0)
     finally:
         log.stop()
@@ -62,9 +76,7 @@ def _behind_a_turn(
 ) -> tuple[GroupCommitter, WriterTurn, list[GroupCommit]]:
     """A receipt log (not started) recording its groups, and the write turn a test can hold
     in its place, as another writer would."""
-    init_schema(engine)
-    groups: list[GroupCommit] = []
-    log = GroupCommitter(engine, key=key, clock=clock, max_backlog=100, on_group=groups.append)
+    log, groups = _recording_log(engine, key=key, clock=clock)
     turn = writer_turn(engine)
     assert turn is not None
     return log, turn, groups
@@ -206,19 +218,10 @@ def lingering(tmp_path: Path) -> Iterator[Callable[[float], LingeringLog]]:
     """Makes started receipt logs that may hold a group open ``linger_s``, recording their
     groups; stops them and the database when the test ends."""
     engine = create_gateway_engine(f"sqlite:///{tmp_path / 'gw.db'}")
-    init_schema(engine)
     made: list[GroupCommitter] = []
 
     def make(linger_s: float) -> LingeringLog:
-        groups: list[GroupCommit] = []
-        log = GroupCommitter(
-            engine,
-            key=SM2PrivateKey.generate(),
-            clock=ManualClock(),
-            max_backlog=100,
-            linger_s=linger_s,
-            on_group=groups.append,
-        )
+        log, groups = _recording_log(engine, linger_s=linger_s)
         made.append(log)
         log.start()
         return log, groups
