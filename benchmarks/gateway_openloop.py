@@ -3,8 +3,10 @@
 Run: ``.venv/bin/python -m benchmarks.gateway_openloop`` (``--quick``: tiny rates, checks the
 pipeline and verifies every answer; ``--seconds`` per rate, ``--rates``, ``--poisson``;
 ``--no-write`` leaves BENCHMARKS.md alone). It starts its own node, then for each variant —
-plain HTTP and TLS with client certificates, answers in the clear and sealed, one process;
-then plain HTTP in the clear with two worker processes, the whole machine — a fresh gateway
+plain HTTP and TLS with client certificates, answers in the clear and sealed, one process
+(plain HTTP in the clear also with its anchorer in a process of its own,
+``QC_GW_ANCHOR_PROCESS``); then plain HTTP in the clear with two worker processes, the whole
+machine — a fresh gateway
 on the run's one receipt log (SQLite WAL, ``synchronous=FULL``, receipts durable
 before each answer), measures ``openssl speed sm2`` beside it, and drives it from
 ``benchmarks.gateway_loadgen --rate``: pre-signed requests sent on a fixed schedule whatever
@@ -49,15 +51,18 @@ from tests.utils.scenario import Scenario, active_grant, build_scenario, gateway
 
 RATES = (250, 500, 1000)
 QUICK_RATES = (20,)
-#: (transport, sealed, worker processes): one process each, then the whole machine's two.
+#: (transport, sealed, worker processes, anchoring process): one process each (the first
+#: also beside an anchoring process, QC_GW_ANCHOR_PROCESS), then the whole machine's two.
 VARIANTS = (
-    ("HTTP", False, 1), ("HTTP", True, 1), ("TLS", False, 1), ("TLS", True, 1), ("HTTP", False, 2),
+    ("HTTP", False, 1, False), ("HTTP", False, 1, True), ("HTTP", True, 1, False),
+    ("TLS", False, 1, False), ("TLS", True, 1, False), ("HTTP", False, 2, False),
 )  # fmt: skip
 
 
-def variant_key(transport: str, sealed: bool, workers: int) -> str:
+def variant_key(transport: str, sealed: bool, workers: int, anchor_process: bool) -> str:
     """A variant's name on the command line (``--variants``) and for its gateway's log."""
-    return f"{transport.lower()}-{'sealed' if sealed else 'clear'}-{workers}w"
+    tail = "-ap" if anchor_process else ""
+    return f"{transport.lower()}-{'sealed' if sealed else 'clear'}-{workers}w{tail}"
 
 
 #: Sustained: this share of requests on schedule, no refusal, p99 at most this.
@@ -74,6 +79,7 @@ class Rig:
     client: TlsConfig | None  # the consumer's client certificate over TLS
     sealed: bool
     workers: int  # uvicorn worker processes (QC_GW_WORKERS) behind the one port
+    anchor_process: bool  # QC_GW_ANCHOR_PROCESS: the anchorer in a process of its own
     sampler: BacklogSampler
     node_pid: int
     args: argparse.Namespace
@@ -129,10 +135,11 @@ def _cpu(rig: Rig) -> tuple[float, float, float]:
     """CPU seconds so far: the gateway's, its event-loop threads', the node's."""
     pid = rig.proc.pid
     assert pid is not None
-    if rig.workers == 1:
-        return proc_cpu_s(pid), proc_cpu_s(pid, pid), tree_cpu_s(rig.node_pid)
+    if rig.workers == 1:  # the anchoring process, if any, is the tree's
+        return tree_cpu_s(pid), proc_cpu_s(pid, pid), tree_cpu_s(rig.node_pid)
     # uvicorn's supervisor and its workers; each worker's loop is its main thread
-    workers = [c.pid for c in psutil.Process(pid).children()]
+    workers = [c.pid for c in psutil.Process(pid).children()
+               if "quancheng_gateway.anchoring" not in c.cmdline()]  # fmt: skip
     loops = sum(proc_cpu_s(w, w) for w in workers)
     return tree_cpu_s(pid), loops, tree_cpu_s(rig.node_pid)
 
@@ -226,7 +233,8 @@ def measure_variant(rig: Rig, transport: str) -> dict[str, Any]:
             rows.append(measure_rate(rig, rate) | {"search": False})
         search(rig, rows, 1 if rig.args.quick else rig.args.search_steps)
     return {
-        "transport": transport, "sealed": rig.sealed, "workers": rig.workers, "rows": rows,
+        "transport": transport, "sealed": rig.sealed, "workers": rig.workers,
+        "anchor_process": rig.anchor_process, "rows": rows,
         "sm2": {"sign": sign, "verify": verify, "bound": 1 / (1 / verify + 1 / sign)},
         "idle_cores": idle_cores,
         "backlog": {"interval_s": rig.sampler.interval, "samples": sorted(rig.sampler.samples),
@@ -235,15 +243,16 @@ def measure_variant(rig: Rig, transport: str) -> dict[str, Any]:
 
 
 def _gateway(
-    sc: Scenario, work: Path, transport: str, ca: DevCa, name: str, workers: int
+    sc: Scenario, work: Path, transport: str, ca: DevCa, name: str, workers: int,
+    anchor_process: bool,
 ) -> GatewayProcess:
-    """A fresh gateway (``workers`` processes) on the run's one receipt log (one per provider
-    on a chain)."""
+    """A fresh gateway (``workers`` processes, and an anchoring process or not) on the run's
+    one receipt log (one per provider on a chain)."""
     tls = {} if transport == "HTTP" else {"tls_cert_file": ca.server_cert_file,
            "tls_key_file": ca.server_key_file, "tls_client_ca_file": ca.ca_file}  # fmt: skip
     settings = gateway_settings(sc, database_url=f"sqlite:///{work / 'gw.db'}",
                                 port=free_port(), max_requests_per_client=4096, workers=workers,
-                                **tls)  # fmt: skip
+                                anchor_process=anchor_process, **tls)  # fmt: skip
     proc = GatewayProcess(settings, log_file=work / f"{name}.log",
                           tls=None if transport == "HTTP" else ca.anonymous())  # fmt: skip
     proc.start()
@@ -263,15 +272,15 @@ def run(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         ca = DevCa.ensure(work / "tls", [sc.consumer.code])
         assert node.pid is not None
         variants = []
-        for transport, sealed, workers in VARIANTS:
-            name = variant_key(transport, sealed, workers)
+        for transport, sealed, workers, anchor_process in VARIANTS:
+            name = variant_key(transport, sealed, workers, anchor_process)
             if args.variants and name not in args.variants:
                 continue
-            proc = _gateway(sc, work, transport, ca, name, workers)
+            proc = _gateway(sc, work, transport, ca, name, workers, anchor_process)
             try:
                 client = None if transport == "HTTP" else ca.client(sc.consumer.code)
-                rig = Rig(sc, docs, proc, client, sealed, workers, BacklogSampler(proc),
-                          node.pid, args, work)  # fmt: skip
+                rig = Rig(sc, docs, proc, client, sealed, workers, anchor_process,
+                          BacklogSampler(proc), node.pid, args, work)  # fmt: skip
                 variants.append(measure_variant(rig, transport))
             finally:
                 proc.stop()

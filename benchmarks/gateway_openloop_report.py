@@ -19,7 +19,8 @@ PREDICT_CORES = (2, 4, 8)
 def variant_name(v: dict[str, Any]) -> str:
     workers = v.get("workers", 1)
     name = f"{v['transport']}, {'sealed' if v['sealed'] else 'clear'}"
-    return name if workers == 1 else f"{name}, {workers} processes"
+    name = name if workers == 1 else f"{name}, {workers} processes"
+    return f"{name}, anchoring process" if v.get("anchor_process") else name
 
 
 def bound_of(v: dict[str, Any]) -> float:
@@ -180,6 +181,7 @@ def _notes(data: dict[str, Any]) -> list[str]:
         "sums the workers' main threads; every worker follows the chain itself, and the "
         "anchorer runs in the worker that holds the anchoring lock.",
         "",
+        *_anchoring_note(data),
         "**Group commit.** While receipts arrive less than `QC_GW_COMMIT_LINGER_MS` (4 ms) "
         "apart, the receipt writer lets each group's first receipt wait that long for the "
         "ones behind it (not longer: a writer that is behind does not wait), so a commit and "
@@ -202,4 +204,37 @@ def _notes(data: dict[str, Any]) -> list[str]:
         "2-core column counts the load generator too: compare it with what this machine "
         "sustained. The process's own idle use (chain follower, anchorer, `/healthz` polls) "
         f"was {first['idle_cores']:.2f} cores before the load and is included.",
+    ]
+
+
+def _anchoring_note(data: dict[str, Any]) -> list[str]:
+    """The anchoring process beside the same variant without it, rate by rate (if both ran)."""
+    pairs = [
+        (v, w)
+        for v in data["variants"]
+        for w in data["variants"]
+        if w.get("anchor_process") and not v.get("anchor_process")
+        and (v["transport"], v["sealed"], v.get("workers", 1))
+        == (w["transport"], w["sealed"], w.get("workers", 1))
+    ]  # fmt: skip
+    if not pairs:
+        return []
+    v, w = pairs[0]
+    inside = {r["rate"]: r for r in v["rows"]}
+    beside = [(inside[r["rate"]], r) for r in sorted(w["rows"], key=lambda r: r["rate"])
+              if r["rate"] in inside]  # fmt: skip
+    figures = "; ".join(
+        f"{a['rate']:,.0f}/s: p95 {a['p95']:.0f} → {b['p95']:.0f} ms, p99 {a['p99']:.0f} → "
+        f"{b['p99']:.0f} ms, CPU {a['gw_cpu_ms']:.2f} → {b['gw_cpu_ms']:.2f} ms/q"
+        for a, b in beside
+    )
+    return [
+        f"**Anchoring process.** *{variant_name(w)}* is *{variant_name(v)}* with its anchorer "
+        "in a process of its own (`QC_GW_ANCHOR_PROCESS`, docs/deployment.md): the query "
+        "process only follows the batches' state, and its CPU column counts the anchoring "
+        f"process too. Anchorer inside → anchoring process: {figures}. On two cores shared "
+        "with the load generator and the node, moving the anchorer's bursts off the query "
+        "process's GIL moves them onto a core the query process also needs; one run of each "
+        "is no verdict (docs/deployment.md, \"The anchoring process\", has repeated pairs).",
+        "",
     ]

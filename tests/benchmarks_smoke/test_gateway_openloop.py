@@ -109,8 +109,10 @@ def test_quick_run_answers_every_request_with_a_verified_receipt(tmp_path: Path)
     record = json.loads((tmp_path / "benchmarks/results/gateway_openloop.json").read_text())
     assert record["bench"] == "gateway_openloop" and record["quick"] is True
     variants = record["data"]["variants"]
-    assert [(v["transport"], v["sealed"], v["workers"]) for v in variants] == list(VARIANTS)
+    assert [(v["transport"], v["sealed"], v["workers"], v["anchor_process"])
+            for v in variants] == list(VARIANTS)  # fmt: skip
     assert any(v["workers"] == 2 for v in variants)
+    assert {v["anchor_process"] for v in variants} == {False, True}
     for v in variants:
         sm2 = v["sm2"]
         assert sm2["bound"] == pytest.approx(1 / (1 / sm2["verify"] + 1 / sm2["sign"]))

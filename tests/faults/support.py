@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -175,6 +176,18 @@ def wait_anchored(proc: GatewayProcess, timeout: float = 60.0) -> float:
 def synced(sc: Scenario, proc: GatewayProcess, timeout: float = 20.0) -> None:
     head = sc.net.w3.eth.block_number
     wait_until(lambda: health(proc)["view_block"] >= head, timeout, f"view at block {head}")
+
+
+def flock_holder(lock: Path) -> int | None:
+    """The pid holding an ``flock`` on ``lock``, from /proc/locks (None if nobody holds it)."""
+    if not lock.exists():
+        return None
+    inode = lock.stat().st_ino
+    for line in Path("/proc/locks").read_text().splitlines():
+        parts = line.split()
+        if parts[1] == "FLOCK" and parts[5].endswith(f":{inode}"):
+            return int(parts[4])
+    return None
 
 
 def report(title: str, figures: dict[str, Any]) -> None:

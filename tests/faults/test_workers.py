@@ -26,6 +26,7 @@ from tests.faults.support import (
     anchored_on_chain,
     check_log,
     codes,
+    flock_holder,
     log_rows,
     post,
     report,
@@ -47,16 +48,6 @@ def _workers(proc: GatewayProcess) -> list[psutil.Process]:
     return [c for c in children if "resource_tracker" not in " ".join(c.cmdline())]
 
 
-def _anchoring(proc: GatewayProcess, lock: Path) -> int | None:
-    """The pid holding the anchorer's flock, from /proc/locks (None if nobody holds it)."""
-    inode = lock.stat().st_ino
-    for line in Path("/proc/locks").read_text().splitlines():
-        parts = line.split()
-        if parts[1] == "FLOCK" and parts[5].endswith(f":{inode}"):
-            return int(parts[4])
-    return None
-
-
 @pytest.mark.slow
 def test_two_workers_share_one_log_and_survive_the_anchoring_one_killed(
     sc: Scenario, tmp_path: Path
@@ -74,17 +65,15 @@ def test_two_workers_share_one_log_and_survive_the_anchoring_one_killed(
         wait_until(lambda: len(_workers(proc)) == 2, 20, "two workers")
         synced(sc, proc)
         lock = db.with_name(f"{db.name}.anchorer.lock")
-        wait_until(lambda: lock.exists() and _anchoring(proc, lock), 20, "an anchoring worker")
-        leader = _anchoring(proc, lock)
+        wait_until(lambda: flock_holder(lock), 20, "an anchoring worker")
+        leader = flock_holder(lock)
         assert leader in {w.pid for w in _workers(proc)}
         load.start()
         load.wait_for("OK", 0.0, 30)
         time.sleep(1.5)
         killed_at = time.monotonic()
         os.kill(leader, signal.SIGKILL)  # the anchoring worker dies under load
-        wait_until(
-            lambda: _anchoring(proc, lock) not in (None, leader), 30, "another worker anchors"
-        )
+        wait_until(lambda: flock_holder(lock) not in (None, leader), 30, "another worker anchors")
         took_over = time.monotonic() - killed_at
         time.sleep(1.5)
         outcomes = load.stop()

@@ -115,6 +115,7 @@ class Anchorer:
         interval_s: float,
         timeout_s: float,
         on_anchored: Callable[[int], None] = lambda size: None,
+        leads: bool = True,
     ) -> None:
         self.engine, self.contracts, self.account, self.sm2 = engine, contracts, account, sm2
         self.provider, self.provider_id = provider, code32(provider)
@@ -142,6 +143,9 @@ class Anchorer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._oldest: tuple[int, int] | None = None  # (log_index, served_at_ms)
+        #: False: never anchors, only follows the batches' state (another process anchors:
+        #: ``QC_GW_ANCHOR_PROCESS``); True: anchors while it holds the leadership.
+        self.leads = leads
         self.leadership = Leadership(engine, provider)
         self._turn = turn_for(engine)  # the SQLite write lock, waited for woken (write_turn)
         self._load()
@@ -155,6 +159,9 @@ class Anchorer:
             self.anchored_upto = anchored_upto(conn)
             self.committer.observe(log_head(conn))
         self.next_seq = last.seq + 1 if last else 0
+        #: Batches anchored in the database, by any process (they are anchored in order, one
+        #: open at a time): as of this read.
+        self.batches_done = 0 if last is None else last.seq + int(last.status == BatchStatus.DONE)
         self.next_first = last.first_index + last.size if last else 0
         self.last_root = last.root if last else ZERO_ROOT
 
@@ -221,7 +228,7 @@ class Anchorer:
         """Do the next piece of work; False when there was none."""
         if self.halted:
             return False
-        if not self.leadership.held():  # a standby: follow what the anchoring replica does
+        if not self.leads or not self.leadership.held():  # follow what the anchoring one does
             self._load()
             return False
         if self._reload:

@@ -44,6 +44,15 @@ class Leadership:
         self._file: IO[str] | None = None
         self._lock = threading.Lock()  # one connection: never used by two threads at once
 
+    @property
+    def holding(self) -> bool:
+        """Whether this process held the lock at its last try (tries nothing)."""
+        return (
+            self._file is not None
+            or self._conn is not None
+            or (not self.shared and self.path is None)
+        )
+
     def held(self) -> bool:
         """True while this process holds the lock (taking it if it is free)."""
         with self._lock:

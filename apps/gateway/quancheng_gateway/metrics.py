@@ -23,22 +23,16 @@ from prometheus_client import (
     multiprocess,
 )
 
+from quancheng_gateway.shared_dir import MULTIPROC_ENV, shared_dir
+
 if TYPE_CHECKING:
     from quancheng_gateway.receipt_log import GroupCommit
 
 __all__ = ["MULTIPROC_ENV", "GatewayMetrics", "shared_dir"]
 
-#: prometheus_client reads it when it is imported: the workers must inherit it.
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 #: Gauges read the newest value among live workers (each scrape refreshes the answering one's).
 _GAUGE_MODE: Final = "livemostrecent"
 _LIVE_FILE = re.compile(r"^gauge_live\w+_(\d+)\.db$")
-
-
-def shared_dir() -> Path | None:
-    """The multiprocess directory, when the workers share their metrics through one."""
-    value = os.environ.get(MULTIPROC_ENV)
-    return Path(value) if value else None
 
 
 def _alive(pid: int) -> bool:

@@ -15,6 +15,7 @@ from quancheng.protocol import SignedRequest
 from quancheng.protocol import refusals as r
 from quancheng.protocol.documents import SEALED_FROM_SENSITIVITY
 from quancheng_gateway.anchorer import Anchorer
+from quancheng_gateway.anchoring import STALE_AFTER_S, read_status
 from quancheng_gateway.answering import Payload, ReceiptDraft, build_answer, read_data
 from quancheng_gateway.core.clock import Clock, SystemClock
 from quancheng_gateway.core.config import GatewaySettings
@@ -52,8 +53,13 @@ class Gateway:
         *,
         clock: Clock | None = None,
         department: Department | None = None,
+        anchors: bool | None = None,
     ) -> None:
+        """``anchors``: whether this process anchors (while it holds the leadership) or only
+        follows the batches' state; by default it anchors unless ``anchor_process`` is set
+        (the anchoring process, :mod:`quancheng_gateway.anchoring`, passes True)."""
         self.settings = s = settings
+        self.anchors = not s.anchor_process if anchors is None else anchors
         self.clock = clock or SystemClock()
         self.department = department or load_department(s.department)
         self.provider = self.department.provider
@@ -61,7 +67,7 @@ class Gateway:
         self.sm2 = s.load_sm2_key()
         self.engine = create_gateway_engine(s.database_url)
         turn = writer_turn(self.engine)
-        if turn is not None and s.workers > 1:  # the workers share the SQLite file: queue too
+        if turn is not None and (s.workers > 1 or s.anchor_process):  # processes share the file
             turn.share_across_processes()
         with exclusive(self.engine, "schema"):  # replicas and workers may start together
             init_schema(self.engine)
@@ -110,7 +116,10 @@ class Gateway:
             interval_s=s.anchor_interval_s,
             timeout_s=s.chain_timeout_s,
             on_anchored=self._on_anchored,
+            leads=self.anchors,
         )
+        #: Batches anchored when this process started (/healthz counts those since).
+        self._batches_at_start = self.anchorer.batches_done
         self.subjects = 0
         #: Started and shut down with the other background threads (None when stopped).
         self._sealing: ThreadPoolExecutor | None = None
@@ -284,14 +293,36 @@ class Gateway:
             "commit_groups_lingered": self.committer.lingered,
             "unanchored": self.anchorer.backlog(),
             "anchored_upto": self.anchorer.anchored_upto,
-            "batches_anchored": self.anchorer.batches_anchored,
-            "batch_size": self.anchorer.batch_cap,
-            "block_gas_limit": self.anchorer.gas_limit,
-            "anchoring_ok": self.anchorer.chain_ok
-            and self.anchorer.storage_ok
-            and not self.anchorer.halted,
-            "anchor_error": self.anchorer.halted or self.anchorer.last_error,
+            **self._anchoring(),
             "subjects": self.subjects,
+        }
+
+    def _anchoring(self) -> dict[str, Any]:
+        """How anchoring goes, from this process's anchorer or, with ``anchor_process``, from
+        the anchoring process's last status (batches: those anchored since this start)."""
+        a = self.anchorer
+        if self.anchors:
+            return {
+                "batches_anchored": a.batches_anchored,
+                "batch_size": a.batch_cap,
+                "block_gas_limit": a.gas_limit,
+                "anchoring_ok": a.chain_ok and a.storage_ok and not a.halted,
+                "anchor_error": a.halted or a.last_error,
+            }
+        status = read_status()
+        error: str | None
+        if status is None:
+            ok, error = False, "the anchoring process has not reported (QC_GW_ANCHOR_PROCESS)"
+        elif status.age_s() > STALE_AFTER_S:
+            ok, error = False, f"the anchoring process last reported {status.age_s():.0f} s ago"
+        else:
+            ok, error = status.ok, status.error
+        return {
+            "batches_anchored": a.batches_done - self._batches_at_start,
+            "batch_size": a.batch_cap if status is None else status.batch_size,
+            "block_gas_limit": None if status is None else status.block_gas_limit,
+            "anchoring_ok": ok,
+            "anchor_error": error,
         }
 
     def refresh_gauges(self) -> None:

@@ -15,6 +15,7 @@ from pydantic_settings import SettingsConfigDict
 from quancheng.crypto import PSEUDONYM_KEY_MIN_SIZE, SM2PrivateKey
 from quancheng.errors import ConfigError
 from quancheng_appkit.serving import ServerLimits
+from quancheng_gateway.write_turn import sqlite_file
 
 __all__ = ["DEV_PSEUDONYM_KEY", "METRICS_TOKEN_MIN_CHARS", "GatewaySettings", "SettingsError"]
 
@@ -46,6 +47,11 @@ class GatewaySettings(ServerLimits):
     port: int = Field(default=8600, ge=1, le=65535)
     #: Worker processes serving the port; they share the database as replicas do.
     workers: int = Field(default=1, ge=1, le=32)
+    #: Anchor from a process of its own (``python -m quancheng_gateway.anchoring``, started
+    #: and watched by ``python -m quancheng_gateway``), not from the processes answering
+    #: queries: its bursts (a batch's receipts, Merkle tree and transaction every
+    #: ``batch_max_age_s``) then never hold the query path's GIL.
+    anchor_process: bool = False
     #: The gateway's own database (view, subject index, receipts, batches).
     database_url: str = "sqlite:///var/gateway/gateway.db"
     #: The department's source data.
@@ -98,6 +104,16 @@ class GatewaySettings(ServerLimits):
             raise SettingsError(
                 "QC_GW_WORKERS > 1 needs QC_GW_SM2_KEY_PEM or QC_GW_SM2_KEY_FILE: every worker "
                 "must sign with the provider's one key"
+            )
+        if self.anchor_process and not (self.sm2_key_pem or self.sm2_key_file):
+            raise SettingsError(
+                "QC_GW_ANCHOR_PROCESS needs QC_GW_SM2_KEY_PEM or QC_GW_SM2_KEY_FILE: the "
+                "anchoring process signs batches with the key that signs the receipts"
+            )
+        if self.anchor_process and _in_memory(self.database_url):
+            raise SettingsError(
+                "QC_GW_ANCHOR_PROCESS needs a database two processes share (a SQLite file or "
+                "PostgreSQL), not an in-memory one"
             )
         token = self.metrics_token.get_secret_value() if self.metrics_token else None
         if token is not None and len(token) < METRICS_TOKEN_MIN_CHARS:
@@ -170,3 +186,8 @@ class GatewaySettings(ServerLimits):
         if self.rpc_url.startswith("http"):
             return "ws" + self.rpc_url.removeprefix("http")
         return None
+
+
+def _in_memory(url: str) -> bool:
+    """A SQLite database in memory: one process's alone."""
+    return url.startswith("sqlite") and sqlite_file(url) is None
