@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, select
 
 from quancheng.chain.types import code32
@@ -24,6 +25,7 @@ from quancheng.protocol import SignedRequest
 from quancheng_gateway.models import ReceiptRow
 from quancheng_gateway.process import GatewayProcess
 from tests.gateway.conftest import wait_until
+from tests.utils.readers import OPERATOR
 from tests.utils.scenario import Scenario
 
 #: What a client records when the connection failed before any answer (gateway down).
@@ -188,6 +190,17 @@ def flock_holder(lock: Path) -> int | None:
         if parts[1] == "FLOCK" and parts[5].endswith(f":{inode}"):
             return int(parts[4])
     return None
+
+
+def scrape_metrics(url: str) -> dict[str, float]:
+    """One ``/metrics`` scrape on a new connection (with several processes it may reach any
+    of them): sample name, then ``|``-joined label values → value."""
+    text = httpx.get(url + "/metrics", headers=OPERATOR, timeout=10).text
+    return {
+        s.name + "".join(f"|{v}" for v in s.labels.values()): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 def report(title: str, figures: dict[str, Any]) -> None:

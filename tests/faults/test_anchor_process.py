@@ -14,10 +14,8 @@ import signal
 import time
 from pathlib import Path
 
-import httpx
 import psutil
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from quancheng_gateway.anchoring import HEARTBEAT_S
 from quancheng_gateway.core.config import GatewaySettings, SettingsError
@@ -31,12 +29,12 @@ from tests.faults.support import (
     health,
     log_rows,
     report,
+    scrape_metrics,
     synced,
     wait_anchored,
 )
 from tests.gateway.conftest import wait_until
 from tests.utils.ports import free_port
-from tests.utils.readers import OPERATOR
 from tests.utils.scenario import Scenario, active_grant, gateway_settings, signed_request
 
 VR, FIELDS = "vehicle.registration", ("plate_no", "status")
@@ -71,15 +69,6 @@ def _start(sc: Scenario, tmp_path: Path, **overrides: object) -> tuple[GatewayPr
     proc = GatewayProcess(settings, log_file=tmp_path / "gateway.log")
     proc.start()
     return proc, db.with_name(f"{db.name}.anchorer.lock")
-
-
-def _metrics(url: str) -> dict[str, float]:
-    text = httpx.get(url + "/metrics", headers=OPERATOR, timeout=10).text
-    return {
-        s.name + "".join(f"|{v}" for v in s.labels.values()): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
 
 
 @pytest.mark.slow
@@ -129,11 +118,11 @@ def test_the_anchoring_process_anchors_and_is_started_again_when_killed_under_lo
         assert h["batches_anchored"] >= 2 and h["anchored_upto"] == len(rows)
         # One scrape adds the two processes up: the queries answered here, the batches there.
         wait_until(
-            lambda: _metrics(proc.url).get("qc_gateway_receipts_anchored_total") == len(rows),
+            lambda: scrape_metrics(proc.url).get("qc_gateway_receipts_anchored_total") == len(rows),
             10,
             "the anchored receipts counted",
         )
-        figures_now = _metrics(proc.url)
+        figures_now = scrape_metrics(proc.url)
         assert figures_now["qc_gateway_queries_total|OK"] == len(outcomes)
         assert figures_now["qc_gateway_batches_anchored_total"] == h["batches_anchored"]
         report(

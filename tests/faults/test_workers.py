@@ -17,7 +17,6 @@ from pathlib import Path
 import httpx
 import psutil
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from quancheng_gateway.core.config import GatewaySettings, SettingsError
 from quancheng_gateway.process import GatewayProcess
@@ -30,12 +29,12 @@ from tests.faults.support import (
     log_rows,
     post,
     report,
+    scrape_metrics,
     synced,
     wait_anchored,
 )
 from tests.gateway.conftest import wait_until
 from tests.utils.ports import free_port
-from tests.utils.readers import OPERATOR
 from tests.utils.scenario import Scenario, active_grant, gateway_settings, signed_request
 
 VR, FIELDS = "vehicle.registration", ("plate_no", "status")
@@ -115,16 +114,6 @@ def test_several_workers_need_the_providers_key(sc: Scenario) -> None:
         GatewaySettings(**values)
 
 
-def _scrape(url: str) -> dict[str, float]:
-    """One scrape on a new connection (it may reach either worker): sample name → value."""
-    text = httpx.get(url + "/metrics", headers=OPERATOR, timeout=10).text
-    return {
-        s.name + "".join(f"|{v}" for v in s.labels.values()): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
 @pytest.mark.slow
 def test_metrics_of_several_workers_are_the_gateways_totals(sc: Scenario, tmp_path: Path) -> None:
     grant = active_grant(sc, sc.subjects[0], {VR: FIELDS}, max_uses=5000)
@@ -151,7 +140,7 @@ def test_metrics_of_several_workers_are_the_gateways_totals(sc: Scenario, tmp_pa
             assert post(client, proc.url, replay).code == "OK"
             assert post(client, proc.url, replay).code == "REPLAYED_REQUEST"
         for _ in range(8):
-            figures = _scrape(proc.url)
+            figures = scrape_metrics(proc.url)
             assert figures["qc_gateway_queries_total|OK"] == sent + 1, figures
             assert figures["qc_gateway_queries_total|REPLAYED_REQUEST"] == 1
             assert figures["qc_gateway_receipts_total"] == sent + 1
