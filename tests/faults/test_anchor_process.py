@@ -169,3 +169,30 @@ def test_an_anchoring_process_needs_the_providers_key_and_a_shared_database(
     with pytest.raises(SettingsError, match="in-memory"):
         GatewaySettings(**{**values, "anchor_process": True, "database_url": "sqlite://"})
     assert GatewaySettings(**{**values, "anchor_process": True}).anchor_process
+
+
+@pytest.mark.slow
+def test_with_two_workers_neither_anchors_and_the_anchoring_process_stops_with_them(
+    sc: Scenario, tmp_path: Path
+) -> None:
+    grant = active_grant(sc, sc.subjects[0], {VR: FIELDS}, max_uses=5000)
+    proc, lock = _start(sc, tmp_path, workers=2, batch_size=4, batch_max_age_s=0.3)
+    try:
+        synced(sc, proc)
+        wait_until(lambda: (p := _anchoring_process(proc)) and flock_holder(lock) == p.pid, 20,
+                   "the anchoring process leads")  # fmt: skip
+        anchoring = _anchoring_process(proc)
+        assert anchoring is not None
+        workers = [c for c in psutil.Process(proc.pid).children() if c.pid != anchoring.pid]
+        load = Load(proc.url, lambda i: signed_request(sc.consumer, grant, VR, FIELDS)).start()
+        load.wait_for("OK", 0.0, 30)
+        time.sleep(1.0)
+        outcomes = load.stop()
+        assert codes(outcomes) == {"OK": len(outcomes)}, codes(outcomes)
+        wait_anchored(proc)
+        assert anchored_on_chain(sc) == len(log_rows(proc.settings.database_url))
+        assert flock_holder(lock) == anchoring.pid not in {w.pid for w in workers}
+    finally:
+        proc.stop()
+    wait_until(lambda: _exited(anchoring), 10, "the anchoring process stopped")
+    assert flock_holder(lock) is None
