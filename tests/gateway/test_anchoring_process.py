@@ -8,6 +8,7 @@ subprocesses themselves (started, killed, started again) are tests/faults/test_a
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +17,17 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from quancheng_gateway.anchoring import STALE_AFTER_S, AnchoringStatus, read_status
+from quancheng_gateway import anchoring
+from quancheng_gateway.anchoring import (
+    RESTART_DELAY_MAX_S,
+    RESTART_DELAY_S,
+    SETTLED_S,
+    STALE_AFTER_S,
+    AnchoringStatus,
+    AnchoringSupervisor,
+    read_status,
+    restart_delay,
+)
 from quancheng_gateway.models import Batch
 from quancheng_gateway.service import Gateway
 from quancheng_gateway.shared_dir import MULTIPROC_ENV
@@ -84,3 +95,28 @@ def test_a_query_process_never_anchors_and_holds_the_backlog_bound_until_the_anc
             anchoring.anchorer.stop()
             anchoring.engine.dispose()
         gen.close()
+
+
+def test_the_supervisor_starts_an_exiting_process_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(anchoring, "RESTART_DELAY_S", 0.05)
+    monkeypatch.setattr(anchoring, "HEARTBEAT_S", 0.01)
+    exited = []
+    monkeypatch.setattr(anchoring._log, "warning", lambda msg, *args: exited.append(args[1]))
+    supervisor = AnchoringSupervisor(command=[sys.executable, "-c", "raise SystemExit(3)"])
+    supervisor.start()
+    try:
+        wait_until(lambda: len(exited) >= 3, 20, "exited and started again three times")
+    finally:
+        supervisor.stop()
+    assert exited[:3] == [3, 3, 3]
+
+
+def test_restarts_back_off_while_the_process_keeps_exiting_and_reset_once_it_settled() -> None:
+    first = restart_delay(None, 0.5)
+    assert first == RESTART_DELAY_S
+    waits = [first]
+    for _ in range(8):
+        waits.append(restart_delay(waits[-1], 0.5))
+    assert waits[:4] == [RESTART_DELAY_S * 2**i for i in range(4)]
+    assert max(waits) == waits[-1] == RESTART_DELAY_MAX_S
+    assert restart_delay(RESTART_DELAY_MAX_S, SETTLED_S) == RESTART_DELAY_S

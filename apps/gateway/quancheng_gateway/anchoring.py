@@ -40,7 +40,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import FrameType
@@ -60,6 +60,7 @@ __all__ = [
     "AnchoringSupervisor",
     "main",
     "read_status",
+    "restart_delay",
 ]
 
 _log = logging.getLogger("quancheng_gateway.anchoring")
@@ -70,8 +71,11 @@ STATUS_FILE = "anchoring-status.json"
 HEARTBEAT_S = 0.5
 #: A state older than this reads as an anchoring process that is not running.
 STALE_AFTER_S = 5.0
-#: How long the supervisor waits before starting an anchoring process that exited again.
+#: How long the supervisor waits before starting an anchoring process that exited again;
+#: doubled (up to ``RESTART_DELAY_MAX_S``) while it keeps exiting within ``SETTLED_S``.
 RESTART_DELAY_S = 1.0
+RESTART_DELAY_MAX_S = 30.0
+SETTLED_S = 30.0
 #: The pid the anchoring process exits without (set by the supervisor; unset: it runs alone).
 PARENT_ENV = "QC_ANCHORING_PARENT_PID"
 MODULE = "quancheng_gateway.anchoring"
@@ -129,23 +133,29 @@ def read_status(directory: Path | None = None) -> AnchoringStatus | None:
         return None
 
 
+def restart_delay(last: float | None, lived_s: float) -> float:
+    """How long to wait before starting again a process that exited after ``lived_s``:
+    ``RESTART_DELAY_S`` the first time or after it had settled, else twice the ``last``
+    wait (up to ``RESTART_DELAY_MAX_S``), so a process that cannot start is not hammered."""
+    if last is None or lived_s >= SETTLED_S:
+        return RESTART_DELAY_S
+    return min(RESTART_DELAY_MAX_S, last * 2)
+
+
 class AnchoringSupervisor:
     """Runs ``python -m quancheng_gateway.anchoring`` beside the gateway, again if it exits."""
 
-    def __init__(self, env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, env: Mapping[str, str] | None = None, command: Sequence[str] | None = None
+    ) -> None:
         self.env = dict(os.environ if env is None else env)
+        self.command = list(command or [sys.executable, "-m", MODULE])
         self.env[PARENT_ENV] = str(os.getpid())
-        #: Times the anchoring process was started again after it exited.
-        self.restarts = 0
         self._stop = threading.Event()
         self._proc: subprocess.Popen[bytes] | None = None
+        self._started_at = 0.0
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
-
-    @property
-    def pid(self) -> int | None:
-        proc = self._proc
-        return proc.pid if proc is not None and proc.poll() is None else None
 
     def start(self) -> None:
         self._stop.clear()
@@ -176,30 +186,31 @@ class AnchoringSupervisor:
         with self._lock:
             if self._stop.is_set():
                 return
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", MODULE], env=self.env, stdin=subprocess.DEVNULL
-            )
+            self._proc = subprocess.Popen(self.command, env=self.env, stdin=subprocess.DEVNULL)
+            self._started_at = time.monotonic()
         _log.info("anchoring process %d started", self._proc.pid)
 
     def _watch(self) -> None:
+        delay: float | None = None
         while not self._stop.is_set():
             proc = self._proc
             if proc is None or proc.poll() is None:
                 self._stop.wait(HEARTBEAT_S)
                 continue
+            lived = time.monotonic() - self._started_at
+            delay = restart_delay(delay, lived)
             _log.warning(
-                "the anchoring process %d exited (%s): starting it again in %.0f s",
-                proc.pid, proc.returncode, RESTART_DELAY_S,
+                "the anchoring process %d exited (%s) after %.0f s: starting it again in %.0f s",
+                proc.pid, proc.returncode, lived, delay,
             )  # fmt: skip
-            if self._stop.wait(RESTART_DELAY_S):
+            if self._stop.wait(delay):
                 return
-            self.restarts += 1
             self._spawn()
 
 
 def main() -> None:
     """Anchor for the gateway configured by ``QC_GW_*`` until told to stop or orphaned."""
-    from quancheng_gateway.service import Gateway  # the whole gateway's imports: here only
+    from quancheng_gateway.service import Gateway  # which imports this module
 
     settings = GatewaySettings()  # type: ignore[call-arg]
     configure_logging(settings.log_level)
