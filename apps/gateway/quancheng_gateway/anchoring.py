@@ -44,12 +44,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from quancheng_gateway.anchorer import Anchorer
 from quancheng_gateway.core.config import GatewaySettings
 from quancheng_gateway.core.logging import configure_logging
 from quancheng_gateway.shared_dir import shared_dir
+
+if TYPE_CHECKING:  # not imported at run time: uvicorn's manager process needs none of it
+    from quancheng_gateway.anchorer import Anchorer
 
 __all__ = [
     "HEARTBEAT_S",
