@@ -115,6 +115,7 @@ def test_the_anchoring_process_anchors_and_is_started_again_when_killed_under_lo
         assert second is not None and flock_holder(lock) == second.pid != proc.pid
         h = health(proc)
         assert h["anchoring_ok"] is True and h["anchor_error"] is None
+        assert h["anchoring_restarts"] == 1  # the one started after the kill reports
         assert h["batches_anchored"] >= 2 and h["anchored_upto"] == len(rows)
         # One scrape adds the two processes up: the queries answered here, the batches there.
         wait_until(

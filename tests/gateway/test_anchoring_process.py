@@ -64,6 +64,7 @@ def test_a_query_process_never_anchors_and_holds_the_backlog_bound_until_the_anc
         gw.sync()
         h = gw.gateway.health()
         assert h["anchoring_ok"] is False and "has not reported" in h["anchor_error"]
+        assert h["anchoring_restarts"] is None
         for _ in range(4):
             assert gw.query(signed_request(sc.consumer, grant, VR, FIELDS)).status_code == 200
         # Nobody anchors: the bound holds, and the query process took nothing of the anchoring.
@@ -81,6 +82,7 @@ def test_a_query_process_never_anchors_and_holds_the_backlog_bound_until_the_anc
         AnchoringStatus.of(anchoring.anchorer).write(shared)
         h = gw.gateway.health()
         assert (h["anchoring_ok"], h["anchor_error"], h["batches_anchored"]) == (True, None, 2)
+        assert h["anchoring_restarts"] == 0  # no supervisor started it again
         assert (h["unanchored"], h["anchored_upto"]) == (0, 4)
         assert gw.query(signed_request(sc.consumer, grant, VR, FIELDS)).status_code == 200
 

@@ -57,6 +57,7 @@ __all__ = [
     "HEARTBEAT_S",
     "PARENT_ENV",
     "STALE_AFTER_S",
+    "STARTS_ENV",
     "STATUS_FILE",
     "AnchoringStatus",
     "AnchoringSupervisor",
@@ -80,6 +81,8 @@ RESTART_DELAY_MAX_S = 30.0
 SETTLED_S = 30.0
 #: The pid the anchoring process exits without (set by the supervisor; unset: it runs alone).
 PARENT_ENV = "QC_ANCHORING_PARENT_PID"
+#: How many anchoring processes the supervisor started before this one (it reports it).
+STARTS_ENV = "QC_ANCHORING_RESTARTS"
 MODULE = "quancheng_gateway.anchoring"
 
 
@@ -98,6 +101,8 @@ class AnchoringStatus:
     anchored_upto: int
     batch_size: int
     block_gas_limit: int | None
+    #: Anchoring processes the gateway had started before this one (0: the first).
+    restarts: int = 0
 
     @classmethod
     def of(cls, anchorer: Anchorer) -> AnchoringStatus:
@@ -111,6 +116,7 @@ class AnchoringStatus:
             anchored_upto=anchorer.anchored_upto,
             batch_size=anchorer.batch_cap,
             block_gas_limit=anchorer.gas_limit,
+            restarts=int(os.environ.get(STARTS_ENV, "0")),
         )
 
     def age_s(self) -> float:
@@ -156,6 +162,8 @@ class AnchoringSupervisor:
         self._stop = threading.Event()
         self._proc: subprocess.Popen[bytes] | None = None
         self._started_at = 0.0
+        #: Anchoring processes started again after one exited.
+        self.restarts = -1
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
@@ -188,7 +196,9 @@ class AnchoringSupervisor:
         with self._lock:
             if self._stop.is_set():
                 return
-            self._proc = subprocess.Popen(self.command, env=self.env, stdin=subprocess.DEVNULL)
+            self.restarts += 1
+            env = {**self.env, STARTS_ENV: str(self.restarts)}
+            self._proc = subprocess.Popen(self.command, env=env, stdin=subprocess.DEVNULL)
             self._started_at = time.monotonic()
         _log.info("anchoring process %d started", self._proc.pid)
 

@@ -323,6 +323,7 @@ class Gateway:
             "block_gas_limit": None if status is None else status.block_gas_limit,
             "anchoring_ok": ok,
             "anchor_error": error,
+            "anchoring_restarts": None if status is None else status.restarts,
         }
 
     def refresh_gauges(self) -> None:
