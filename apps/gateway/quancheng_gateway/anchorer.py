@@ -165,6 +165,16 @@ class Anchorer:
         self.next_first = last.first_index + last.size if last else 0
         self.last_root = last.root if last else ZERO_ROOT
 
+    @property
+    def ok(self) -> bool:
+        """Whether anchoring goes well: the chain and the database answer, nothing halted it."""
+        return self.chain_ok and self.storage_ok and not self.halted
+
+    @property
+    def error(self) -> str | None:
+        """Why anchoring halted, else the last error (None after a step that went well)."""
+        return self.halted or self.last_error
+
     def backlog(self) -> int:
         """Receipts answered but not anchored yet."""
         return max(0, self.committer.head - self.anchored_upto)

@@ -40,7 +40,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import FrameType
@@ -110,8 +110,8 @@ class AnchoringStatus:
             pid=os.getpid(),
             at=time.time(),
             leading=anchorer.leadership.holding,
-            ok=anchorer.chain_ok and anchorer.storage_ok and not anchorer.halted,
-            error=anchorer.halted or anchorer.last_error,
+            ok=anchorer.ok,
+            error=anchorer.error,
             batches_anchored=anchorer.batches_anchored,
             anchored_upto=anchorer.anchored_upto,
             batch_size=anchorer.batch_cap,
@@ -153,10 +153,8 @@ def restart_delay(last: float | None, lived_s: float) -> float:
 class AnchoringSupervisor:
     """Runs ``python -m quancheng_gateway.anchoring`` beside the gateway, again if it exits."""
 
-    def __init__(
-        self, env: Mapping[str, str] | None = None, command: Sequence[str] | None = None
-    ) -> None:
-        self.env = dict(os.environ if env is None else env)
+    def __init__(self, command: Sequence[str] | None = None) -> None:
+        self.env = dict(os.environ)  # read now: the shared directory is set by then
         self.command = list(command or [sys.executable, "-m", MODULE])
         self.env[PARENT_ENV] = str(os.getpid())
         self._stop = threading.Event()

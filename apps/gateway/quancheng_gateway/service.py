@@ -306,8 +306,8 @@ class Gateway:
                 "batches_anchored": a.batches_anchored,
                 "batch_size": a.batch_cap,
                 "block_gas_limit": a.gas_limit,
-                "anchoring_ok": a.chain_ok and a.storage_ok and not a.halted,
-                "anchor_error": a.halted or a.last_error,
+                "anchoring_ok": a.ok,
+                "anchor_error": a.error,
             }
         status = read_status()
         error: str | None
