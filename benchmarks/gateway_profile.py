@@ -74,6 +74,7 @@ COMPONENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
 #: Background threads, recognised by the function their ``Thread.run`` runs.
 THREADS = {
     "GroupCommitter._run": "receipt writer",
+    "SignatureVerifier._run": "request verifier",
     "ChainFollower": "chain follower",
     "Anchorer": "anchorer",
     "WorkerThread": "threadpool (anyio)",
@@ -222,7 +223,7 @@ def table(rows: list[dict[str, Any]], comps: Counter[str], threads: Counter[str]
         f"closed loop c={rows[0]['c']}: answered/s {qps}; CPU ms/query {cpus[0]:.2f}–"
         f"{cpus[-1]:.2f}; p99 ms {p99}",
         f"CPU ms/query net of the idle process's own use ({idle} % of a core): {net}",
-        f"of which the event loop (main thread; the rest: writer, anchorer, follower): {loop}",
+        f"of which the event loop (main thread; the rest: the other threads): {loop}",
         "group commit: "
         + ", ".join(f"{r['groups']} groups of {r['group_size']:.1f}" for r in rows),
         "",

@@ -6,6 +6,7 @@ import json
 import secrets
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,31 @@ def test_bad_signature(scenario: Scenario, gw: InProcessGateway, grant: Any) -> 
         request=signed.request, signature=b64(SM2PrivateKey.generate().sign(b"x"))
     )
     query_refused(gw, forged, 401, "BAD_REQUEST_SIGNATURE")
+
+
+def test_signature_checked_with_a_key_rotated_meanwhile_is_refused(
+    scenario: Scenario, gw: InProcessGateway, grant: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The signature is verified off the event loop; the chain follower may apply a key
+    rotation before the remaining checks run. The request, signed with the old key, must then
+    be refused, not judged against the new key's holder."""
+    view = gw.gateway.view
+    code = scenario.consumer.code
+    verify = gw.gateway.verifier.verify
+    before = view.members[code]
+
+    async def verify_then_rotate(key: Any, signature: bytes, data: bytes) -> bool:
+        valid = await verify(key, signature, data)
+        view.members[code] = replace(before, key=SM2PrivateKey.generate().public_key())
+        return valid
+
+    monkeypatch.setattr(gw.gateway.verifier, "verify", verify_then_rotate)
+    try:
+        signed = signed_request(scenario.consumer, grant, VR, FIELDS)
+        body = query_refused(gw, signed, 401, "BAD_REQUEST_SIGNATURE")
+        assert "changed" in body["error"]["message"]
+    finally:
+        view.members[code] = before
 
 
 def test_request_bound_to_a_channel_is_refused_without_that_client_certificate(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from quancheng.chain.types import GrantStatus, InstitutionStatus, Role
-from quancheng.crypto import InvalidSignature, sm3
+from quancheng.crypto import InvalidSignature, SM2PublicKey, sm3
 from quancheng.crypto.errors import NotCanonicalizable
 from quancheng.protocol import QueryRequest, SignedRequest, covers, signing_bytes
 from quancheng.protocol import refusals as r
@@ -87,14 +87,33 @@ class Pipeline:
         #: (a development gateway serving plain HTTP on loopback only).
         self.allow_unbound = allow_unbound
 
-    def check(self, signed: SignedRequest, *, channel: str | None = None) -> Checked:
+    def check(
+        self,
+        signed: SignedRequest,
+        *,
+        channel: str | None = None,
+        verified_with: SM2PublicKey | None = None,
+    ) -> Checked:
         """Every check up to (not including) replay and use counting.
 
         ``channel`` is the channel of the client certificate the request arrived with
         (:func:`quancheng.tls.channel_of_certificate`), None without one.
+        ``verified_with``: the key of :meth:`consumer_key` the caller already checked the
+        signature with (first, as here, but off this thread); the consumer is looked up
+        again and must still hold that key.
         """
         req = signed.request
-        self._consumer(signed)
+        key = self.consumer_key(signed)
+        if verified_with is not None:
+            if key != verified_with:  # rotated on chain while the signature was checked
+                raise r.BadRequestSignature(
+                    "the consumer's key changed on chain while the request was checked"
+                )
+        else:
+            try:
+                key.verify(unb64(signed.signature), signing_bytes(req))
+            except (InvalidSignature, ValueError):
+                raise r.BadRequestSignature(consumer=req.consumer) from None
         self._channel(req, channel)
         now_ms = self.clock.now_ms()
         if abs(req.issued_at_ms - now_ms) > self.skew_ms:
@@ -109,7 +128,8 @@ class Pipeline:
 
     # ---------------------------------------------------------------------- checks
 
-    def _consumer(self, signed: SignedRequest) -> None:
+    def consumer_key(self, signed: SignedRequest) -> SM2PublicKey:
+        """The active consumer's key the request must be signed with (the first check)."""
         req = signed.request
         member = self.view.members.get(req.consumer)
         if member is None:
@@ -122,10 +142,7 @@ class Pipeline:
             )
         if member.key is None:
             raise r.BadRequestSignature("the consumer has no usable SM2 key on chain")
-        try:
-            member.key.verify(unb64(signed.signature), signing_bytes(req))
-        except (InvalidSignature, ValueError):
-            raise r.BadRequestSignature(consumer=req.consumer) from None
+        return member.key
 
     def _channel(self, req: QueryRequest, channel: str | None) -> None:
         """The request must name the TLS client key it arrived with (checked before replay,

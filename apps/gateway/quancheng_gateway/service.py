@@ -11,9 +11,10 @@ from typing import Any
 
 from quancheng.chain import ContractSet, Manifest, load_account, make_web3
 from quancheng.chain.follower import ChainFollower
-from quancheng.protocol import SignedRequest
+from quancheng.crypto import SM2PublicKey
+from quancheng.protocol import SignedRequest, signing_bytes
 from quancheng.protocol import refusals as r
-from quancheng.protocol.documents import SEALED_FROM_SENSITIVITY
+from quancheng.protocol.documents import SEALED_FROM_SENSITIVITY, unb64
 from quancheng_gateway.anchorer import Anchorer
 from quancheng_gateway.anchoring import STALE_AFTER_S, read_status
 from quancheng_gateway.answering import Payload, ReceiptDraft, build_answer, read_data
@@ -32,6 +33,7 @@ from quancheng_gateway.resources import Department, load_department
 from quancheng_gateway.storage import is_unavailable, storage_refusal
 from quancheng_gateway.subjects import build_subject_index
 from quancheng_gateway.uses import GrantState
+from quancheng_gateway.verifying import SignatureVerifier
 from quancheng_gateway.view import ChainView
 from quancheng_gateway.write_turn import writer_turn
 
@@ -123,6 +125,8 @@ class Gateway:
         self.subjects = 0
         #: Started and shut down with the other background threads (None when stopped).
         self._sealing: ThreadPoolExecutor | None = None
+        #: Checks requests' signatures on a thread of its own (the event loop goes on).
+        self.verifier = SignatureVerifier()
 
     # --------------------------------------------------------------------- lifecycle
 
@@ -130,6 +134,7 @@ class Gateway:
         """Index subjects, catch the view up with the chain, start the background work."""
         self.rebuild_subject_index()
         self.committer.start()
+        self.verifier.start()
         self._sealing = ThreadPoolExecutor(SEALING_THREADS, "answer-sealing")
         self.follower.start()
         deadline = time.monotonic() + sync_timeout
@@ -143,6 +148,7 @@ class Gateway:
         self.anchorer.stop()
         self.follower.stop()
         self.committer.stop()
+        self.verifier.stop()
         if self._sealing is not None:
             self._sealing.shutdown(wait=True)
             self._sealing = None
@@ -209,7 +215,8 @@ class Gateway:
         self.availability()
         # Read before the checks: the view had applied at least this block when it judged.
         view_block = max(0, self.follower.processed_block)
-        checked = self.pipeline.check(signed, channel=channel)
+        key = await self._verify_signature(signed)
+        checked = self.pipeline.check(signed, channel=channel, verified_with=key)
         g = checked.grant
         reservation = self.committer.reserve(
             request_id=checked.request.request_id,
@@ -237,6 +244,18 @@ class Gateway:
             body = answer()
         self.metrics.receipts.inc()
         return body
+
+    async def _verify_signature(self, signed: SignedRequest) -> SM2PublicKey:
+        """The pipeline's first check, its SM2 verification off the event loop's thread; the
+        key it verified with."""
+        key = self.pipeline.consumer_key(signed)
+        try:
+            signature = unb64(signed.signature)
+        except ValueError:
+            raise r.BadRequestSignature(consumer=signed.request.consumer) from None
+        if not await self.verifier.verify(key, signature, signing_bytes(signed.request)):
+            raise r.BadRequestSignature(consumer=signed.request.consumer)
+        return key
 
     def _sealed(self, checked: Checked) -> bool:
         """Sealed when the request asks, or the catalogue rates the resource sensitive."""
