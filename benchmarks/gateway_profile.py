@@ -219,13 +219,18 @@ def table(rows: list[dict[str, Any]], comps: Counter[str], threads: Counter[str]
     loop = ", ".join(f"{r['loop_cpu_ms']:.2f}" for r in rows)
     idle = ", ".join(f"{r['idle_cpu_pct']:.0f}" for r in rows)
     p99 = ", ".join(f"{r['p99']:.1f}" for r in rows)
-    lines = [
+    measured = [
         f"closed loop c={rows[0]['c']}: answered/s {qps}; CPU ms/query {cpus[0]:.2f}–"
         f"{cpus[-1]:.2f}; p99 ms {p99}",
         f"CPU ms/query net of the idle process's own use ({idle} % of a core): {net}",
         f"of which the event loop (main thread; the rest: the other threads): {loop}",
         "group commit: "
         + ", ".join(f"{r['groups']} groups of {r['group_size']:.1f}" for r in rows),
+    ]
+    if not comps:  # not profiled (the baseline)
+        return "\n".join(measured)
+    lines = [
+        *measured,
         "",
         f"| component | share | CPU ms/query (of {cpu:.2f}) |",
         "|---|---:|---:|",
@@ -295,8 +300,9 @@ def run(args: argparse.Namespace, work: Path) -> tuple[str, dict[str, Any]]:
         out = []
         for name, measured in rows.items():
             best = max(r["qps"] for r in measured)
+            title = name if name == "this tree" else f"baseline ({_tree_name(args.baseline)})"
             out.append(
-                f"### {name}\n\n" + table(measured, comps if name == "this tree" else Counter(),
+                f"### {title}\n\n" + table(measured, comps if name == "this tree" else Counter(),
                                            threads if name == "this tree" else Counter())
                 + f"\n\nbest run {best:.0f} q/s = {best / bound:.0%} of the SM2 bound"
             )  # fmt: skip
@@ -309,6 +315,17 @@ def run(args: argparse.Namespace, work: Path) -> tuple[str, dict[str, Any]]:
         if proc is not None:
             proc.stop()
         node.stop()
+
+
+def _tree_name(path: Path) -> str:
+    """The commit of the checkout ``path`` lies in (its path when that is not a checkout)."""
+    done = subprocess.run(
+        ["git", "-C", str(path), "log", "-1", "--format=commit %h of %cs"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else str(path)
 
 
 def main() -> None:

@@ -153,6 +153,7 @@ def test_the_profile_attributes_the_gateway_cpu_to_components(
     assert "| component | share | CPU ms/query" in section
     assert "| SM2 (tongsuopy) |" in section  # every answered query signs and verifies
     assert "| event loop (main thread) |" in section and "| receipt writer |" in section
+    assert "| request verifier |" in section  # requests are verified off the event loop
     data = json.loads((out / "benchmarks/results/gateway_profile.json").read_text())["data"]
     assert data["components"]["SM2 (tongsuopy)"] > 0
     assert all(row["ok"] == row["n"] for row in data["rows"]["this tree"])
