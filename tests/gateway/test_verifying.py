@@ -86,3 +86,27 @@ def test_without_its_thread_it_checks_in_place() -> None:
     v.start()
     v.stop()
     assert asyncio.run(v.verify(pub, sig, data + b"?")) is False
+
+
+def test_an_error_reaches_its_request_and_the_thread_goes_on(
+    verifier: SignatureVerifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault inside one check must fail that request, not stop the thread every later
+    request waits on."""
+    pub = KEY.public_key()
+    real = type(pub).verify
+
+    def broken_once(self: object, signature: bytes, data: bytes) -> None:
+        if data == b"boom":
+            raise RuntimeError("backend fault")
+        real(self, signature, data)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(type(pub), "verify", broken_once)
+
+    async def main() -> None:
+        with pytest.raises(RuntimeError, match="backend fault"):
+            await verifier.verify(pub, b"sig", b"boom")
+        data = b"after"
+        assert await verifier.verify(pub, bytes(KEY.sign(data)), data) is True
+
+    asyncio.run(main())

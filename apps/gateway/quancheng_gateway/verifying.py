@@ -69,9 +69,8 @@ class SignatureVerifier:
             except queue.Empty:
                 return
             if job is not None:
-                valid = _valid(job.key, job.signature, job.data)
                 with contextlib.suppress(RuntimeError):  # its event loop closed meanwhile
-                    job.loop.call_soon_threadsafe(_settle_all, [(job.future, valid)])
+                    job.loop.call_soon_threadsafe(_settle_all, [(job.future, _outcome(job))])
 
     def _run(self) -> None:
         while True:
@@ -88,11 +87,9 @@ class SignatureVerifier:
                     stopping = True
                     break
                 batch.append(job)
-            settled: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[bool], bool]]] = {}
+            settled: dict[asyncio.AbstractEventLoop, list[_Settled]] = {}
             for job in batch:
-                settled.setdefault(job.loop, []).append(
-                    (job.future, _valid(job.key, job.signature, job.data))
-                )
+                settled.setdefault(job.loop, []).append((job.future, _outcome(job)))
             for loop, items in settled.items():
                 try:
                     loop.call_soon_threadsafe(_settle_all, items)
@@ -110,7 +107,24 @@ def _valid(key: SM2PublicKey, signature: bytes, data: bytes) -> bool:
     return True
 
 
-def _settle_all(items: list[tuple[asyncio.Future[bool], bool]]) -> None:
-    for future, valid in items:
-        if not future.done():
-            future.set_result(valid)
+def _outcome(job: _Job) -> bool | Exception:
+    """Whether the job's signature is valid, or the error that kept it from being checked
+    (handed to the request that waits for it: the thread goes on with the others)."""
+    try:
+        return _valid(job.key, job.signature, job.data)
+    except Exception as exc:
+        _log.exception("request verifier: a signature could not be checked")
+        return exc
+
+
+_Settled = tuple["asyncio.Future[bool]", bool | Exception]
+
+
+def _settle_all(items: list[_Settled]) -> None:
+    for future, outcome in items:
+        if future.done():
+            continue
+        if isinstance(outcome, Exception):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
