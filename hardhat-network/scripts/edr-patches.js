@@ -1,4 +1,4 @@
-// Two corrections to how Hardhat 2.29 drives EDR 0.12, loaded before Hardhat creates a provider,
+// Corrections to how Hardhat 2.29 drives EDR 0.12, loaded before Hardhat creates a provider,
 // and the hook through which the node learns what each executed transaction touched.
 //
 // 1. Forking: Hardhat passes a chain's hardfork history as `chainOverrides[].hardforks`, a key
@@ -15,7 +15,11 @@
 //    JavaScript costs about 7 µs per EVM step (an on-chain SM2 check runs over a million), so the
 //    snapshot reads them only where the archive cannot tell it what changed (scripts/snapshot.js).
 //    `setSendListener(fn)` sees every transaction sent, before EDR runs it.
+// 4. Memory: each answer holds its raw traces in native memory until V8 collects it, which V8
+//    does not hurry to do (scripts/native-memory.js): every answer is noted there.
 const edr = require("@nomicfoundation/edr");
+
+const nativeMemory = require("./native-memory");
 
 const EXECUTING = ['"method":"eth_sendRawTransaction"', '"method":"eth_sendTransaction"', '"method":"evm_mine"'];
 
@@ -62,12 +66,24 @@ const slowMs = Number.parseInt(process.env.QC_NODE_SLOW_REQUEST_MS || "0", 10);
 
 const handleRequest = edr.Provider.prototype.handleRequest;
 edr.Provider.prototype.handleRequest = async function patchedHandleRequest(request) {
+  await nativeMemory.enter();
+  let response;
+  try {
+    response = await handled(this, request);
+  } finally {
+    nativeMemory.leave();
+  }
+  nativeMemory.noteAnswer();
+  return response;
+};
+
+async function handled(provider, request) {
   const t0 = slowMs > 0 ? Date.now() : 0;
   if (sendListener !== null && (request.includes(EXECUTING[0]) || request.includes(EXECUTING[1]))) {
     const { method, params } = JSON.parse(request);
     sendListener(method, params);
   }
-  const response = await handleRequest.call(this, request);
+  const response = await handleRequest.call(provider, request);
   if (slowMs > 0 && Date.now() - t0 > slowMs) {
     console.log(`[quancheng-node] ${new Date().toISOString()} slow request (${Date.now() - t0} ms): ${request.slice(0, 300)}`);
   }
@@ -76,6 +92,6 @@ edr.Provider.prototype.handleRequest = async function patchedHandleRequest(reque
     if (traces.length > 0) traceListener(traces);
   }
   return response;
-};
+}
 
 module.exports = { setTraceListener, setSendListener, setForkCacheDir };

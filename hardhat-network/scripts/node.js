@@ -14,7 +14,10 @@
 // chain's length.
 //
 // Usage: node scripts/node.js --host 127.0.0.1 --port 8545 --journal STATE/journal.jsonl
-//          [--archive STATE/archive --snapshot-every 2000] [--block-time 2]
+//          [--archive STATE/archive --snapshot-every 2000] [--block-time 2] [--gc-step-mib 64]
+//
+// --gc-step-mib N: a full garbage collection whenever the node's resident memory grew by N MiB
+// since the last (scripts/native-memory.js); EDR's answers hold native memory V8 cannot weigh.
 const fs = require("node:fs");
 const path = require("node:path");
 const { parseArgs } = require("node:util");
@@ -28,6 +31,7 @@ const { values: args } = parseArgs({
     "block-time": { type: "string", default: "0" },
     archive: { type: "string" },
     "snapshot-every": { type: "string", default: "2000" },
+    "gc-step-mib": { type: "string", default: "64" },
   },
 });
 
@@ -39,6 +43,8 @@ process.env.QC_BLOCK_TIME_S = String(blockTime); // read by hardhat.config.js (a
 const snapshotEvery = Number.parseInt(args["snapshot-every"], 10);
 if (!(snapshotEvery >= 0)) throw new Error(`--snapshot-every ${args["snapshot-every"]}: expected entries >= 0 (0: only on request)`);
 if (args.archive && !args.journal) throw new Error("--archive needs --journal");
+const gcStepMiB = Number.parseInt(args["gc-step-mib"], 10);
+if (!(gcStepMiB > 0)) throw new Error(`--gc-step-mib ${args["gc-step-mib"]}: expected MiB > 0`);
 process.chdir(path.join(__dirname, ".."));
 
 const patches = require("./edr-patches"); // before Hardhat creates its provider
@@ -47,7 +53,9 @@ const { JsonRpcServer } = require("hardhat/internal/hardhat-network/jsonrpc/serv
 const { Journal, JournalError, JournaledProvider } = require("./journal");
 const { Archive, ArchiveError } = require("./archive");
 const { Tracker, Snapshots } = require("./snapshot");
+const nativeMemory = require("./native-memory");
 
+nativeMemory.watch(gcStepMiB); // EDR's answers hold native memory V8 does not weigh
 const log = (msg) => console.log(`[quancheng-node] ${new Date().toISOString()} ${msg}`);
 
 async function main() {
@@ -98,7 +106,7 @@ async function main() {
         previousCache = cache;
         // The replaced network's memory is native (EDR): V8 does not feel it and may keep the
         // dead provider for long; a full collection now returns it.
-        collectGarbage();
+        nativeMemory.collectGarbage();
       };
       if (head !== null) {
         await fork(head);
@@ -183,12 +191,6 @@ async function clockOffset(provider) {
 async function keepClock(provider, before) {
   const behind = Math.max(before, 0) - (await clockOffset(provider));
   if (behind > 0) await provider.request({ method: "evm_increaseTime", params: [behind] });
-}
-
-/** Runs a full V8 garbage collection (exposed at run time, no command-line flag needed). */
-function collectGarbage() {
-  require("node:v8").setFlagsFromString("--expose-gc");
-  require("node:vm").runInNewContext("gc")();
 }
 
 /** `STAGE:MS` (tests only): a snapshot waits MS milliseconds after STAGE, for a kill to land. */

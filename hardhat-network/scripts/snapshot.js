@@ -23,6 +23,7 @@
 // of a chain started from genesis: handing a trace to JavaScript costs ~7 µs per EVM step, and
 // an owner's approval checks an SM2 signature on chain in over a million steps.
 const { readChain } = require("./archive-copy");
+const nativeMemory = require("./native-memory");
 
 const hex = (bytes) => `0x${Buffer.from(bytes).toString("hex")}`;
 const slotHex = (value) => `0x${value.toString(16).padStart(64, "0")}`;
@@ -326,11 +327,15 @@ class Snapshots {
   }
 }
 
-/** The process's memory in MiB: resident, V8 heap in use, and memory outside V8 it knows of. */
+/**
+ * The process's memory in MiB: resident, V8 heap in use, and memory outside V8 it knows of; and
+ * the full collections run for EDR's native memory so far (scripts/native-memory.js).
+ */
 function memory() {
   const { rss, heapUsed, external } = process.memoryUsage();
   const mib = (n) => Math.round(n / (1 << 20));
-  return `memory rss ${mib(rss)} MiB, heap ${mib(heapUsed)} MiB, external ${mib(external)} MiB`;
+  return `memory rss ${mib(rss)} MiB, heap ${mib(heapUsed)} MiB, external ${mib(external)} MiB, `
+    + `${nativeMemory.collections()} collections`;
 }
 
 module.exports = { Tracker, Snapshots, collect, createsContract };
