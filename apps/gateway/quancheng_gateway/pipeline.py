@@ -13,16 +13,24 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from quancheng.chain.types import GrantStatus, InstitutionStatus, Role
-from quancheng.crypto import InvalidSignature, SM2PublicKey, sm3
+from quancheng.crypto import SM2PublicKey, sm3
 from quancheng.crypto.errors import NotCanonicalizable
 from quancheng.protocol import QueryRequest, SignedRequest, covers, signing_bytes
 from quancheng.protocol import refusals as r
 from quancheng.protocol.documents import unb64
 from quancheng_gateway.core.clock import Clock
 from quancheng_gateway.resources import ResourceHandler, ResourceSpec
+from quancheng_gateway.verifying import valid_signature
 from quancheng_gateway.view import ChainView, GrantSnapshot
 
-__all__ = ["Checked", "Pipeline", "parse_request"]
+__all__ = [
+    "Checked",
+    "Pipeline",
+    "SignatureVerdict",
+    "parse_request",
+    "signature_valid",
+    "signed_parts",
+]
 
 _STATUS_REFUSALS: dict[int, type[r.Refusal]] = {
     int(GrantStatus.PENDING): r.GrantPending,
@@ -67,6 +75,28 @@ def parse_request(body: bytes) -> SignedRequest:
         raise r.MalformedRequest("the body is not a signed query request", errors=errors) from None
 
 
+@dataclass(frozen=True)
+class SignatureVerdict:
+    """Whether a request's signature is valid under ``key``, its consumer's key when checked."""
+
+    key: SM2PublicKey
+    valid: bool
+
+
+def signed_parts(signed: SignedRequest) -> tuple[bytes, bytes] | None:
+    """The request's signature and the bytes it must sign; None when it is not base64."""
+    try:
+        return unb64(signed.signature), signing_bytes(signed.request)
+    except ValueError:
+        return None
+
+
+def signature_valid(key: SM2PublicKey, signed: SignedRequest) -> bool:
+    """Whether ``signed`` carries ``key``'s valid SM2 signature over its request."""
+    parts = signed_parts(signed)
+    return parts is not None and valid_signature(key, *parts)
+
+
 class Pipeline:
     """Judges requests against the view, the gateway clock and the served resources."""
 
@@ -92,28 +122,26 @@ class Pipeline:
         signed: SignedRequest,
         *,
         channel: str | None = None,
-        verified_with: SM2PublicKey | None = None,
+        verdict: SignatureVerdict | None = None,
     ) -> Checked:
         """Every check up to (not including) replay and use counting.
 
         ``channel`` is the channel of the client certificate the request arrived with
         (:func:`quancheng.tls.channel_of_certificate`), None without one.
-        ``verified_with``: the key of :meth:`consumer_key` the caller already checked the
-        signature with (first, as here, but off this thread); the consumer is looked up
-        again and must still hold that key.
+        ``verdict``: the signature already checked by the caller, off this thread, with the key
+        :meth:`consumer_key` gave (None: checked here).  The consumer is looked up again and
+        must still hold that key.
         """
         req = signed.request
         key = self.consumer_key(signed)
-        if verified_with is not None:
-            if key != verified_with:  # rotated on chain while the signature was checked
-                raise r.BadRequestSignature(
-                    "the consumer's key changed on chain while the request was checked"
-                )
-        else:
-            try:
-                key.verify(unb64(signed.signature), signing_bytes(req))
-            except (InvalidSignature, ValueError):
-                raise r.BadRequestSignature(consumer=req.consumer) from None
+        if verdict is None:
+            verdict = SignatureVerdict(key, signature_valid(key, signed))
+        if not verdict.valid:
+            raise r.BadRequestSignature(consumer=req.consumer)
+        if verdict.key != key:  # rotated on chain while the signature was checked
+            raise r.BadRequestSignature(
+                "the consumer's key changed on chain while the request was checked"
+            )
         self._channel(req, channel)
         now_ms = self.clock.now_ms()
         if abs(req.issued_at_ms - now_ms) > self.skew_ms:

@@ -11,10 +11,9 @@ from typing import Any
 
 from quancheng.chain import ContractSet, Manifest, load_account, make_web3
 from quancheng.chain.follower import ChainFollower
-from quancheng.crypto import SM2PublicKey
-from quancheng.protocol import SignedRequest, signing_bytes
+from quancheng.protocol import SignedRequest
 from quancheng.protocol import refusals as r
-from quancheng.protocol.documents import SEALED_FROM_SENSITIVITY, unb64
+from quancheng.protocol.documents import SEALED_FROM_SENSITIVITY
 from quancheng_gateway.anchorer import Anchorer
 from quancheng_gateway.anchoring import STALE_AFTER_S, read_status
 from quancheng_gateway.answering import Payload, ReceiptDraft, build_answer, read_data
@@ -27,7 +26,7 @@ from quancheng_gateway.db import (
     init_schema,
 )
 from quancheng_gateway.metrics import GatewayMetrics
-from quancheng_gateway.pipeline import Checked, Pipeline
+from quancheng_gateway.pipeline import Checked, Pipeline, SignatureVerdict, signed_parts
 from quancheng_gateway.receipt_log import GroupCommitter, init_log
 from quancheng_gateway.resources import Department, load_department
 from quancheng_gateway.storage import is_unavailable, storage_refusal
@@ -215,8 +214,8 @@ class Gateway:
         self.availability()
         # Read before the checks: the view had applied at least this block when it judged.
         view_block = max(0, self.follower.processed_block)
-        key = await self._verify_signature(signed)
-        checked = self.pipeline.check(signed, channel=channel, verified_with=key)
+        verdict = await self._verify_signature(signed)
+        checked = self.pipeline.check(signed, channel=channel, verdict=verdict)
         g = checked.grant
         reservation = self.committer.reserve(
             request_id=checked.request.request_id,
@@ -245,17 +244,13 @@ class Gateway:
         self.metrics.receipts.inc()
         return body
 
-    async def _verify_signature(self, signed: SignedRequest) -> SM2PublicKey:
-        """The pipeline's first check, its SM2 verification off the event loop's thread; the
-        key it verified with."""
+    async def _verify_signature(self, signed: SignedRequest) -> SignatureVerdict:
+        """The pipeline's first check, its SM2 verification off the event loop's thread (the
+        pipeline refuses what it judged invalid)."""
         key = self.pipeline.consumer_key(signed)
-        try:
-            signature = unb64(signed.signature)
-        except ValueError:
-            raise r.BadRequestSignature(consumer=signed.request.consumer) from None
-        if not await self.verifier.verify(key, signature, signing_bytes(signed.request)):
-            raise r.BadRequestSignature(consumer=signed.request.consumer)
-        return key
+        parts = signed_parts(signed)
+        valid = parts is not None and await self.verifier.verify(key, *parts)
+        return SignatureVerdict(key, valid)
 
     def _sealed(self, checked: Checked) -> bool:
         """Sealed when the request asks, or the catalogue rates the resource sensitive."""

@@ -48,7 +48,7 @@ class SignatureVerifier:
         after ``stop``), so no caller waits on a thread that is not there.
         """
         if self._thread is None:
-            return _valid(key, signature, data)
+            return valid_signature(key, signature, data)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[bool] = loop.create_future()
         self._queue.put(_Job(key, signature, data, loop, future))
@@ -99,7 +99,8 @@ class SignatureVerifier:
                 return
 
 
-def _valid(key: SM2PublicKey, signature: bytes, data: bytes) -> bool:
+def valid_signature(key: SM2PublicKey, signature: bytes, data: bytes) -> bool:
+    """Whether ``signature`` is ``key``'s valid SM2 signature over ``data``."""
     try:
         key.verify(signature, data)
     except (InvalidSignature, ValueError):
@@ -111,7 +112,7 @@ def _outcome(job: _Job) -> bool | Exception:
     """Whether the job's signature is valid, or the error that kept it from being checked
     (handed to the request that waits for it: the thread goes on with the others)."""
     try:
-        return _valid(job.key, job.signature, job.data)
+        return valid_signature(job.key, job.signature, job.data)
     except Exception as exc:
         _log.exception("request verifier: a signature could not be checked")
         return exc
