@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,14 +54,38 @@ def evidence_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         yield directory
 
 
-@pytest.fixture(scope="session")
-def chain_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
-    """One node for the whole session (state persists between tests: use fresh ids)."""
+def running_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
+    """A started node for a fixture's scope, stopped at its end."""
     node = start_node(tmp_path_factory.mktemp("chain"))
     try:
         yield RunningNode(node, node.rpc_url, node.dev_private_keys(20))
     finally:
         node.stop()
+
+
+@pytest.fixture(scope="session")
+def chain_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
+    """One node for the whole session (state persists between tests: use fresh ids).
+
+    The packages that load a node most (see :func:`own_chain_node`) have one of their own.
+    """
+    yield from running_node(tmp_path_factory)
+
+
+def own_chain_node() -> Any:
+    """A ``chain_node`` fixture of the package whose conftest assigns it (``chain_node =
+    own_chain_node()``), stopped after that package's last test.
+
+    A node's memory grows with the heavy calls it served (README, "The local node keeps its
+    state"): a session's node grew past 5 GiB over the whole suite, so the packages that call
+    the on-chain SM2 verifier most each start from a fresh node.
+    """
+
+    @pytest.fixture(scope="package", name="chain_node")
+    def chain_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
+        yield from running_node(tmp_path_factory)
+
+    return chain_node
 
 
 @pytest.fixture(scope="session")

@@ -23,12 +23,15 @@ from quancheng.chain import Role
 from quancheng.protocol import GrantDocument
 from tests.attacks.support import DEPT_FUNDER_INDEX, FIELDS, FUNDER_INDEX, VR, fresh_subject
 from tests.attacks.worlds import DeptGateway, PortalWorld, build_dept_gateway, build_portal
+from tests.conftest import own_chain_node
 from tests.gateway.conftest import InProcessGateway, in_process_gateway
 from tests.utils.chain_factories import Member, admit
 from tests.utils.scenario import Scenario, active_grant, build_scenario
 
+chain_node = own_chain_node()  # this package's own node (tests/conftest.py)
 
-@pytest.fixture(scope="session")
+
+@pytest.fixture(scope="package")
 def sc(chain_node: Any, tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     """A deployment with the test department, a consumer bank and 120 people's data."""
     return build_scenario(
@@ -38,13 +41,13 @@ def sc(chain_node: Any, tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     )
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def gw(sc: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessGateway]:
     """The test department's gateway, in process, with a manual clock."""
     yield from in_process_gateway(sc, tmp_path_factory.mktemp("attack-gw") / "gateway.db")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def dept(chain_node: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DeptGateway]:
     """The real 车管所 plug-in behind a real gateway process, on a deployment of its own."""
     world = build_dept_gateway(
@@ -59,19 +62,19 @@ def dept(chain_node: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         world.process.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def portal(sc: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PortalWorld]:
     """The owner portal over ``sc``, in process."""
     yield from build_portal(sc, tmp_path_factory.mktemp("attack-portal"))
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def grant(sc: Scenario) -> GrantDocument:
     """An ACTIVE grant of vehicle.registration (plate_no, status) to ``sc.consumer``."""
     return active_grant(sc, fresh_subject(sc), {VR: FIELDS}, max_uses=10_000)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def other_consumer(sc: Scenario) -> Member:
     """A second ACTIVE consumer bank of the consortium."""
     return admit(sc.net, Role.CONSUMER, name="另一家银行")

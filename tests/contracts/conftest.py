@@ -11,6 +11,7 @@ from collections.abc import Callable
 import pytest
 
 from quancheng.chain import Role
+from tests.conftest import own_chain_node
 from tests.utils.chain_factories import (
     Member,
     Owner,
@@ -21,17 +22,19 @@ from tests.utils.chain_factories import (
     register_resource,
 )
 
+chain_node = own_chain_node()  # this package's own node (tests/conftest.py)
+
 #: Dev account index the contract tests fund their fresh accounts from.
 FUNDER_INDEX = 9
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def net(chain_node) -> TestNetwork:  # type: ignore[no-untyped-def]
     """The contracts, deployed with 3 founding committee members and a threshold of 2."""
     return deploy_test_network(chain_node.rpc_url, chain_node.dev_private_keys[FUNDER_INDEX])
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def make_network(chain_node) -> Callable[..., TestNetwork]:  # type: ignore[no-untyped-def]
     """Deploy another network (e.g. with a short voting period)."""
 

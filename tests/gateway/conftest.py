@@ -18,14 +18,17 @@ from quancheng.log_reader import LogReader, with_query
 from quancheng_gateway.core.clock import ManualClock
 from quancheng_gateway.main import create_app
 from quancheng_gateway.service import Gateway
+from tests.conftest import own_chain_node
 from tests.utils.chain_factories import Member
 from tests.utils.scenario import Scenario, build_scenario, gateway_settings
+
+chain_node = own_chain_node()  # this package's own node (tests/conftest.py)
 
 #: Dev account the gateway tests fund their fresh accounts from (contract tests use 9).
 FUNDER_INDEX = 12
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def scenario(chain_node: Any, tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     """One deployment for the in-process gateway tests."""
     return build_scenario(
@@ -98,7 +101,7 @@ def in_process_gateway(
         yield InProcessGateway(client, app.state.gateway, clock, sc.auditor)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def gw(scenario: Scenario, tmp_path_factory: pytest.TempPathFactory) -> Iterator[InProcessGateway]:
     """The session's in-process gateway over ``scenario``."""
     yield from in_process_gateway(scenario, tmp_path_factory.mktemp("gw") / "gateway.db")

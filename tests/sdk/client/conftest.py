@@ -15,6 +15,7 @@ from quancheng.authority import IdentityAuthority
 from quancheng.chain import Role
 from quancheng.client import ConsumerClient
 from quancheng.wallet import OwnerWallet
+from tests.conftest import own_chain_node
 from tests.sdk.client.gateway_double import GatewayDouble, ServerThread
 from tests.utils.chain_factories import Member, TestNetwork, admit, deploy_test_network
 from tests.utils.sdk_factories import (
@@ -24,6 +25,8 @@ from tests.utils.sdk_factories import (
     onboard_owner,
     register_sdk_resource,
 )
+
+chain_node = own_chain_node()  # this package's own node (tests/conftest.py)
 
 #: Dev account funding this package's accounts (the contract tests use 9).
 FUNDER_INDEX = 8
@@ -42,7 +45,7 @@ class World:
     resource: str
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def world(chain_node) -> Iterator[World]:  # type: ignore[no-untyped-def]
     """A deployment with a provider whose gateway double runs on 127.0.0.1."""
     net = deploy_test_network(chain_node.rpc_url, chain_node.dev_private_keys[FUNDER_INDEX])
