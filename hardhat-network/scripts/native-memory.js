@@ -65,9 +65,9 @@ function watch(stepMiB) {
 // the event loop's thread freed is reused by that thread only, when it runs its next request.
 // Under a test session's concurrent clients the pool held dozens to hundreds of threads, each
 // keeping the memory of the last traces it allocated.  EDR serialises requests on its own lock
-// anyway: letting only IN_FLIGHT into it at once keeps the pool at a few threads and was not
-// slower (the test session's attack tests: 230 s against 220 s; its grant attacks: 15 s
-// against 28 s).
+// anyway: letting only IN_FLIGHT into it at once keeps the pool at a few threads, at about the
+// same speed (the attack tests: 230 s against 220 s before; their grant attacks: 15 s against
+// 28 s).
 const IN_FLIGHT = 2;
 const gate = { running: 0, waiting: [] };
 
