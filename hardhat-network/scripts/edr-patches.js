@@ -15,8 +15,9 @@
 //    JavaScript costs about 7 µs per EVM step (an on-chain SM2 check runs over a million), so the
 //    snapshot reads them only where the archive cannot tell it what changed (scripts/snapshot.js).
 //    `setSendListener(fn)` sees every transaction sent, before EDR runs it.
-// 4. Memory: each answer holds its raw traces in native memory until V8 collects it, which V8
-//    does not hurry to do (scripts/native-memory.js): every answer is noted there.
+// 4. Memory: each answer holds its raw traces in native memory until V8 collects it, and EDR
+//    starts a thread per request in flight; scripts/native-memory.js lets at most two requests
+//    into EDR at once (`enter`/`leave`) and collects when the memory grew (`noteAnswer`).
 const edr = require("@nomicfoundation/edr");
 
 const nativeMemory = require("./native-memory");
